@@ -1,0 +1,77 @@
+import { TbuildError, UsageError } from '../errors.ts';
+import type { Command, GlobalOptions } from './command.ts';
+
+// Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
+// Each command adds one line here, in alphabetical order.
+const commands: Record<string, () => Promise<Command>> = {};
+
+function printUsage(out: NodeJS.WritableStream): void {
+  out.write('Usage:  tbuild [--root DIR] [--debug] COMMAND [ARGS...]\n\nCommands:\n');
+  for (const name of Object.keys(commands).sort()) out.write(`  ${name}\n`);
+  out.write('\nRun "tbuild COMMAND --help" for more information on a command.\n');
+}
+
+/** Splits the global flags off the front of argv; the first non-flag word is the command. */
+function splitGlobals(argv: string[]): { globals: GlobalOptions; rest: string[] } {
+  const globals: GlobalOptions = { root: process.env.TBUILD_ROOT || undefined, debug: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--debug' || arg === '-D') globals.debug = true;
+    else if (arg === '--root') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('flag needs an argument: --root');
+      globals.root = value;
+    } else if (arg.startsWith('--root=')) globals.root = arg.slice('--root='.length);
+    else break;
+  }
+  return { globals, rest: argv.slice(i) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let debug = argv.includes('--debug') || argv.includes('-D');
+  try {
+    const { globals, rest } = splitGlobals(argv);
+    debug = globals.debug;
+    let [name, ...args] = rest;
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      printUsage(process.stdout);
+      return name === undefined ? 1 : 0;
+    }
+    // `tbuild -t name .` is the short form of `tbuild build -t name .`.
+    if (name.startsWith('-') || (!(name in commands) && 'build' in commands && rest.length === 1)) {
+      args = rest;
+      name = 'build';
+    }
+    const load = commands[name];
+    if (load === undefined) {
+      throw new UsageError(`unknown command: "${name}"`, { hint: 'See "tbuild --help".' });
+    }
+    const command = await load();
+    return await command.run({
+      argv: args,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      globals,
+    });
+  } catch (error) {
+    return reportError(error, debug);
+  }
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof TbuildError) {
+    process.stderr.write(`ERROR: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  // Not a user error: a bug in tbuild. Show everything so it can be reported.
+  process.stderr.write(
+    `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return 2;
+}
+
+process.exitCode = await main(process.argv.slice(2));
