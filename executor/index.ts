@@ -1,0 +1,1 @@
+// Public surface of executor/: run one process in a rootfs under runc.
