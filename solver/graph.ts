@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The build graph: plain data, content-addressed. The frontend turns a Dockerfile into vertices;
+ * the solver runs them. A vertex's digest covers its op and its inputs' digests, so two identical
+ * steps (the same RUN on the same parent) are one vertex and run once.
+ *
+ * A vertex's result is a root filesystem, held as an ordered stack of layers (see `solver/solve.ts`).
+ */
+export type Digest = `sha256:${string}`;
+
+/** The user a step runs as or files are owned by: as written (`app`, `1000:1000`), resolved at run time. */
+export type UserSpec = string;
+
+export type Op = ImageOp | ScratchOp | ContextOp | ExecOp | CopyOp | MkdirOp | MkfileOp;
+
+/** `FROM image`: the image's layers, from the store. `manifest` pins the exact image. */
+export interface ImageOp {
+  type: 'image';
+  ref: string;
+  manifest: Digest;
+}
+
+/** `FROM scratch`: an empty root filesystem. */
+export interface ScratchOp {
+  type: 'scratch';
+}
+
+/**
+ * The build context on the host. It is never copied as a whole: COPY reads the files it selects
+ * straight from `dir`, and the checksum of exactly those files goes into the COPY's cache key.
+ * `dir` is not part of the digest (the same tree elsewhere must hit the cache); `excludes` is.
+ */
+export interface ContextOp {
+  type: 'context';
+  name: string;
+  dir: string;
+  excludes: string[];
+}
+
+/** `RUN`: one process in the input's root filesystem; what it writes becomes a layer. */
+export interface ExecOp {
+  type: 'exec';
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: UserSpec;
+  network: 'default' | 'none' | 'host';
+}
+
+/**
+ * `COPY`/`ADD`: files from input 1 (a context or a stage) into input 0. Sources are paths or
+ * wildcards relative to the source root; `dest` is absolute, a trailing `/` meaning "into".
+ */
+export interface CopyOp {
+  type: 'copy';
+  sources: string[];
+  dest: string;
+  /** `--chown`, resolved against the destination's /etc/passwd at run time. */
+  chown?: UserSpec;
+  /** `--chmod`: octal (`755`) or symbolic (`u+x`); applied to every copied entry. */
+  chmod?: string;
+  /** ADD: unpack local tar archives (plain, gzip, bzip2, xz) instead of copying them. */
+  extractArchives: boolean;
+  /** Patterns of `--exclude`, relative to each source. */
+  excludes: string[];
+  /** The user the destination's missing parent directories are created for (Docker: root). */
+  owner?: UserSpec;
+}
+
+/** `WORKDIR`: make a directory (and parents) if missing, owned by `owner` as Docker does. */
+export interface MkdirOp {
+  type: 'mkdir';
+  path: string;
+  owner?: UserSpec;
+}
+
+/** A file with fixed contents (a COPY of a heredoc, or ADD of a downloaded URL). */
+export interface MkfileOp {
+  type: 'mkfile';
+  path: string;
+  /** The contents as base64, so the op stays plain JSON. */
+  data: string;
+  mode: number;
+  chown?: UserSpec;
+}
+
+export interface Vertex {
+  digest: Digest;
+  op: Op;
+  inputs: Vertex[];
+  /** The display name, `[build 2/5] RUN make`. Not part of the digest. */
+  name: string;
+  /** Where in the Dockerfile this step comes from, for errors: `Dockerfile:12`. Not part of the digest. */
+  location?: string;
+  /** `--no-cache` / `--no-cache-filter` for this step: run it even when the cache has it. */
+  ignoreCache?: boolean;
+}
+
+/** Makes a vertex; its digest is sha256 of the canonical JSON of its op and its inputs' digests. */
+export function vertex(op: Op, inputs: Vertex[], name: string, location?: string): Vertex {
+  const identity = op.type === 'context' ? { ...op, dir: undefined } : op;
+  const digest = digestOf({ op: identity, inputs: inputs.map((input) => input.digest) });
+  return location === undefined ? { digest, op, inputs, name } : { digest, op, inputs, name, location };
+}
+
+/** sha256 of a value's canonical JSON (object keys sorted, `undefined` members dropped). */
+export function digestOf(value: unknown): Digest {
+  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+/** A stable text form of the graph for golden tests: one line per vertex, inputs first. */
+export function dumpGraph(root: Vertex): string {
+  const seen = new Map<string, number>();
+  const lines: string[] = [];
+  const visit = (v: Vertex): number => {
+    const known = seen.get(v.digest);
+    if (known !== undefined) return known;
+    const inputs = v.inputs.map(visit);
+    const id = seen.size;
+    seen.set(v.digest, id);
+    const { type, ...rest } = v.op;
+    const shown = type === 'context' ? { ...rest, dir: undefined } : rest;
+    lines.push(`${id} ${type}${inputs.length ? ` <- ${inputs.join(',')}` : ''} ${canonicalJson(shown)}`);
+    return id;
+  };
+  visit(root);
+  return `${lines.join('\n')}\n`;
+}

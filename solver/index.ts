@@ -1,0 +1,19 @@
+// Public surface of solver/: the build graph (plain data) and the scheduler that solves it.
+export {
+  type ContextOp,
+  type CopyOp,
+  canonicalJson,
+  type Digest,
+  digestOf,
+  dumpGraph,
+  type ExecOp,
+  type ImageOp,
+  type MkdirOp,
+  type MkfileOp,
+  type Op,
+  type ScratchOp,
+  type UserSpec,
+  type Vertex,
+  vertex,
+} from './graph.ts';
+export { type JobContext, type OpRunner, type SolveOptions, solve } from './solve.ts';
