@@ -1,0 +1,287 @@
+import {
+  defaultHostname,
+  defaultPathEnv,
+  type ExecMeta,
+  type ExecMount,
+  type NetworkMode,
+  type ProcessIds,
+} from './types.ts';
+
+/** The subset of the OCI runtime spec (config.json, runtime-spec v1.0.2) that we generate. */
+export interface RuntimeSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+    rlimits: { type: string; hard: number; soft: number }[];
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: SpecMount[];
+  linux: {
+    namespaces: { type: string }[];
+    maskedPaths: string[];
+    readonlyPaths: string[];
+    resources: { devices: { allow: boolean; access: string }[] };
+    cgroupsPath?: string;
+  };
+}
+
+/** One entry of the spec's `mounts`; runc creates the destination in the rootfs if missing. */
+export interface SpecMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/** Host files the executor generated for this run, bind-mounted read-only into the sandbox. */
+export interface SpecFiles {
+  hostsPath: string;
+  resolvConfPath: string;
+  /** runc's cgroup path; runc picks one from the container id when absent. */
+  cgroupsPath?: string;
+}
+
+/** Docker's default capability set (moby oci/caps/defaults.go; containerd oci/spec.go). */
+export const defaultCapabilities: readonly string[] = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/** containerd oci/spec.go populateDefaultUnixSpec. */
+export const maskedPaths: readonly string[] = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+/** containerd oci/spec.go populateDefaultUnixSpec. */
+export const readonlyPaths: readonly string[] = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
+
+/**
+ * Builds config.json for one RUN. Pure: same inputs, same spec. The base is containerd's default
+ * unix spec (what BuildKit's executor/oci/spec.go starts from), with BuildKit's changes: no /run
+ * tmpfs (moby/buildkit#429), a read-only cgroup mount, read-only binds for /etc/hosts and
+ * /etc/resolv.conf; and Docker's rules for capabilities and RLIMIT_NOFILE.
+ * Later mounts with the same destination replace earlier ones, so a caller's mount at /etc/hosts wins.
+ */
+export function runtimeSpec(
+  rootfs: string,
+  mounts: ExecMount[],
+  meta: ExecMeta,
+  ids: ProcessIds,
+  files: SpecFiles,
+): RuntimeSpec {
+  const caps = [...defaultCapabilities];
+  const spec: RuntimeSpec = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: {
+        uid: ids.uid,
+        gid: ids.gid,
+        ...(ids.additionalGids.length > 0 ? { additionalGids: [...ids.additionalGids] } : {}),
+      },
+      args: [...meta.args],
+      env: withDefaultPath(meta.env),
+      cwd: meta.cwd === '' ? '/' : meta.cwd,
+      // moby oci/oci.go SetCapabilities: a non-root user gets only the bounding set, "to match
+      // what execve does" (exec by a non-root uid drops permitted/effective anyway). No ambient.
+      capabilities:
+        ids.uid === 0
+          ? { bounding: caps, effective: [...caps], permitted: [...caps] }
+          : { bounding: caps, effective: [], permitted: [] },
+      // Docker's daemon default for containers (soft 1024, hard 1048576). BuildKit itself drops
+      // rlimits and inherits its daemon's; a fixed value keeps builds independent of the host.
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: meta.hostname || defaultHostname,
+    mounts: dedupMounts([
+      ...defaultMounts(),
+      roBind(files.resolvConfPath, '/etc/resolv.conf'),
+      roBind(files.hostsPath, '/etc/hosts'),
+      ...mounts.map(toSpecMount),
+    ]),
+    linux: {
+      namespaces: namespacesFor(meta.network),
+      maskedPaths: [...maskedPaths],
+      readonlyPaths: [...readonlyPaths],
+      // Deny all devices; runc adds its default allow list (null, zero, full, tty, random, …).
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      ...(files.cgroupsPath === undefined ? {} : { cgroupsPath: files.cgroupsPath }),
+    },
+  };
+  return spec;
+}
+
+/**
+ * `host`: no network namespace, the process shares the host's. `none`: a fresh one; runc
+ * brings up `lo` in it (libcontainer specconv adds a "loopback" network for a new netns).
+ */
+export function namespacesFor(network: NetworkMode): { type: string }[] {
+  const base = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  return network === 'none' ? [...base, { type: 'network' }] : base;
+}
+
+/** Appends the default PATH when no `PATH=` entry exists. */
+export function withDefaultPath(env: string[]): string[] {
+  return env.some((e) => e.startsWith('PATH=')) ? [...env] : [...env, `PATH=${defaultPathEnv}`];
+}
+
+/** containerd's defaultMounts minus /run, plus BuildKit's read-only cgroup mount. */
+function defaultMounts(): SpecMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['ro', 'nosuid', 'noexec', 'nodev'],
+    },
+  ];
+}
+
+/** BuildKit executor/oci/mounts.go withROBind. */
+function roBind(source: string, destination: string): SpecMount {
+  return { destination, type: 'bind', source, options: ['nosuid', 'noexec', 'nodev', 'rbind', 'ro'] };
+}
+
+function toSpecMount(m: ExecMount): SpecMount {
+  if (m.type === 'tmpfs') {
+    return {
+      destination: m.target,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'strictatime', 'mode=1777', ...(m.readonly ? ['ro'] : [])],
+    };
+  }
+  return {
+    destination: m.target,
+    type: 'bind',
+    source: m.source,
+    options: ['rbind', m.readonly ? 'ro' : 'rw'],
+  };
+}
+
+/** BuildKit executor/oci/mounts.go dedupMounts: the last mount for a destination wins, at the first one's place. */
+function dedupMounts(mounts: SpecMount[]): SpecMount[] {
+  const out: SpecMount[] = [];
+  const index = new Map<string, number>();
+  for (const m of mounts) {
+    const key = normalize(m.destination);
+    const at = index.get(key);
+    if (at === undefined) {
+      index.set(key, out.length);
+      out.push(m);
+    } else out[at] = m;
+  }
+  return out;
+}
+
+function normalize(p: string): string {
+  const parts: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** BuildKit executor/oci/hosts.go initHostsFile. */
+export function hostsFileContent(hostname: string): string {
+  return `127.0.0.1\tlocalhost ${hostname || defaultHostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+}
+
+/**
+ * The sandbox's resolv.conf from the host's text (undefined = host has none), like BuildKit's
+ * executor/oci/resolvconf.go with libnetwork's `FilterResolvDNS(ipv6=true)`: outside host
+ * networking, loopback nameservers (127.0.0.0/8, ::1) are dropped because they would point at
+ * the sandbox itself; when no nameserver is left, Google's public servers are added.
+ * With host networking the host's file is kept as is (unless it has no nameserver at all).
+ */
+export function resolvConfContent(hostText: string | undefined, network: NetworkMode): string {
+  let text = hostText ?? '';
+  if (network !== 'host' || nameservers(text).length === 0) {
+    text = text
+      .split('\n')
+      .filter((line) => !isLoopbackNameserver(line))
+      .join('\n');
+    if (nameservers(text).length === 0) {
+      if (text !== '' && !text.endsWith('\n')) text += '\n';
+      text +=
+        'nameserver 8.8.8.8\nnameserver 8.8.4.4\nnameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n';
+    }
+  }
+  return text;
+}
+
+function nameservers(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (m?.[1]) out.push(m[1]);
+  }
+  return out;
+}
+
+function isLoopbackNameserver(line: string): boolean {
+  const m = /^\s*nameserver\s+(\S+)/.exec(line);
+  if (!m?.[1]) return false;
+  const addr = m[1];
+  return /^127\.\d+\.\d+\.\d+$/.test(addr) || addr === '::1';
+}

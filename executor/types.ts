@@ -1,0 +1,71 @@
+/**
+ * The executor's contract: one process in a root filesystem. It knows nothing about graphs,
+ * cache keys or snapshots; the caller mounts the rootfs (an overlay, a plain directory) and
+ * passes the extra mounts in. Shapes follow BuildKit's executor/executor.go (`Meta`, `Mount`,
+ * `ProcessInfo`), cut down to what a Dockerfile RUN needs.
+ */
+
+/** How the process reaches the network: `host` shares the host's, `none` gets only loopback. */
+export type NetworkMode = 'none' | 'host';
+
+/** What to run and as whom. */
+export interface ExecMeta {
+  /** argv; `args[0]` is looked up in the process PATH by the runtime. Must not be empty. */
+  args: string[];
+  /** `KEY=value` entries. A default PATH is added when none is present (BuildKit does the same). */
+  env: string[];
+  /** Absolute working directory inside the rootfs; created (owned by the user) if missing. */
+  cwd: string;
+  /** A Dockerfile USER value: `name`, `uid`, `name:group` or `uid:gid`; empty means root. */
+  user: string;
+  /** The sandbox hostname; defaults to {@link defaultHostname}. */
+  hostname?: string;
+  network: NetworkMode;
+}
+
+/** An extra mount inside the sandbox, on top of the default /proc, /dev, /sys mounts. */
+export interface ExecMount {
+  /** Absolute path inside the container. */
+  target: string;
+  /** Host path (a directory or a file) for `bind`; ignored for `tmpfs`. */
+  source: string;
+  type: 'bind' | 'tmpfs';
+  readonly: boolean;
+}
+
+/** Where the process output goes. Chunks arrive in order per stream; streams are separate pipes. */
+export interface ProcessIO {
+  stdout(chunk: Uint8Array): void;
+  stderr(chunk: Uint8Array): void;
+}
+
+/** Numeric identity of the process, resolved from {@link ExecMeta.user} against the rootfs. */
+export interface ProcessIds {
+  uid: number;
+  gid: number;
+  /** Supplementary groups (from /etc/group membership when the user was given by name only). */
+  additionalGids: number[];
+}
+
+/**
+ * Runs one process to completion. `rootfs` is a directory the executor may write into (the
+ * working directory and, transiently, mount-point stubs it removes afterwards).
+ * Resolves with the process exit code (128+n when killed by signal n). Rejects with an
+ * `ExecError` when the sandbox could not be started, and with `signal.reason` when aborted
+ * (after the process is killed and the container deleted).
+ */
+export interface Executor {
+  run(
+    rootfs: string,
+    mounts: ExecMount[],
+    meta: ExecMeta,
+    io: ProcessIO,
+    signal: AbortSignal,
+  ): Promise<{ exitCode: number }>;
+}
+
+/** BuildKit uses `buildkitsandbox` (executor/oci/hosts.go); we keep the idea with our own name. */
+export const defaultHostname = 'tbuildsandbox';
+
+/** Used when the env has no PATH; the same value Docker and BuildKit use (`system.DefaultPathEnv`). */
+export const defaultPathEnv = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
