@@ -1,2 +1,22 @@
 // Public surface of frontend/: Dockerfile instructions -> build graph, and the build context filter.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
+
+export {
+  BuildContextError,
+  type ContextEntry,
+  type ContextEntryType,
+  compareCodePoints,
+  type LoadedDockerignore,
+  readDockerignore,
+  walkContext,
+} from './context-walk.ts';
+export {
+  cleanPath,
+  compileDockerignore,
+  DockerignoreError,
+  type DockerignoreMatcher,
+  type IgnorePattern,
+  type MatchState,
+  parseDockerignore,
+  parseDockerignoreLines,
+} from './dockerignore.ts';

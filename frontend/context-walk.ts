@@ -1,0 +1,213 @@
+// The build-context side of .dockerignore: finding the file (BuildKit frontend/dockerui
+// config.go) and walking a context directory with the patterns (tonistiigi/fsutil filter.go).
+import type { Dirent } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TbuildError } from '../errors.ts';
+import {
+  compileDockerignore,
+  DockerignoreError,
+  type DockerignoreMatcher,
+  type MatchState,
+  parseDockerignore,
+} from './dockerignore.ts';
+
+/** The build context directory cannot be read (Docker: "error from sender: …"). */
+export class BuildContextError extends TbuildError {
+  constructor(message: string, cause: unknown) {
+    super(`error from sender: ${message}`, { cause });
+  }
+}
+
+/** The .dockerignore that applies to a build, already checked. */
+export interface LoadedDockerignore {
+  /** The file read, or undefined when there is none (then nothing is excluded). */
+  readonly file: string | undefined;
+  /** The patterns as read from the file (see parseDockerignoreLines). */
+  readonly patterns: readonly string[];
+  readonly matcher: DockerignoreMatcher;
+}
+
+/**
+ * Finds and reads the .dockerignore for a build, as BuildKit does: `<Dockerfile>.dockerignore`
+ * next to the Dockerfile (e.g. `Dockerfile2.dockerignore`) wins; otherwise `<context>/.dockerignore`;
+ * otherwise none. Throws {@link DockerignoreError} (naming the file) for a bad pattern.
+ */
+export async function readDockerignore(
+  contextDir: string,
+  dockerfilePath: string,
+): Promise<LoadedDockerignore> {
+  for (const file of [`${dockerfilePath}.dockerignore`, join(contextDir, '.dockerignore')]) {
+    const text = await readOptionalFile(file);
+    if (text === undefined) continue;
+    const patterns = parseDockerignore(text);
+    try {
+      return { file, patterns, matcher: compileDockerignore(patterns) };
+    } catch (error) {
+      if (error instanceof DockerignoreError) {
+        throw new DockerignoreError(error.pattern, error.reason, file);
+      }
+      throw error;
+    }
+  }
+  return { file: undefined, patterns: [], matcher: compileDockerignore([]) };
+}
+
+async function readOptionalFile(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/** What a context entry is, from lstat (symlinks are never followed). */
+export type ContextEntryType = 'file' | 'dir' | 'symlink' | 'other';
+
+/** One path the build context keeps: slash-separated, relative to the context root. */
+export interface ContextEntry {
+  readonly path: string;
+  readonly type: ContextEntryType;
+}
+
+/**
+ * Walks `contextDir` and yields the entries the build context keeps, in walk order: each
+ * directory's entries sorted by name (byte order of the UTF-8 names, as Go's WalkDir), a
+ * directory before its contents. This is fsutil's filtered walk:
+ * - each entry is matched with the incremental routine ({@link DockerignoreMatcher.matchIncremental},
+ *   reusing the parent directory's per-pattern results), so for `foo/bar`, `!foo` the walker
+ *   drops `foo/bar` where the path-level `matches` would keep it;
+ * - an excluded directory is entered only if an exception could re-include something below it:
+ *   any exception with a wildcard (`*[]?^\` left after removing a trailing `/**` or `/*`), or a
+ *   literal exception under that directory; otherwise its subtree is never read;
+ * - an excluded directory is still yielded, just before its first kept descendant;
+ * - a directory that cannot be read is skipped when it is excluded (no error), otherwise it is a
+ *   {@link BuildContextError}; entries that vanish during the walk are skipped.
+ * Symlinks are yielded as symlinks and never followed.
+ */
+export async function* walkContext(
+  contextDir: string,
+  ignore: DockerignoreMatcher | readonly string[] = [],
+): AsyncGenerator<ContextEntry> {
+  const matcher = isMatcher(ignore) ? ignore : compileDockerignore(ignore);
+  const mayDescend = createDescendRule(matcher);
+  const root = await listDir(contextDir, false);
+  if (root === undefined)
+    throw new BuildContextError(`open ${contextDir}: no such file or directory`, undefined);
+  yield* walkEntries(contextDir, '', root, undefined, [], matcher, mayDescend);
+}
+
+/** An excluded directory we walk through, yielded only if something below it is kept. */
+interface PendingDir {
+  readonly entry: ContextEntry;
+  emitted: boolean;
+}
+
+async function* walkEntries(
+  absDir: string,
+  relPrefix: string,
+  entries: readonly Dirent[],
+  parent: MatchState | undefined,
+  pending: PendingDir[],
+  matcher: DockerignoreMatcher,
+  mayDescend: (dir: string) => boolean,
+): AsyncGenerator<ContextEntry> {
+  for (const dirent of entries) {
+    const path = relPrefix + dirent.name;
+    const entry: ContextEntry = { path, type: entryType(dirent) };
+    const state = matcher.matchIncremental(path, parent);
+    const isDir = entry.type === 'dir';
+    if (state.excluded && !(isDir && mayDescend(path))) continue;
+
+    if (!state.excluded) {
+      for (const dir of pending) {
+        if (dir.emitted) continue;
+        dir.emitted = true;
+        yield dir.entry;
+      }
+      yield entry;
+    }
+    if (!isDir) continue;
+
+    const absPath = join(absDir, dirent.name);
+    const children = await listDir(absPath, state.excluded);
+    if (children === undefined) continue;
+    const below = state.excluded ? [...pending, { entry, emitted: false }] : pending;
+    yield* walkEntries(absPath, `${path}/`, children, state, below, matcher, mayDescend);
+  }
+}
+
+/** The fsutil rule for entering an excluded directory (filter.go onlyPrefixExcludeExceptions). */
+function createDescendRule(matcher: DockerignoreMatcher): (dir: string) => boolean {
+  if (!matcher.hasExceptions) return () => false;
+  const prefixes: string[] = [];
+  for (const pattern of matcher.patterns) {
+    if (!pattern.exception) continue;
+    const stem = stripTrailingGlob(pattern.text);
+    if (/[*[\]?^\\]/.test(stem)) return () => true;
+    prefixes.push(`${stem}/`);
+  }
+  return (dir) => {
+    const dirSlash = `${dir}/`;
+    return prefixes.some((prefix) => prefix.startsWith(dirSlash));
+  };
+}
+
+function stripTrailingGlob(text: string): string {
+  const withoutDoubleStar = text.endsWith('/**') ? text.slice(0, -3) : text;
+  return withoutDoubleStar.endsWith('/*') ? withoutDoubleStar.slice(0, -2) : withoutDoubleStar;
+}
+
+/**
+ * Reads a directory's entries sorted by code point (= UTF-8 byte order). Returns undefined when
+ * the directory vanished, or when it is unreadable and `excluded` (fsutil skips permission
+ * errors on excluded paths).
+ */
+async function listDir(absDir: string, excluded: boolean): Promise<Dirent[] | undefined> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(absDir, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (excluded && (code === 'EACCES' || code === 'EPERM')) return undefined;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BuildContextError(`open ${absDir}: ${reason}`, error);
+  }
+  return entries.sort((a, b) => compareCodePoints(a.name, b.name));
+}
+
+/** String order by code point; JS `<` compares UTF-16 units, which misplaces U+E000–U+FFFF. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codeUnitRank(x) - codeUnitRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codeUnitRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000; // surrogates sort after U+FFFF
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
+function entryType(dirent: Dirent): ContextEntryType {
+  if (dirent.isSymbolicLink()) return 'symlink';
+  if (dirent.isDirectory()) return 'dir';
+  if (dirent.isFile()) return 'file';
+  return 'other';
+}
+
+function isMatcher(value: DockerignoreMatcher | readonly string[]): value is DockerignoreMatcher {
+  return !Array.isArray(value);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}

@@ -1,0 +1,341 @@
+// .dockerignore rules as Docker and BuildKit apply them: reading the file (moby/patternmatcher
+// ignorefile.ReadAll) and matching paths (moby/patternmatcher patternmatcher.go). Hand-written
+// because no npm library has these semantics: minimatch differs on parent matching, `**` inside
+// a segment, `[!a]`, cleaning and last-match-wins (see ../shared/design/dependencies.md §1.5).
+import { TbuildError } from '../errors.ts';
+
+/** A .dockerignore pattern that cannot be compiled (Go: filepath.ErrBadPattern, or a lone `!`). */
+export class DockerignoreError extends TbuildError {
+  /** The offending pattern as it was given to the matcher (after reading the file). */
+  readonly pattern: string;
+  /** What is wrong with it, without the pattern ("illegal exclusion pattern: \"!\""). */
+  readonly reason: string;
+  /** The file the pattern came from, when known. */
+  readonly file: string | undefined;
+
+  constructor(pattern: string, reason: string, file?: string) {
+    const where = file === undefined ? '' : ` in ${file}`;
+    super(`invalid .dockerignore pattern ${JSON.stringify(pattern)}${where}: ${reason}`, {
+      hint: 'patterns use Go filepath.Match syntax: * ? [a-z] [^a-z] \\x and ** for any number of directories',
+    });
+    this.pattern = pattern;
+    this.reason = reason;
+    this.file = file;
+  }
+}
+
+/**
+ * Splits .dockerignore text into lines (a trailing `\r` is dropped, like Go's bufio.ScanLines)
+ * and reads them with {@link parseDockerignoreLines}.
+ */
+export function parseDockerignore(text: string): string[] {
+  return parseDockerignoreLines(
+    text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)),
+  );
+}
+
+/**
+ * Turns the lines of a .dockerignore file into patterns, as ignorefile.ReadAll does: a UTF-8
+ * BOM on the first line is dropped; a line whose first character is `#` is a comment (checked
+ * before trimming); lines are trimmed and empty ones dropped; after a leading `!` the rest is
+ * trimmed again; the pattern is cleaned like a path (Go path.Clean) and loses one leading `/`
+ * unless it is just `/`. A bare `!` is kept and rejected later by {@link compileDockerignore}.
+ */
+export function parseDockerignoreLines(lines: readonly string[]): string[] {
+  const patterns: string[] = [];
+  lines.forEach((raw, index) => {
+    const line = index === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    if (line.startsWith('#')) return;
+    let pattern = line.trim();
+    if (pattern === '') return;
+    const exception = pattern.startsWith('!');
+    if (exception) pattern = pattern.slice(1).trim();
+    if (pattern.length > 0) {
+      pattern = cleanPath(pattern);
+      if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);
+    }
+    patterns.push(exception ? `!${pattern}` : pattern);
+  });
+  return patterns;
+}
+
+/**
+ * Go's path.Clean: collapse `//`, drop `.` segments, resolve `..` against the segment before
+ * it (never above `/` in a rooted path), drop a trailing `/`; an empty result is `.`.
+ */
+export function cleanPath(path: string): string {
+  if (path === '') return '.';
+  const rooted = path.startsWith('/');
+  const out: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(segment);
+  }
+  const body = out.join('/');
+  if (rooted) return `/${body}`;
+  return body === '' ? '.' : body;
+}
+
+/** One compiled pattern. `text` is the cleaned pattern without its `!`. */
+export interface IgnorePattern {
+  readonly text: string;
+  /** True for a `!` pattern, which re-includes what earlier patterns excluded. */
+  readonly exception: boolean;
+  /** Whether the pattern matches this exact slash-separated path (no parent matching). */
+  test(path: string): boolean;
+}
+
+/**
+ * The per-pattern results for a directory, handed to its children by a walker so that parents
+ * are not re-tested (moby/patternmatcher MatchInfo). `hits[i]` is true when pattern i matched
+ * the directory or, through its own parent, an ancestor.
+ */
+export interface MatchState {
+  readonly excluded: boolean;
+  readonly hits: readonly boolean[];
+}
+
+/** An ordered list of compiled .dockerignore patterns. */
+export interface DockerignoreMatcher {
+  readonly patterns: readonly IgnorePattern[];
+  /** True when at least one pattern is a `!` exception. */
+  readonly hasExceptions: boolean;
+  /**
+   * Path-level answer (patternmatcher MatchesOrParentMatches): is `path` excluded? Patterns are
+   * tried in order; a normal pattern only while not excluded, an exception only while excluded;
+   * a pattern hits when it matches the path or any parent directory of it; the last hit wins.
+   * `path` is slash-separated, relative to the context root, used as given; `.` is never
+   * excluded.
+   */
+  matches(path: string): boolean;
+  /**
+   * Incremental answer a context walker uses (patternmatcher MatchesUsingParentResults): like
+   * {@link matches}, but parent directories are not re-tested; `parent` carries their results
+   * (omit it for a top-level entry, or to fall back to testing parents). This can differ from
+   * {@link matches}: with `foo/bar`, `!foo` the path `foo/bar` is kept by `matches` but excluded
+   * here, because `!foo` was skipped when `foo` was visited (nothing matched yet). BuildKit's
+   * context upload uses this answer, and so does our walker.
+   */
+  matchIncremental(path: string, parent?: MatchState): MatchState;
+}
+
+/**
+ * Compiles patterns as patternmatcher.New does (trim, drop empty, path-clean, split off `!`)
+ * and checks them. Throws {@link DockerignoreError} for a lone `!`, a malformed character class
+ * (`[`, `[]a]`, `[-]`, `[x-]`, `[a-b-c]`), a trailing `\`, or a reversed range like `[l-O]`.
+ * Go reports the last one only when matching; we report it here, once.
+ */
+export function compileDockerignore(patterns: readonly string[]): DockerignoreMatcher {
+  const compiled: IgnorePattern[] = [];
+  for (const raw of patterns) {
+    let text = raw.trim();
+    if (text === '') continue;
+    text = cleanPath(text);
+    const exception = text.startsWith('!');
+    if (exception) {
+      if (text.length === 1) throw new DockerignoreError(raw, 'illegal exclusion pattern: "!"');
+      text = text.slice(1);
+    }
+    compiled.push({ text, exception, test: compilePattern(text, raw) });
+  }
+  return createMatcher(compiled);
+}
+
+function createMatcher(patterns: readonly IgnorePattern[]): DockerignoreMatcher {
+  const hasExceptions = patterns.some((p) => p.exception);
+
+  function hitsSelfOrParent(pattern: IgnorePattern, path: string, parents: readonly string[]): boolean {
+    if (pattern.test(path)) return true;
+    for (const parent of parents) if (pattern.test(parent)) return true;
+    return false;
+  }
+
+  return {
+    patterns,
+    hasExceptions,
+    matches(path) {
+      if (path === '.') return false; // Docker refuses to exclude the context root.
+      const parents = parentPrefixes(path);
+      let excluded = false;
+      for (const pattern of patterns) {
+        if (pattern.exception !== excluded) continue;
+        if (hitsSelfOrParent(pattern, path, parents)) excluded = !pattern.exception;
+      }
+      return excluded;
+    },
+    matchIncremental(path, parent) {
+      const parents = parent === undefined ? parentPrefixes(path) : [];
+      const hits: boolean[] = new Array(patterns.length).fill(false);
+      let excluded = false;
+      patterns.forEach((pattern, i) => {
+        // A pattern that hit the parent hits the child, whatever the current state.
+        let hit = parent?.hits[i] === true;
+        if (!hit) {
+          if (pattern.exception !== excluded) return;
+          hit = hitsSelfOrParent(pattern, path, parents);
+        }
+        hits[i] = hit;
+        if (hit) excluded = !pattern.exception;
+      });
+      return { excluded, hits };
+    },
+  };
+}
+
+/**
+ * The parent directories of `path` as patternmatcher tries them: Go's path.Dir (which cleans),
+ * split at `/`, each prefix of whole segments. `a/b/c` → `a`, `a/b`.
+ */
+function parentPrefixes(path: string): string[] {
+  const slash = path.lastIndexOf('/');
+  if (slash < 0) return [];
+  const dir = cleanPath(path.slice(0, slash + 1));
+  if (dir === '.') return [];
+  const segments = dir.split('/');
+  const prefixes: string[] = [];
+  for (let i = 1; i <= segments.length; i++) prefixes.push(segments.slice(0, i).join('/'));
+  return prefixes;
+}
+
+// Regular-expression characters that are plain text in a pattern; `^` is one too here
+// (patternmatcher passes it to RE2 unescaped, where it is an anchor: a Docker quirk we skip).
+const regexpSyntax = /[\\^$.*+?()[\]{}|/]/;
+
+function quoteLiteral(ch: string): string {
+  return regexpSyntax.test(ch) ? `\\${ch}` : ch;
+}
+
+function quoteClassMember(ch: string): string {
+  return `\\u{${(ch.codePointAt(0) as number).toString(16)}}`;
+}
+
+/**
+ * Compiles one cleaned pattern (without `!`) to a test function, choosing patternmatcher's match
+ * types: exact text, prefix (`abc**`), suffix (`**abc`, literal rest) or a RegExp. `*` → any
+ * run without `/`; `?` → one code point but `/`; `**` → any number of segments (a `**` that is not last
+ * becomes an optional run of whole segments, a final `**` anything at all); `\x` → literal x; `[...]` → a class parsed like
+ * Go's filepath.Match (ranges, `^` negation, `\` escapes). Two RE2 quirks are not copied: in
+ * Docker `*` and `?` inside `[...]` and escapes like `\d` or `[[:alpha:]]` take RE2 meanings;
+ * here they are literal class members, as filepath.Match reads them.
+ */
+function compilePattern(text: string, raw: string): (path: string) => boolean {
+  const chars = Array.from(text); // code points, like Go's text/scanner
+  type Kind = 'exact' | 'prefix' | 'suffix' | 'regexp';
+  let kind: Kind = 'exact';
+  let source = '^';
+  const bad = (reason: string): never => {
+    throw new DockerignoreError(raw, reason);
+  };
+
+  let pos = 0;
+  for (let i = 0; pos < chars.length; i++) {
+    const ch = chars[pos++] as string;
+    if (ch === '*') {
+      if (chars[pos] === '*') {
+        pos++;
+        if (chars[pos] === '/') pos++; // `**/` is the same as `**`
+        if (pos === chars.length) {
+          if (kind === 'exact') kind = 'prefix';
+          else {
+            source += '[^\\n]*';
+            kind = 'regexp';
+          }
+        } else {
+          source += '(?:[^\\n]*/)?';
+          kind = 'regexp';
+        }
+        if (i === 0) kind = 'suffix';
+      } else {
+        source += '[^/]*';
+        kind = 'regexp';
+      }
+    } else if (ch === '?') {
+      source += '[^/]';
+      kind = 'regexp';
+    } else if (ch === '\\') {
+      if (pos === chars.length) bad('syntax error in pattern (trailing "\\")');
+      source += quoteLiteral(chars[pos++] as string);
+      kind = 'regexp';
+    } else if (ch === '[') {
+      const end = parseClass(chars, pos, bad);
+      source += end.source;
+      pos = end.next;
+      kind = 'regexp';
+    } else if (ch === ']') {
+      source += '\\]';
+      kind = 'regexp';
+    } else {
+      source += quoteLiteral(ch);
+    }
+  }
+
+  switch (kind) {
+    case 'exact':
+      return (path) => path === text;
+    case 'prefix': {
+      const prefix = text.slice(0, -2);
+      return (path) => path.startsWith(prefix);
+    }
+    case 'suffix': {
+      // patternmatcher's fast path compares the rest literally: `**foo` also matches `xfoo`.
+      const suffix = text.slice(2);
+      const bare = suffix.startsWith('/') ? suffix.slice(1) : undefined;
+      return (path) => path.endsWith(suffix) || path === bare;
+    }
+    case 'regexp': {
+      const re = new RegExp(`${source}$`, 'u');
+      return (path) => re.test(path);
+    }
+  }
+}
+
+/**
+ * Parses a character class whose `[` has been consumed, with filepath.Match's rules: optional
+ * `^`, then one or more `lo` or `lo-hi` items up to `]`; an item may not start with `-` or `]`,
+ * `\` escapes the next character. Ranges must ascend (RE2 rejects `[l-O]`).
+ */
+function parseClass(
+  chars: readonly string[],
+  start: number,
+  bad: (reason: string) => never,
+): { source: string; next: number } {
+  let pos = start;
+  let source = '[';
+  if (chars[pos] === '^') {
+    source += '^';
+    pos++;
+  }
+  const readMember = (): string => {
+    let ch = chars[pos];
+    if (ch === undefined || ch === '-' || ch === ']')
+      bad('syntax error in pattern (malformed character class)');
+    if (ch === '\\') {
+      pos++;
+      ch = chars[pos];
+      if (ch === undefined) bad('syntax error in pattern (malformed character class)');
+    }
+    pos++;
+    if (pos >= chars.length) bad('syntax error in pattern (unterminated character class)');
+    return ch as string;
+  };
+  let items = 0;
+  for (;;) {
+    if (chars[pos] === ']' && items > 0) return { source: `${source}]`, next: pos + 1 };
+    const lo = readMember();
+    let hi = lo;
+    if (chars[pos] === '-') {
+      pos++;
+      hi = readMember();
+    }
+    if ((lo.codePointAt(0) as number) > (hi.codePointAt(0) as number)) {
+      bad(`invalid character class range ${lo}-${hi}`);
+    }
+    source += lo === hi ? quoteClassMember(lo) : `${quoteClassMember(lo)}-${quoteClassMember(hi)}`;
+    items++;
+  }
+}
