@@ -427,6 +427,9 @@ describe('word splitting details', () => {
     ];
     for (const [input, expected] of rows) assert.deepEqual(expandWords(input, env), expected, input);
   });
+  test('a leading byte-order mark is skipped, as Go text/scanner does', () => {
+    assert.equal(expandWord('\uFEFFa\uFEFF', []), 'a\uFEFF');
+  });
 });
 
 describe('options', () => {
