@@ -1,1 +1,25 @@
 // Public surface of executor/: run one process in a rootfs under runc.
+export { ExecError } from './errors.ts';
+export { checkRunc, createRuncExecutor, type RuncExecutorOptions } from './runc.ts';
+export {
+  defaultCapabilities,
+  hostsFileContent,
+  maskedPaths,
+  type RuntimeSpec,
+  readonlyPaths,
+  resolvConfContent,
+  runtimeSpec,
+  type SpecMount,
+  type SpecOptions,
+} from './spec.ts';
+export {
+  defaultHostname,
+  defaultPathEnv,
+  type ExecMeta,
+  type ExecMount,
+  type Executor,
+  type NetworkMode,
+  type ProcessIds,
+  type ProcessIO,
+} from './types.ts';
+export { resolveUser, resolveUserFromFiles } from './user.ts';

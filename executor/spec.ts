@@ -40,10 +40,15 @@ export interface SpecMount {
   options: string[];
 }
 
-/** Host files the executor generated for this run, bind-mounted read-only into the sandbox. */
-export interface SpecFiles {
+/** Host-side facts for one run: generated files (bind-mounted read-only) and host limits. */
+export interface SpecOptions {
   hostsPath: string;
   resolvConfPath: string;
+  /**
+   * The host's hard RLIMIT_NOFILE. The sandbox's hard limit is capped to it, because raising a
+   * hard limit needs CAP_SYS_RESOURCE, which a root without it (e.g. inside a container) lacks.
+   */
+  hostNofileHard?: number;
   /** runc's cgroup path; runc picks one from the container id when absent. */
   cgroupsPath?: string;
 }
@@ -102,9 +107,10 @@ export function runtimeSpec(
   mounts: ExecMount[],
   meta: ExecMeta,
   ids: ProcessIds,
-  files: SpecFiles,
+  files: SpecOptions,
 ): RuntimeSpec {
   const caps = [...defaultCapabilities];
+  const nofileHard = Math.min(1048576, files.hostNofileHard ?? 1048576);
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
     process: {
@@ -123,9 +129,9 @@ export function runtimeSpec(
         ids.uid === 0
           ? { bounding: caps, effective: [...caps], permitted: [...caps] }
           : { bounding: caps, effective: [], permitted: [] },
-      // Docker's daemon default for containers (soft 1024, hard 1048576). BuildKit itself drops
-      // rlimits and inherits its daemon's; a fixed value keeps builds independent of the host.
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1024 }],
+      // Docker's usual container limit (soft 1024, hard 1048576). BuildKit itself drops rlimits
+      // and inherits its daemon's; a fixed value keeps builds independent of the host.
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofileHard, soft: Math.min(1024, nofileHard) }],
       noNewPrivileges: true,
     },
     root: { path: rootfs, readonly: false },

@@ -110,6 +110,10 @@ describe('runtimeSpec', () => {
     assert.deepEqual(s.root, { path: '/rootfs', readonly: false });
     assert.deepEqual(s.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1024 }]);
     assert.equal(s.process.terminal, false);
+    const capped = runtimeSpec('/r', [], meta(), root, { ...files, hostNofileHard: 20000 });
+    assert.deepEqual(capped.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 20000, soft: 1024 }]);
+    const tiny = runtimeSpec('/r', [], meta(), root, { ...files, hostNofileHard: 512 });
+    assert.deepEqual(tiny.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 512 }]);
     assert.equal(runtimeSpec('/r', [], meta(), root, files).hostname, 'tbuildsandbox');
     assert.equal('additionalGids' in runtimeSpec('/r', [], meta(), root, files).process.user, false);
   });

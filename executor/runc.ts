@@ -1,0 +1,253 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ExecError } from './errors.ts';
+import { isMissing, resolveInRoot } from './rootpath.ts';
+import { hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
+import { recordMountStubs } from './stubs.ts';
+import type { ExecMeta, Executor, NetworkMode, ProcessIds, ProcessIO } from './types.ts';
+import { resolveUser } from './user.ts';
+
+/** Settings for {@link createRuncExecutor}. */
+export interface RuncExecutorOptions {
+  /**
+   * A directory the executor owns: `bundles/<id>/` (config.json, hosts, resolv.conf; removed
+   * after each run) and `runc/` (runc's `--root` state). Created when missing.
+   */
+  stateDir: string;
+  /** The runc binary; `runc` from PATH by default. */
+  runc?: string;
+  /** The host's resolver config; defaults to /etc/resolv.conf (or systemd-resolved's upstream file). */
+  hostResolvConf?: string;
+}
+
+const installHint =
+  'install runc (Debian/Ubuntu: apt-get install runc; Fedora: dnf install runc), or put it in PATH';
+
+/** How long to wait between `runc kill` attempts while the container is still being created. */
+const killRetryMs = 50;
+
+/** Keep this much of stderr to explain a failed sandbox start. */
+const stderrTailBytes = 4096;
+
+/** Runs `runc --version`; resolves with its first line or rejects with an ExecError that says how to install it. */
+export async function checkRunc(runc = 'runc'): Promise<string> {
+  const result = await runQuiet(runc, ['--version']).catch((err: unknown) => {
+    throw new ExecError(`runc is required to run RUN steps but ${runc} could not be executed`, {
+      hint: installHint,
+      cause: err,
+    });
+  });
+  if (result.code !== 0) {
+    throw new ExecError(`${runc} --version failed (exit ${result.code}): ${result.stderr.trim()}`, {
+      hint: installHint,
+    });
+  }
+  return result.stdout.split('\n')[0] ?? '';
+}
+
+/**
+ * An {@link Executor} on runc, the way BuildKit's executor/runcexecutor/executor.go runs a step:
+ * resolve the user, write the bundle, create the working directory, `runc run` in the
+ * foreground with the output piped (no terminal), then remove the bundle and any mount-point
+ * stubs runc created. On abort the container is killed with SIGKILL and deleted, and the
+ * promise rejects with `signal.reason`. Requires root (runc rootless mode is not set up here).
+ */
+export function createRuncExecutor(options: RuncExecutorOptions): Executor {
+  const runc = options.runc ?? 'runc';
+  const stateDir = resolve(options.stateDir);
+  const runcRoot = join(stateDir, 'runc');
+  let checked: Promise<string> | undefined;
+
+  return {
+    async run(rootfs, mounts, meta, io, signal) {
+      signal.throwIfAborted();
+      checked ??= checkRunc(runc);
+      await checked.catch((err: unknown) => {
+        checked = undefined;
+        throw err;
+      });
+      validateMeta(meta);
+      const root = resolve(rootfs);
+      const ids = await resolveUser(root, meta.user);
+      const id = `tbuild-${randomBytes(8).toString('hex')}`;
+      const bundle = join(stateDir, 'bundles', id);
+      await mkdir(bundle, { recursive: true, mode: 0o700 });
+      let cleanupStubs: (() => Promise<void>) | undefined;
+      try {
+        const files = { hostsPath: join(bundle, 'hosts'), resolvConfPath: join(bundle, 'resolv.conf') };
+        await writeFile(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
+        const hostResolv = await readHostResolvConf(options.hostResolvConf, meta.network);
+        await writeFile(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
+        const spec = runtimeSpec(root, mounts, meta, ids, {
+          ...files,
+          hostNofileHard: await readNofileHard(),
+        });
+        cleanupStubs = await recordMountStubs(
+          root,
+          spec.mounts.map((m) => m.destination),
+        );
+        await ensureWorkdir(root, spec.process.cwd, ids);
+        await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+        signal.throwIfAborted();
+        return await runContainer({ runc, runcRoot, bundle, id, io, signal });
+      } finally {
+        await cleanupStubs?.();
+        await rm(bundle, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function validateMeta(meta: ExecMeta): void {
+  if (meta.args.length === 0) throw new ExecError('no command to run');
+  if (meta.cwd !== '' && !meta.cwd.startsWith('/'))
+    throw new ExecError(`working directory must be absolute: ${meta.cwd}`);
+}
+
+interface ContainerRun {
+  runc: string;
+  runcRoot: string;
+  bundle: string;
+  id: string;
+  io: ProcessIO;
+  signal: AbortSignal;
+}
+
+async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
+  const pidFile = join(r.bundle, 'pid');
+  const child = spawn(
+    r.runc,
+    ['--root', r.runcRoot, 'run', '--pid-file', pidFile, '--bundle', r.bundle, r.id],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let tail = Buffer.alloc(0);
+  child.stdout.on('data', (chunk: Buffer) => r.io.stdout(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    r.io.stderr(chunk);
+    tail = Buffer.concat([tail, chunk]).subarray(-stderrTailBytes);
+  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (code, sig) => res({ code, signal: sig }));
+  });
+
+  let done = false;
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    void killUntilGone(r, () => done);
+  };
+  r.signal.addEventListener('abort', onAbort, { once: true });
+  let result: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    result = await closed;
+  } catch (err) {
+    throw new ExecError(`could not start ${r.runc}: ${(err as Error).message}`, {
+      hint: installHint,
+      cause: err,
+    });
+  } finally {
+    done = true;
+    r.signal.removeEventListener('abort', onAbort);
+  }
+
+  // `runc run` deletes the container when the process exits; after a kill or a runc crash the
+  // state may remain, so delete it then.
+  if (aborted || (await exists(join(r.runcRoot, r.id)))) {
+    await runQuiet(r.runc, ['--root', r.runcRoot, 'delete', '--force', r.id]).catch(() => undefined);
+  }
+  if (aborted) throw r.signal.reason;
+  if (result.code === null) throw new ExecError(`runc was killed by ${result.signal ?? 'a signal'}`);
+  if (result.code !== 0 && !(await exists(pidFile))) {
+    // No pid file: the container never started, so this is runc's own error, not the process's exit code.
+    throw new ExecError(`the sandbox could not start the process: ${tail.toString('utf8').trim()}`);
+  }
+  return { exitCode: result.code };
+}
+
+/** `runc kill <id> KILL`, retried while `runc run` is still creating the container. */
+async function killUntilGone(r: ContainerRun, finished: () => boolean): Promise<void> {
+  while (!finished()) {
+    const res = await runQuiet(r.runc, ['--root', r.runcRoot, 'kill', r.id, 'KILL']).catch(() => undefined);
+    if (res?.code === 0 || finished()) return;
+    await new Promise((res) => setTimeout(res, killRetryMs));
+  }
+}
+
+/** BuildKit (runcexecutor) creates a missing working directory owned by the process user. */
+async function ensureWorkdir(root: string, cwd: string, ids: ProcessIds): Promise<void> {
+  const target = await resolveInRoot(root, cwd);
+  const missing: string[] = [];
+  let p = target;
+  while (p !== root) {
+    try {
+      const st = await stat(p);
+      if (!st.isDirectory()) throw new ExecError(`working directory ${cwd} is not a directory in the rootfs`);
+      break;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      missing.unshift(p);
+      p = dirname(p);
+    }
+  }
+  for (const dir of missing) {
+    await mkdir(dir, { mode: 0o755 });
+    await chown(dir, ids.uid, ids.gid);
+  }
+}
+
+/**
+ * The host resolver file, as libnetwork's resolvconf.Path picks it: when /etc/resolv.conf only
+ * points at systemd-resolved's stub (127.0.0.53), its upstream list is used instead, except
+ * with host networking where the stub is reachable (BuildKit resolvconf.go).
+ */
+async function readHostResolvConf(
+  path: string | undefined,
+  network: NetworkMode,
+): Promise<string | undefined> {
+  const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+  if (path !== undefined) return read(path);
+  const main = await read('/etc/resolv.conf');
+  if (network !== 'host' && main !== undefined && /^\s*nameserver\s+127\.0\.0\.53\b/m.test(main)) {
+    return (await read('/run/systemd/resolve/resolv.conf')) ?? main;
+  }
+  return main;
+}
+
+/** Node has no getrlimit; /proc/self/limits has "Max open files  <soft>  <hard>  files". */
+async function readNofileHard(): Promise<number | undefined> {
+  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const m = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(text);
+  if (!m?.[1]) return undefined;
+  return m[1] === 'unlimited' ? undefined : Number(m[1]);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a short command and collects its output. Rejects only when it cannot be spawned. */
+function runQuiet(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    child.once('error', rej);
+    child.once('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
