@@ -49,7 +49,8 @@ function matchByWalking(patterns: string[], path: string): boolean {
   const matcher = compileDockerignore(patterns);
   const segments = path.split('/');
   let state: MatchState | undefined;
-  for (let i = 1; i <= segments.length; i++) state = matcher.matchIncremental(segments.slice(0, i).join('/'), state);
+  for (let i = 1; i <= segments.length; i++)
+    state = matcher.matchIncremental(segments.slice(0, i).join('/'), state);
   return (state as MatchState).excluded;
 }
 
@@ -207,5 +208,8 @@ test('pattern compiler: fast paths and classes behave like patternmatcher', () =
     assert.equal(compileDockerignore([pattern]).matches(path), want, `${pattern} vs ${path}`);
   }
   assert.throws(() => compileDockerignore(['[b-a]']), DockerignoreError);
-  assert.throws(() => compileDockerignore(['ok', '!']), (e: unknown) => e instanceof DockerignoreError && e.pattern === '!');
+  assert.throws(
+    () => compileDockerignore(['ok', '!']),
+    (e: unknown) => e instanceof DockerignoreError && e.pattern === '!',
+  );
 });
