@@ -194,13 +194,17 @@ function createMatcher(patterns: readonly IgnorePattern[]): DockerignoreMatcher 
 function parentPrefixes(path: string): string[] {
   const slash = path.lastIndexOf('/');
   if (slash < 0) return [];
-  const dir = cleanPath(path.slice(0, slash + 1));
+  let dir = path.slice(0, slash);
+  if (dir === '' || uncleanSegments.test(dir)) dir = cleanPath(path.slice(0, slash + 1));
   if (dir === '.') return [];
-  const segments = dir.split('/');
   const prefixes: string[] = [];
-  for (let i = 1; i <= segments.length; i++) prefixes.push(segments.slice(0, i).join('/'));
+  for (let i = dir.indexOf('/'); i >= 0; i = dir.indexOf('/', i + 1)) prefixes.push(dir.slice(0, i));
+  prefixes.push(dir);
   return prefixes;
 }
+
+/** A path that path.Clean would change: `//`, a `.` or `..` segment, or a trailing `/`. */
+const uncleanSegments = /\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 
 // Regular-expression characters that are plain text in a pattern; `^` is one too here
 // (patternmatcher passes it to RE2 unescaped, where it is an anchor: a Docker quirk we skip).
