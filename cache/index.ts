@@ -1,0 +1,14 @@
+// Public surface of cache/: snapshots, the cache index, overlay mounts.
+export {
+  copyLowers,
+  isOverlaySupported,
+  MountError,
+  type MountedView,
+  type MountMethod,
+  maxLowerLayers,
+  mountDataLimit,
+  mountOverlay,
+  type OverlaySpec,
+  overlayMountData,
+  unmountPath,
+} from './overlay.ts';
