@@ -1,2 +1,22 @@
 // Public surface of image/: OCI formats, layers and the on-disk image store.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
+// image store and archives (store.ts, oci.ts, reference.ts, archive-*.ts, import-rootfs.ts)
+export { StoreError } from './errors.ts';
+export * from './oci.ts';
+export * from './reference.ts';
+export {
+  type BlobInfo,
+  type CommitRequest,
+  type DiskUsage,
+  type FsckReport,
+  ImageStore,
+  normalizeTag,
+  type PutBlobOptions,
+  resolveRoot,
+  type StoredImage,
+} from './store.ts';
+export { loadArchive } from './archive-load.ts';
+export type { LoadedImage } from './archive-contents.ts';
+export type { SaveRequest } from './archive-docker.ts';
+export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
+export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';

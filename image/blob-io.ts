@@ -1,0 +1,124 @@
+/**
+ * Low-level helpers for content-addressed files: hashing streams, verified reads, and the
+ * temp-file → fsync → rename dance that makes a write appear whole or not at all.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { StoreError } from './errors.ts';
+import type { Digest } from './oci.ts';
+
+/** sha256 of a byte string, as a digest. */
+export function digestOf(data: Uint8Array | string): Digest {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A name for a temp file that records its owner pid, so fsck can tell stale ones (`<pid>-<random>`). */
+export function tempName(dir: string): string {
+  return join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** The pid encoded in a temp or lease file name, or undefined. */
+export function ownerPid(name: string): number | undefined {
+  const m = /^(\d+)-/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** True when a process with this pid exists (EPERM counts: it exists but is not ours). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** fsyncs a directory so that a rename inside it survives a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically: temp file in `tmpDir` (same filesystem), fsync, rename,
+ * fsync of the parent directory. A reader sees the old file or the new one, never a mix.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  tmpDir: string,
+): Promise<void> {
+  const tmp = tempName(tmpDir);
+  const handle = await open(tmp, 'wx', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+  await syncDir(dirname(path));
+}
+
+/**
+ * A pass-through stream that hashes what flows through it and fails at the end when the content
+ * does not match `digest` (and `size`, when given). Reads are verified while streaming: a consumer
+ * only learns of a corrupt blob when the stream errors, so it must not commit anything before the
+ * stream has ended cleanly.
+ */
+export function verifyingStream(digest: Digest, size: number | undefined, what: string): Transform {
+  const hash = createHash('sha256');
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      hash.update(chunk);
+      seen += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest)
+        cb(new StoreError(`${what}: digest mismatch: expected ${digest}, got ${actual}`));
+      else if (size !== undefined && seen !== size)
+        cb(new StoreError(`${what}: size mismatch: expected ${size} bytes, got ${seen}`));
+      else cb();
+    },
+  });
+}
+
+/** Opens a file and verifies it against `digest` while it is read. */
+export function readVerified(path: string, digest: Digest, size?: number): NodeJS.ReadableStream {
+  const verify = verifyingStream(digest, size, `blob ${digest}`);
+  const source = createReadStream(path, { highWaterMark: 1 << 20 });
+  source.on('error', (e: NodeJS.ErrnoException) =>
+    verify.destroy(
+      e.code === 'ENOENT'
+        ? new StoreError(`blob ${digest} is missing from the store`)
+        : new StoreError(e.message),
+    ),
+  );
+  return source.pipe(verify);
+}
+
+/** Hashes a whole file (fsck). */
+export async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}

@@ -1,0 +1,764 @@
+/**
+ * The local image store: an OCI image layout on disk.
+ *
+ *   <root>/image/oci-layout            {"imageLayoutVersion":"1.0.0"}
+ *   <root>/image/index.json            one entry per (manifest, tag); see below
+ *   <root>/image/blobs/sha256/<hex>    manifests, configs, layers (content-addressed)
+ *   <root>/image/tmp/<pid>-<rand>      blobs being written (removed by fsck when <pid> is dead)
+ *   <root>/image/leases/<pid>-<rand>   digests written by a live process not yet referenced
+ *   <root>/image/lock                  flock'd around index.json updates and garbage collection
+ *
+ * Tags: each `index.json` entry is a manifest descriptor whose `org.opencontainers.image.ref.name`
+ * annotation is the FULL normalised reference (`docker.io/library/busybox:latest`), not just the
+ * tag as in the image-layout spec's example, because one store holds many repositories. A
+ * manifest appears once per tag; an image without tags (dangling, `<none>`) appears once without
+ * the annotation. So `skopeo copy oci:<root>/image:docker.io/library/busybox:latest …` works.
+ *
+ * Image ID = config digest, as in Docker.
+ *
+ * Crash safety: blobs are written to tmp/, hashed while written, verified, fsynced and renamed
+ * into blobs/; `index.json` is replaced by rename. A tag is committed only after every blob it
+ * needs is in place, so a killed process leaves at worst unreferenced blobs and temp files,
+ * which `fsck`/`gc` remove. Blobs written but not yet referenced are protected from a concurrent
+ * `gc` by the writer's lease file (pid liveness: a reused pid only delays collection, the safe
+ * direction).
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import {
+  digestOf,
+  hashFile,
+  isPidAlive,
+  ownerPid,
+  readVerified,
+  syncDir,
+  tempName,
+  writeFileAtomic,
+} from './blob-io.ts';
+import { StoreError } from './errors.ts';
+import { acquireLock, type HeldLock } from './lock.ts';
+import {
+  classifyMediaType,
+  type Descriptor,
+  type Digest,
+  digestHex,
+  type ImageConfig,
+  type ImageIndex,
+  isDigest,
+  isImageConfig,
+  isImageIndex,
+  isManifest,
+  type Manifest,
+  MediaType,
+  parseJsonAs,
+  RefNameAnnotation,
+} from './oci.ts';
+import { formatReference, type ImageReference, parseReference } from './reference.ts';
+
+/** What `putBlob` learnt while writing a blob. */
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+  /** The blob started with the gzip magic bytes. */
+  gzip: boolean;
+  /** sha256 of the decompressed content when `gzip` and `computeDiffId` was asked; else of the blob. */
+  diffId: Digest | undefined;
+  /** True when this call added the blob (it was not in the store before). */
+  created: boolean;
+}
+
+/** Options for `putBlob`. */
+export interface PutBlobOptions {
+  /** Fail (and keep nothing) unless the content has this digest. */
+  digest?: Digest;
+  /** Fail unless the content has exactly this many bytes. */
+  size?: number;
+  /** When the content is gzip, also hash the decompressed bytes (layer diffIDs). */
+  computeDiffId?: boolean;
+  /** Names the source in error messages ("layer abc/layer.tar"). */
+  what?: string;
+}
+
+/** An image as the store knows it: one manifest, its config, and the tags that point at it. */
+export interface StoredImage {
+  /** The image ID: the config digest. */
+  id: Digest;
+  /** Manifest descriptor (without annotations). */
+  descriptor: Descriptor;
+  manifest: Manifest;
+  config: ImageConfig;
+  /** The config blob exactly as stored (its digest is `id`). */
+  configBytes: Buffer;
+  /** Full normalised references, sorted. */
+  tags: string[];
+  /** Bytes of the manifest, config and layer blobs. */
+  size: number;
+}
+
+/** A request to record a manifest (already in the store) under some tags. */
+export interface CommitRequest {
+  descriptor: Descriptor;
+  /** Full normalised references; empty for an untagged image. */
+  tags: string[];
+}
+
+/** What `commitImages` changed: tags that moved away from an image that is now dangling. */
+export interface CommitResult {
+  /** `[tag, previous manifest digest]` for each tag that pointed at another image before. */
+  moved: [string, Digest][];
+}
+
+/** Findings of `fsck`. `problems` is empty when the store is sound. */
+export interface FsckReport {
+  blobs: number;
+  images: number;
+  problems: string[];
+  removedTempFiles: number;
+  removedBlobs: Digest[];
+}
+
+/** Disk usage as `du` reports it. */
+export interface DiskUsage {
+  images: number;
+  blobs: number;
+  bytes: number;
+  unreferencedBlobs: number;
+  unreferencedBytes: number;
+  tempFiles: number;
+  tempBytes: number;
+}
+
+const maxJsonBlob = 16 << 20;
+
+/** The tbuild root: `--root`, else `TBUILD_ROOT`, else `/var/lib/tbuild` for root, else XDG data home. */
+export function resolveRoot(root?: string): string {
+  if (root) return root;
+  if (process.env.TBUILD_ROOT) return process.env.TBUILD_ROOT;
+  if (process.getuid?.() === 0) return '/var/lib/tbuild';
+  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'tbuild');
+}
+
+function refName(d: Descriptor): string | undefined {
+  return d.annotations?.[RefNameAnnotation];
+}
+
+function stripAnnotations(d: Descriptor): Descriptor {
+  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  if (d.platform) out.platform = d.platform;
+  return out;
+}
+
+/** The image store at `<root>/image`. Open with `ImageStore.open`; call `close()` when done. */
+export class ImageStore {
+  /** Directory of the OCI image layout. */
+  readonly dir: string;
+  readonly #blobDir: string;
+  readonly #tmpDir: string;
+  readonly #leaseDir: string;
+  readonly #lease: string;
+  #leaseCreated = false;
+  /** Blobs this instance added; candidates for `discardUnreferenced`. */
+  readonly #created = new Set<Digest>();
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.#blobDir = join(dir, 'blobs', 'sha256');
+    this.#tmpDir = join(dir, 'tmp');
+    this.#leaseDir = join(dir, 'leases');
+    this.#lease = tempName(this.#leaseDir);
+  }
+
+  /** Opens (creating if needed) the store under the tbuild root (see `resolveRoot`). */
+  static async open(root?: string): Promise<ImageStore> {
+    const store = new ImageStore(join(resolveRoot(root), 'image'));
+    await store.#init();
+    return store;
+  }
+
+  async #init(): Promise<void> {
+    await mkdir(this.#blobDir, { recursive: true });
+    await mkdir(this.#tmpDir, { recursive: true });
+    await mkdir(this.#leaseDir, { recursive: true });
+    const layout = join(this.dir, 'oci-layout');
+    try {
+      await stat(layout);
+    } catch {
+      await writeFileAtomic(layout, '{"imageLayoutVersion":"1.0.0"}', this.#tmpDir);
+    }
+    try {
+      await stat(join(this.dir, 'index.json'));
+    } catch {
+      const lock = await this.#lock();
+      try {
+        await stat(join(this.dir, 'index.json')).catch(() =>
+          this.#writeIndex({ schemaVersion: 2, manifests: [] }),
+        );
+      } finally {
+        await lock.release();
+      }
+    }
+  }
+
+  /** Removes this process's lease. Blobs it wrote and did not reference become garbage. */
+  async close(): Promise<void> {
+    if (this.#leaseCreated) await rm(this.#lease, { force: true });
+    this.#leaseCreated = false;
+  }
+
+  #lock(): Promise<HeldLock> {
+    return acquireLock(join(this.dir, 'lock'));
+  }
+
+  blobPath(digest: Digest): string {
+    return join(this.#blobDir, digestHex(digest));
+  }
+
+  async hasBlob(digest: Digest): Promise<boolean> {
+    try {
+      await stat(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Streams `source` into the store. The content is hashed while written, checked against
+   * `options.digest`/`size`, fsynced and renamed into place. On any failure nothing is added.
+   */
+  async putBlob(
+    source: AsyncIterable<Uint8Array> | Uint8Array,
+    options: PutBlobOptions = {},
+  ): Promise<BlobInfo> {
+    const what = options.what ?? 'blob';
+    const tmp = tempName(this.#tmpDir);
+    const handle = await open(tmp, 'wx', 0o644);
+    const hash = createHash('sha256');
+    let size = 0;
+    let gzip: boolean | undefined;
+    let inner: ReturnType<typeof createGunzip> | undefined;
+    const innerHash = createHash('sha256');
+    let innerError: Error | undefined;
+    let renamed = false;
+    try {
+      const chunks = source instanceof Uint8Array ? [source] : source;
+      for await (const chunk of chunks) {
+        if (chunk.length === 0) continue;
+        if (gzip === undefined) {
+          gzip = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
+          if (gzip && options.computeDiffId) {
+            inner = createGunzip();
+            inner.on('data', (d: Buffer) => innerHash.update(d));
+            inner.on('error', (e) => {
+              innerError = e;
+            });
+          }
+        }
+        hash.update(chunk);
+        size += chunk.length;
+        if (inner && !innerError && !inner.write(chunk)) await waitDrain(inner, () => innerError);
+        await handle.write(chunk);
+      }
+      if (inner) {
+        inner.end();
+        if (!innerError) await waitEnd(inner, () => innerError);
+        if (innerError) throw new StoreError(`${what}: corrupt gzip data: ${innerError.message}`);
+      }
+      const digest: Digest = `sha256:${hash.digest('hex')}`;
+      if (options.digest !== undefined && options.digest !== digest) {
+        throw new StoreError(`${what}: digest mismatch: expected ${options.digest}, got ${digest}`);
+      }
+      if (options.size !== undefined && options.size !== size) {
+        throw new StoreError(`${what}: size mismatch: expected ${options.size} bytes, got ${size}`);
+      }
+      await handle.sync();
+      await handle.close();
+      // Recorded before the rename so a concurrent gc never sees the blob unprotected.
+      await this.#addToLease(digest);
+      const target = this.blobPath(digest);
+      const existed = await this.hasBlob(digest);
+      if (existed) await unlink(tmp);
+      else {
+        await rename(tmp, target);
+        await syncDir(this.#blobDir);
+        this.#created.add(digest);
+      }
+      renamed = true;
+      const diffId: Digest | undefined = inner
+        ? `sha256:${innerHash.digest('hex')}`
+        : gzip
+          ? undefined
+          : digest;
+      return { digest, size, gzip: gzip ?? false, diffId, created: !existed };
+    } finally {
+      if (!renamed) {
+        await handle.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+      }
+      inner?.destroy();
+    }
+  }
+
+  async #addToLease(digest: Digest): Promise<void> {
+    await appendFile(this.#lease, `${digest}\n`);
+    this.#leaseCreated = true;
+  }
+
+  /** A stream of the blob's bytes that errors at the end if they do not match the digest. */
+  getBlob(digest: Digest, size?: number): NodeJS.ReadableStream {
+    return readVerified(this.blobPath(digest), digest, size);
+  }
+
+  /** Reads a small blob whole (manifests, configs), verified. */
+  async readBlob(digest: Digest): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      const handle = await open(this.blobPath(digest), 'r');
+      try {
+        const { size } = await handle.stat();
+        if (size > maxJsonBlob)
+          throw new StoreError(`blob ${digest} is too large to be a manifest or config`);
+        data = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StoreError(`blob ${digest} is missing from the store`);
+      }
+      throw error;
+    }
+    if (digestOf(data) !== digest) throw new StoreError(`blob ${digest}: digest mismatch (corrupt store)`);
+    return data;
+  }
+
+  async readManifest(digest: Digest): Promise<Manifest> {
+    return parseJsonAs(await this.readBlob(digest), isManifest, `manifest ${digest}`);
+  }
+
+  async readIndex(): Promise<ImageIndex> {
+    const text = await readFile(join(this.dir, 'index.json'));
+    return parseJsonAs(text, isImageIndex, `store index ${join(this.dir, 'index.json')}`);
+  }
+
+  async #writeIndex(index: ImageIndex): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index)}\n`, this.#tmpDir);
+  }
+
+  /**
+   * Writes a config and an OCI manifest for layers already in the store, and tags the result.
+   * This is what a build calls at the end. Returns the manifest descriptor.
+   */
+  async putImage(image: { config: ImageConfig; layers: Descriptor[] }, tags: string[]): Promise<Descriptor> {
+    if (image.config.rootfs.diff_ids.length !== image.layers.length) {
+      throw new StoreError(
+        `image has ${image.layers.length} layers but its config lists ${image.config.rootfs.diff_ids.length} diff_ids`,
+      );
+    }
+    for (const layer of image.layers) {
+      if (!(await this.hasBlob(layer.digest)))
+        throw new StoreError(`layer ${layer.digest} is not in the store`);
+    }
+    const configBlob = await this.putBlob(Buffer.from(JSON.stringify(image.config)), {
+      what: 'image config',
+    });
+    const descriptor = await this.putManifest(
+      { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
+      image.layers,
+    );
+    await this.commitImages([{ descriptor, tags: tags.map(normalizeTag) }]);
+    return descriptor;
+  }
+
+  /** Writes an OCI image manifest for a config and layers; returns its descriptor. */
+  async putManifest(config: Descriptor, layers: Descriptor[]): Promise<Descriptor> {
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: stripAnnotations(config),
+      layers: layers.map(stripAnnotations),
+    };
+    const blob = await this.putBlob(Buffer.from(JSON.stringify(manifest)), { what: 'manifest' });
+    return { mediaType: MediaType.ociManifest, digest: blob.digest, size: blob.size };
+  }
+
+  /**
+   * Points tags at manifests already in the store, all in one index update under the lock.
+   * Checks first that every manifest, config and layer blob is present.
+   */
+  async commitImages(requests: CommitRequest[]): Promise<CommitResult> {
+    for (const r of requests) await this.#checkComplete(r.descriptor);
+    const lock = await this.#lock();
+    try {
+      const index = await this.readIndex();
+      const moved: [string, Digest][] = [];
+      for (const r of requests) {
+        for (const tag of r.tags) {
+          const old = index.manifests.find((m) => refName(m) === tag);
+          if (old && old.digest !== r.descriptor.digest) moved.push([tag, old.digest]);
+          index.manifests = removeTag(index.manifests, tag);
+        }
+        const plain = stripAnnotations(r.descriptor);
+        if (r.tags.length > 0) {
+          index.manifests = index.manifests.filter(
+            (m) => !(m.digest === plain.digest && refName(m) === undefined),
+          );
+          for (const tag of r.tags)
+            index.manifests.push({ ...plain, annotations: { [RefNameAnnotation]: tag } });
+        } else if (!index.manifests.some((m) => m.digest === plain.digest)) {
+          index.manifests.push(plain);
+        }
+      }
+      await this.#writeIndex(index);
+      return { moved };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #checkComplete(descriptor: Descriptor): Promise<void> {
+    if (classifyMediaType(descriptor.mediaType) !== 'manifest') {
+      throw new StoreError(`unsupported manifest media type: ${descriptor.mediaType}`);
+    }
+    const manifest = await this.readManifest(descriptor.digest);
+    for (const d of [manifest.config, ...manifest.layers]) {
+      if (!(await this.hasBlob(d.digest))) throw new StoreError(`blob ${d.digest} is missing from the store`);
+    }
+  }
+
+  /** Adds a tag to an existing image (`ref` resolved as in `resolve`). */
+  async tag(source: string, target: string): Promise<void> {
+    const image = await this.resolve(source);
+    await this.commitImages([{ descriptor: image.descriptor, tags: [normalizeTag(target)] }]);
+  }
+
+  /**
+   * Removes one tag. When it was the image's last tag and `keepDangling` is false, the image's
+   * index entry goes too and its manifest digest is returned (call `collectGarbage` next).
+   */
+  async untag(ref: string, keepDangling = false): Promise<{ manifest: Digest; removedImage: boolean }> {
+    const tag = normalizeTag(ref);
+    const lock = await this.#lock();
+    try {
+      const index = await this.readIndex();
+      const entry = index.manifests.find((m) => refName(m) === tag);
+      if (!entry) throw new StoreError(`No such image: ${ref}`);
+      index.manifests = index.manifests.filter((m) => refName(m) !== tag);
+      const still = index.manifests.some((m) => m.digest === entry.digest);
+      if (!still && keepDangling) index.manifests.push(stripAnnotations(entry));
+      await this.#writeIndex(index);
+      return { manifest: entry.digest, removedImage: !still && !keepDangling };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Removes every index entry of a manifest (all its tags). Blobs go at the next `collectGarbage`. */
+  async deleteImage(manifest: Digest): Promise<string[]> {
+    const lock = await this.#lock();
+    try {
+      const index = await this.readIndex();
+      const tags = index.manifests.filter((m) => m.digest === manifest).map(refName);
+      index.manifests = index.manifests.filter((m) => m.digest !== manifest);
+      await this.#writeIndex(index);
+      return tags.filter((t): t is string => t !== undefined);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Every image in the store, one per manifest, newest first. */
+  async listImages(): Promise<StoredImage[]> {
+    const index = await this.readIndex();
+    const byDigest = new Map<Digest, Descriptor[]>();
+    for (const m of index.manifests) {
+      const list = byDigest.get(m.digest) ?? [];
+      list.push(m);
+      byDigest.set(m.digest, list);
+    }
+    const images: StoredImage[] = [];
+    for (const entries of byDigest.values()) images.push(await this.#loadImage(entries));
+    images.sort(
+      (a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? '') || a.id.localeCompare(b.id),
+    );
+    return images;
+  }
+
+  async #loadImage(entries: Descriptor[]): Promise<StoredImage> {
+    const first = entries[0] as Descriptor;
+    const manifest = await this.readManifest(first.digest);
+    const configBytes = await this.readBlob(manifest.config.digest);
+    const config = parseJsonAs(configBytes, isImageConfig, `image config ${manifest.config.digest}`);
+    const tags = entries
+      .map(refName)
+      .filter((t): t is string => t !== undefined)
+      .sort();
+    const size = first.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    return {
+      id: manifest.config.digest,
+      descriptor: stripAnnotations(first),
+      manifest,
+      config,
+      configBytes,
+      tags,
+      size,
+    };
+  }
+
+  /**
+   * Finds an image by reference or ID, as `docker image inspect` does: a full ID
+   * (`sha256:<hex>` or 64 hex), a tag (`busybox` = `docker.io/library/busybox:latest`), a
+   * digest reference (`busybox@sha256:…`, matched against manifest digests), or an unambiguous
+   * ID prefix. Throws `No such image: …` otherwise.
+   */
+  async resolve(refOrId: string): Promise<StoredImage> {
+    const found = await this.find(refOrId);
+    if (found.length === 0) throw new StoreError(`No such image: ${refOrId}`);
+    const ids = new Set(found.map((i) => i.id));
+    if (ids.size > 1) throw new StoreError(`multiple images match "${refOrId}": give a longer ID or a tag`);
+    return found[0] as StoredImage;
+  }
+
+  /** Like `resolve`, but returns every manifest that matches (an ID may have several manifests). */
+  async find(refOrId: string): Promise<StoredImage[]> {
+    const images = await this.listImages();
+    const id = /^(sha256:)?([a-f0-9]{64})$/.exec(refOrId);
+    if (id) return images.filter((i) => i.id === `sha256:${id[2]}`);
+    let ref: ImageReference | undefined;
+    try {
+      ref = parseReference(refOrId);
+    } catch (error) {
+      if (!/^(sha256:)?[a-f0-9]+$/.test(refOrId)) throw error;
+    }
+    if (ref) {
+      if (ref.digest !== undefined) {
+        return images.filter((i) => i.descriptor.digest === ref.digest || i.id === ref.digest);
+      }
+      const tag = formatReference({ ...ref, tag: ref.tag ?? 'latest' });
+      const tagged = images.filter((i) => i.tags.includes(tag));
+      if (tagged.length > 0) return tagged;
+    }
+    const prefix = /^(?:sha256:)?([a-f0-9]+)$/.exec(refOrId);
+    if (prefix) return images.filter((i) => digestHex(i.id).startsWith(prefix[1] as string));
+    return [];
+  }
+
+  /** Every digest reachable from the index: manifests, nested indexes, configs, layers. */
+  async #reachable(index: ImageIndex, problems?: string[]): Promise<Set<Digest>> {
+    const seen = new Set<Digest>();
+    const visit = async (d: Descriptor, from: string): Promise<void> => {
+      if (seen.has(d.digest)) return;
+      seen.add(d.digest);
+      const kind = classifyMediaType(d.mediaType);
+      if (kind !== 'manifest' && kind !== 'index') return;
+      let bytes: Buffer;
+      try {
+        bytes = await this.readBlob(d.digest);
+      } catch (error) {
+        problems?.push(`${from}: ${(error as Error).message}`);
+        return;
+      }
+      try {
+        if (kind === 'index') {
+          const child = parseJsonAs(bytes, isImageIndex, `index ${d.digest}`);
+          for (const m of child.manifests)
+            if (await this.hasBlob(m.digest)) await visit(m, `index ${d.digest}`);
+        } else {
+          const manifest = parseJsonAs(bytes, isManifest, `manifest ${d.digest}`);
+          for (const b of [manifest.config, ...manifest.layers]) await visit(b, `manifest ${d.digest}`);
+          parseJsonAs(
+            await this.readBlob(manifest.config.digest),
+            isImageConfig,
+            `config ${manifest.config.digest}`,
+          );
+        }
+      } catch (error) {
+        problems?.push(`${from}: ${(error as Error).message}`);
+      }
+    };
+    for (const m of index.manifests) await visit(m, refName(m) ?? `image ${m.digest}`);
+    return seen;
+  }
+
+  /** Digests protected by leases of live processes (not this one); removes stale leases. */
+  async #leased(includeOwn: boolean): Promise<Set<Digest>> {
+    const out = new Set<Digest>();
+    for (const name of await readdir(this.#leaseDir)) {
+      const path = join(this.#leaseDir, name);
+      if (path === this.#lease && !includeOwn) continue;
+      const pid = ownerPid(name);
+      if (pid === undefined || !isPidAlive(pid)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const text = await readFile(path, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) if (isDigest(line)) out.add(line);
+    }
+    return out;
+  }
+
+  async #allBlobs(): Promise<Digest[]> {
+    return (await readdir(this.#blobDir)).map((hex) => `sha256:${hex}` as Digest);
+  }
+
+  /**
+   * Removes blobs nothing references (no index entry reaches them, no live lease holds them).
+   * `only` limits the candidates (used to undo a failed load). Returns the removed digests.
+   */
+  async collectGarbage(only?: Iterable<Digest>): Promise<Digest[]> {
+    const lock = await this.#lock();
+    try {
+      const keep = await this.#reachable(await this.readIndex());
+      for (const d of await this.#leased(false)) keep.add(d);
+      const removed: Digest[] = [];
+      for (const d of only ?? (await this.#allBlobs())) {
+        if (keep.has(d)) continue;
+        await rm(this.blobPath(d), { force: true });
+        removed.push(d);
+      }
+      if (removed.length > 0) await syncDir(this.#blobDir);
+      return removed;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Removes the blobs this instance added that ended up unreferenced (after a failure, or spooled extras). */
+  async discardUnreferenced(): Promise<Digest[]> {
+    const candidates = [...this.#created];
+    this.#created.clear();
+    if (candidates.length === 0) return [];
+    return this.collectGarbage(candidates);
+  }
+
+  /** Temp files whose writer is gone. */
+  async #staleTemps(): Promise<{ path: string; size: number }[]> {
+    const out: { path: string; size: number }[] = [];
+    for (const name of await readdir(this.#tmpDir)) {
+      const pid = ownerPid(name);
+      if (pid !== undefined && isPidAlive(pid)) continue;
+      const path = join(this.#tmpDir, name);
+      const s = await stat(path).catch(() => undefined);
+      if (s) out.push({ path, size: s.size });
+    }
+    return out;
+  }
+
+  /**
+   * Verifies every blob against its digest and every reference from the index; removes stale
+   * temp files, stale leases and unreferenced blobs. Corrupt blobs are reported, not removed.
+   */
+  async fsck(): Promise<FsckReport> {
+    const problems: string[] = [];
+    let removedTempFiles = 0;
+    for (const t of await this.#staleTemps()) {
+      await rm(t.path, { force: true });
+      removedTempFiles++;
+    }
+    const blobs = await this.#allBlobs();
+    for (const d of blobs) {
+      if (!isDigest(d)) {
+        problems.push(`blobs/sha256/${digestHex(d)}: not a sha256 digest name`);
+        continue;
+      }
+      const { digest } = await hashFile(this.blobPath(d));
+      if (digest !== d) problems.push(`blob ${d}: content has digest ${digest}`);
+    }
+    let index: ImageIndex;
+    try {
+      index = await this.readIndex();
+    } catch (error) {
+      problems.push((error as Error).message);
+      return { blobs: blobs.length, images: 0, problems, removedTempFiles, removedBlobs: [] };
+    }
+    const reachable = await this.#reachable(index, problems);
+    for (const d of reachable) {
+      if (!(await this.hasBlob(d))) problems.push(`blob ${d} is referenced but missing`);
+    }
+    for (const m of index.manifests) {
+      const name = refName(m);
+      if (name !== undefined) {
+        try {
+          parseReference(name);
+        } catch {
+          problems.push(`index.json: invalid tag ${JSON.stringify(name)}`);
+        }
+      }
+    }
+    const removedBlobs = problems.length === 0 ? await this.collectGarbage() : [];
+    return {
+      blobs: blobs.length,
+      images: new Set(index.manifests.map((m) => m.digest)).size,
+      problems,
+      removedTempFiles,
+      removedBlobs,
+    };
+  }
+
+  /** Disk usage of the store. */
+  async diskUsage(): Promise<DiskUsage> {
+    const index = await this.readIndex();
+    const reachable = await this.#reachable(index);
+    let bytes = 0;
+    let unreferencedBlobs = 0;
+    let unreferencedBytes = 0;
+    const blobs = await this.#allBlobs();
+    for (const d of blobs) {
+      const s = await stat(this.blobPath(d)).catch(() => undefined);
+      if (!s) continue;
+      bytes += s.size;
+      if (!reachable.has(d)) {
+        unreferencedBlobs++;
+        unreferencedBytes += s.size;
+      }
+    }
+    let tempFiles = 0;
+    let tempBytes = 0;
+    for (const name of await readdir(this.#tmpDir)) {
+      const s = await stat(join(this.#tmpDir, name)).catch(() => undefined);
+      if (!s) continue;
+      tempFiles++;
+      tempBytes += s.size;
+    }
+    return {
+      images: new Set(index.manifests.map((m) => m.digest)).size,
+      blobs: blobs.length,
+      bytes,
+      unreferencedBlobs,
+      unreferencedBytes,
+      tempFiles,
+      tempBytes,
+    };
+  }
+}
+
+/** Normalises a user's tag argument to the full reference stored in index.json. */
+export function normalizeTag(ref: string): string {
+  const parsed = parseReference(ref);
+  if (parsed.digest !== undefined)
+    throw new StoreError(`refusing to create a tag with a digest reference: ${ref}`);
+  return formatReference({ ...parsed, tag: parsed.tag ?? 'latest' });
+}
+
+function removeTag(manifests: Descriptor[], tag: string): Descriptor[] {
+  const removed = manifests.filter((m) => refName(m) === tag);
+  const kept = manifests.filter((m) => refName(m) !== tag);
+  // An image that loses its last tag stays, untagged (dangling), like Docker's `<none>` images.
+  for (const r of removed) if (!kept.some((m) => m.digest === r.digest)) kept.push(stripAnnotations(r));
+  return kept;
+}
+
+async function waitDrain(stream: NodeJS.WritableStream, failed: () => Error | undefined): Promise<void> {
+  if (failed()) return;
+  await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch(() => {});
+}
+
+async function waitEnd(stream: NodeJS.ReadableStream, failed: () => Error | undefined): Promise<void> {
+  if (failed()) return;
+  await Promise.race([once(stream, 'end'), once(stream, 'error')]).catch(() => {});
+}
