@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import {
   type ContextEntry,
   cleanPath,
@@ -212,4 +213,21 @@ test('pattern compiler: fast paths and classes behave like patternmatcher', () =
     () => compileDockerignore(['ok', '!']),
     (e: unknown) => e instanceof DockerignoreError && e.pattern === '!',
   );
+});
+
+test('without exceptions the incremental and path-level routines agree (property)', () => {
+  const segment = fc.constantFrom('a', 'b', 'ab', '*', '?', 'a*', '**', '[ab]', '[^a]');
+  const pattern = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'));
+  const path = fc
+    .array(fc.constantFrom('a', 'b', 'ab', 'ba', 'c'), { minLength: 1, maxLength: 4 })
+    .map((s) => s.join('/'));
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.array(pattern, { minLength: 1, maxLength: 4 }), path, (patterns, p) => {
+      runs++;
+      assert.equal(matchByWalking(patterns, p), compileDockerignore(patterns).matches(p));
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(runs, 500);
 });
