@@ -3,7 +3,18 @@ import type { Command, GlobalOptions } from './command.ts';
 
 // Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
 // Each command adds one line here, in alphabetical order.
-const commands: Record<string, () => Promise<Command>> = {};
+const commands: Record<string, () => Promise<Command>> = {
+  du: async () => (await import('./commands/du.ts')).duCommand,
+  fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
+  history: async () => (await import('./commands/history.ts')).historyCommand,
+  images: async () => (await import('./commands/images.ts')).imagesCommand,
+  import: async () => (await import('./commands/import.ts')).importCommand,
+  inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  load: async () => (await import('./commands/load.ts')).loadCommand,
+  rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
+  save: async () => (await import('./commands/save.ts')).saveCommand,
+  tag: async () => (await import('./commands/tag.ts')).tagCommand,
+};
 
 function printUsage(out: NodeJS.WritableStream): void {
   out.write('Usage:  tbuild [--root DIR] [--debug] COMMAND [ARGS...]\n\nCommands:\n');

@@ -5,7 +5,7 @@
  *   - `name` (no tag)       every tag of that repository, one entry per image;
  *   - an ID or `name@digest`  no tags (the archive loads as an untagged image).
  */
-import { writeDockerArchive, type SaveRequest } from './archive-docker.ts';
+import { type SaveRequest, writeDockerArchive } from './archive-docker.ts';
 import { writeOciArchive } from './archive-oci.ts';
 import { createTarWriter } from './archive-write.ts';
 import type { Digest } from './oci.ts';
@@ -30,9 +30,12 @@ export async function selectImages(store: ImageStore, names: string[]): Promise<
       ref = undefined;
     }
     if (ref && ref.tag === undefined && ref.digest === undefined) {
-      const repoImages = (await store.listImages()).filter((i) => i.tags.some((t) => t.startsWith(`${ref.name}:`)));
+      const repoImages = (await store.listImages()).filter((i) =>
+        i.tags.some((t) => t.startsWith(`${ref.name}:`)),
+      );
       if (repoImages.length > 0) {
-        for (const image of repoImages) add({ image, tags: image.tags.filter((t) => t.startsWith(`${ref.name}:`)) });
+        for (const image of repoImages)
+          add({ image, tags: image.tags.filter((t) => t.startsWith(`${ref.name}:`)) });
         continue;
       }
     }

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../errors.ts';
+import {
+  familiarName,
+  familiarString,
+  parseReference,
+  type StoredImage,
+  StoreError,
+} from '../../image/index.ts';
+import type { Command } from '../command.ts';
+import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+
+const usage = `
+Usage:  tbuild inspect IMAGE [IMAGE...]
+
+Display detailed information on one or more images, as a JSON array (docker image inspect)
+`;
+
+/**
+ * The `docker image inspect` document (moby api/types/image InspectResponse). RepoDigests are
+ * `repo@<manifest digest>` for each repository the image is tagged in, as Docker's containerd
+ * image store shows them. History is not part of Docker's document; tbuild adds it under
+ * Metadata so that `inspect` alone is enough to see how an image was made.
+ */
+function inspectImage(image: StoredImage): Record<string, unknown> {
+  const refs = image.tags.map((t) => parseReference(t));
+  const c = image.config;
+  const layersSize = image.manifest.layers.reduce((n, l) => n + l.size, 0);
+  return {
+    Id: image.id,
+    RepoTags: refs.map(familiarString),
+    RepoDigests: [...new Set(refs.map((r) => `${familiarName(r)}@${image.descriptor.digest}`))],
+    Parent: '',
+    Comment: c.history?.at(-1)?.comment ?? '',
+    Created: c.created ?? '',
+    DockerVersion: typeof c.docker_version === 'string' ? c.docker_version : '',
+    Author: c.author ?? '',
+    Config: c.config ?? null,
+    Architecture: c.architecture,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Os: c.os,
+    Size: layersSize,
+    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z', History: c.history ?? [] },
+    Descriptor: image.descriptor,
+  };
+}
+
+/** `tbuild inspect IMAGE...` (docker image inspect). */
+export const inspectCommand: Command = {
+  summary: 'Display detailed information on one or more images',
+  async run(ctx) {
+    if (printHelpIfAsked(ctx, usage)) return 0;
+    let positionals: string[];
+    try {
+      ({ positionals } = parseArgs({ args: ctx.argv, options: {}, allowPositionals: true }));
+    } catch (error) {
+      usageError(error, 'inspect');
+    }
+    if (positionals.length === 0) throw new UsageError('"tbuild inspect" requires at least 1 argument.');
+    const store = await openStore(ctx);
+    try {
+      const found: Record<string, unknown>[] = [];
+      const errors: string[] = [];
+      for (const name of positionals) {
+        try {
+          found.push(inspectImage(await store.resolve(name)));
+        } catch (error) {
+          if (!(error instanceof StoreError)) throw error;
+          errors.push(error.message);
+        }
+      }
+      ctx.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
+      return errors.length > 0 ? 1 : 0;
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * Output helpers shared by the image commands, matching the Docker CLI's formatting:
+ * go-units HumanSizeWithPrecision / HumanDuration, and text/tabwriter tables (minwidth 10,
+ * padding 3, as docker/cli formatter.NewContext uses).
+ */
+import { UsageError } from '../errors.ts';
+import { ImageStore } from '../image/index.ts';
+import type { CommandContext } from './command.ts';
+
+/** Decimal units with three significant digits: `4.26MB`, `0B`, `1.5kB` (go-units HumanSize). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(3))}${units[i]}`;
+}
+
+/** go-units HumanDuration: "Less than a second", "About a minute", "3 days", "2 years". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/** "3 days ago", or "N/A" for an image without a creation time. */
+export function humanSince(created: string | undefined, now = Date.now()): string {
+  if (!created) return 'N/A';
+  const t = Date.parse(created);
+  if (Number.isNaN(t) || t <= 0) return 'N/A';
+  return `${humanDuration(now - t)} ago`;
+}
+
+/** The 12-hex short form of an ID, as Docker shows it. */
+export function shortId(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** Aligns rows like Go's tabwriter (minwidth 10, padding 3); the last column is not padded. */
+export function formatTable(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, [...cell].length + 3, 10);
+    });
+  }
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(''))
+    .map((line) => `${line.trimEnd()}\n`)
+    .join('');
+}
+
+/** Opens the store for a command (`--root` or its defaults). */
+export function openStore(ctx: CommandContext): Promise<ImageStore> {
+  return ImageStore.open(ctx.globals.root);
+}
+
+/** Prints a command's help text when `--help` is among the arguments; returns true if it did. */
+export function printHelpIfAsked(ctx: CommandContext, usage: string): boolean {
+  if (!ctx.argv.includes('--help') && !ctx.argv.includes('-h')) return false;
+  ctx.stdout.write(`${usage.trim()}\n`);
+  return true;
+}
+
+/** Wraps parseArgs errors in UsageError (exit 125), as the Docker CLI does for bad flags. */
+export function usageError(error: unknown, command: string): never {
+  throw new UsageError(`${(error as Error).message}`, { hint: `See 'tbuild ${command} --help'.` });
+}
