@@ -20,3 +20,11 @@ export type { LoadedImage } from './archive-contents.ts';
 export type { SaveRequest } from './archive-docker.ts';
 export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
 export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';
+
+// layers (layer-*.ts): pack a directory, overlay upperdir or naive diff into a tar; apply; list
+export { type ApplyOptions, type ApplyResult, applyLayer } from './layer-apply.ts';
+export { LayerError } from './layer-error.ts';
+export { listLayer } from './layer-list.ts';
+export { type LayerDigests, type PackedLayer, type PackOptions, packLayer } from './layer-pack.ts';
+export { type LayerEntry, type LayerEntryType, OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer-tar.ts';
+export type { LayerSource } from './layer-walk.ts';

@@ -1,0 +1,15 @@
+import type { Readable } from 'node:stream';
+import { openLayer } from './layer-decompress.ts';
+import { type LayerEntry, readTarEntries } from './layer-tar.ts';
+
+/**
+ * The entries of a layer blob (gzip or plain), in archive order, with names as stored. Contents
+ * are skipped, so memory stays constant apart from the returned list.
+ */
+export async function listLayer(blob: Readable | AsyncIterable<Uint8Array>): Promise<LayerEntry[]> {
+  const layer = await openLayer(blob);
+  const entries: LayerEntry[] = [];
+  for await (const { entry } of readTarEntries(layer.tar)) entries.push(entry);
+  await layer.done;
+  return entries;
+}
