@@ -184,7 +184,7 @@ export function parseDockerfile(input: string | Uint8Array, options: ParseOption
       { hint: 'a Dockerfile needs at least a FROM instruction' },
     );
   }
-  return { nodes, escape: esc, directives, warnings, file };
+  return { nodes, escape: esc, directives, warnings, file, lines: lines.map(stripLineEnd) };
 }
 
 function toNode(

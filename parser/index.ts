@@ -1,3 +1,18 @@
 // Public surface of parser/: Dockerfile text -> AST -> typed instructions, and shell-word expansion.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
+
+export { type ParseOptions, parseDockerfile } from './dockerfile.ts';
+export { dumpDockerfile, dumpNode } from './dump.ts';
+export { ParseError } from './errors.ts';
+export { chompHeredoc, parseHeredocWord } from './heredoc.ts';
+export {
+  type ArgCommand,
+  type Command,
+  type Instructions,
+  type RunMount,
+  type ShellOrExec,
+  type Stage,
+  toInstructions,
+} from './instructions.ts';
 export * from './shell.ts';
+export type { Heredoc, Node, ParsedDockerfile, Pos, Range, Warning } from './types.ts';

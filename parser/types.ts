@@ -76,4 +76,6 @@ export interface ParsedDockerfile {
   warnings: Warning[];
   /** The file name used in error messages and ranges (`Dockerfile` unless told otherwise). */
   file: string;
+  /** The physical lines, line endings removed: `lines[0]` is line 1. Error messages quote them. */
+  lines: string[];
 }

@@ -1,0 +1,35 @@
+// "did you mean …?" for unknown instructions and flags (BuildKit: util/suggest, which also ranks by
+// Levenshtein distance). Hand-written: a 20-line edit distance does not justify a dependency.
+
+/** Levenshtein distance between two strings (insert, delete, substitute: cost 1 each). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/**
+ * The candidate closest to `word` (case-insensitively), or undefined when none is close enough:
+ * at most a third of the word's length in edits, and at least 1 allowed.
+ */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
+  const limit = Math.max(1, Math.floor(w.length / 3));
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= limit ? best : undefined;
+}
