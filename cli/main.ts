@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/import.ts')).importCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
   load: async () => (await import('./commands/load.ts')).loadCommand,
+  parse: async () => (await import('./commands/parse.ts')).parseCommand,
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
   save: async () => (await import('./commands/save.ts')).saveCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
