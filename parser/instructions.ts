@@ -149,13 +149,9 @@ export function toInstructions(ast: ParsedDockerfile): Instructions {
       const stage = parseFrom(node, stages.length, fail);
       if (stage.name !== undefined) {
         if (names.has(stage.name)) {
-          fail(
-            `duplicate stage name "${stage.name}"`,
-            node.args[2] === undefined ? node.argsPosition : node.range.start,
-            {
-              hint: 'give each stage its own name',
-            },
-          );
+          fail(`duplicate stage name "${stage.name}"`, node.range.start, {
+            hint: 'give each stage its own name',
+          });
         }
         names.add(stage.name);
       }
@@ -475,12 +471,11 @@ function parseHealthcheck(node: Node, flags: FlagValues, fail: Fail): Command {
         hint: `write --${flag}=30s (units: ns, us, ms, s, m, h)`,
       });
     }
-    if (ns < 0) fail(`Interval ${JSON.stringify(flag)} cannot be negative`, flagAt(node, flag));
+    const hint = `use 0s for the default or at least ${formatDuration(minInterval)}`;
+    if (ns < 0) fail(`Interval ${JSON.stringify(flag)} cannot be negative`, flagAt(node, flag), { hint });
     if (ns !== 0 && ns < minInterval) {
-      fail(
-        `Interval ${JSON.stringify(flag)} cannot be less than ${formatDuration(minInterval)}`,
-        flagAt(node, flag),
-      );
+      const reason = `Interval ${JSON.stringify(flag)} cannot be less than ${formatDuration(minInterval)}`;
+      fail(reason, flagAt(node, flag), { hint });
     }
     cmd[field] = ns;
   }
@@ -492,7 +487,8 @@ function parseHealthcheck(node: Node, flags: FlagValues, fail: Fail): Command {
       });
     }
     const n = Number.parseInt(retries, 10);
-    if (n < 0) fail(`--retries cannot be negative (${n})`, flagAt(node, 'retries'));
+    if (n < 0)
+      fail(`--retries cannot be negative (${n})`, flagAt(node, 'retries'), { hint: 'use 0 for the default' });
     cmd.retries = n;
   }
   return cmd;
