@@ -1,7 +1,21 @@
 // Public surface of image/: OCI formats, layers and the on-disk image store.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
 // image store and archives (store.ts, oci.ts, reference.ts, archive-*.ts, import-rootfs.ts)
+
+export type { LoadedImage } from './archive-contents.ts';
+export type { SaveRequest } from './archive-docker.ts';
+export { loadArchive } from './archive-load.ts';
+export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
+export { digestOf } from './blob-io.ts';
 export { StoreError } from './errors.ts';
+export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';
+// layers (layer-*.ts): pack a directory, overlay upperdir or naive diff into a tar; apply; list
+export { type ApplyOptions, type ApplyResult, applyLayer } from './layer-apply.ts';
+export { LayerError } from './layer-error.ts';
+export { listLayer } from './layer-list.ts';
+export { type LayerDigests, type PackedLayer, type PackOptions, packLayer } from './layer-pack.ts';
+export { type LayerEntry, type LayerEntryType, OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer-tar.ts';
+export type { LayerSource } from './layer-walk.ts';
 export * from './oci.ts';
 export * from './reference.ts';
 export {
@@ -15,16 +29,3 @@ export {
   resolveRoot,
   type StoredImage,
 } from './store.ts';
-export { loadArchive } from './archive-load.ts';
-export type { LoadedImage } from './archive-contents.ts';
-export type { SaveRequest } from './archive-docker.ts';
-export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
-export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';
-
-// layers (layer-*.ts): pack a directory, overlay upperdir or naive diff into a tar; apply; list
-export { type ApplyOptions, type ApplyResult, applyLayer } from './layer-apply.ts';
-export { LayerError } from './layer-error.ts';
-export { listLayer } from './layer-list.ts';
-export { type LayerDigests, type PackedLayer, type PackOptions, packLayer } from './layer-pack.ts';
-export { type LayerEntry, type LayerEntryType, OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer-tar.ts';
-export type { LayerSource } from './layer-walk.ts';

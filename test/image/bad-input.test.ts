@@ -60,7 +60,7 @@ async function ociArchive(options: { layerType?: string; dropLayer?: boolean }):
       },
     ],
   };
-  const files = [
+  const files: { name: string; data: Uint8Array | string }[] = [
     { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
     { name: `blobs/sha256/${sha(config)}`, data: config },
     { name: `blobs/sha256/${sha(manifest)}`, data: manifest },
@@ -84,7 +84,8 @@ const cases: [name: string, make: () => Promise<Buffer>, message: RegExp][] = [
     'corrupt gzip',
     async () => {
       const gz = Buffer.from(gzipSync(busybox));
-      for (let i = 0; i < 64; i++) gz[(gz.length >> 1) + i] ^= 0xff;
+      for (let i = 0; i < 64; i++)
+        gz.writeUInt8((gz.readUInt8((gz.length >> 1) + i) ^ 0xff) & 0xff, (gz.length >> 1) + i);
       return gz;
     },
     /gzip/,
@@ -93,7 +94,7 @@ const cases: [name: string, make: () => Promise<Buffer>, message: RegExp][] = [
     'layer digest mismatch',
     async () => {
       const copy = Buffer.from(busybox);
-      copy[500_000] ^= 0xff; // inside layer.tar's data: the tar stays valid, the diffID does not
+      copy.writeUInt8(copy.readUInt8(500_000) ^ 0xff, 500_000); // inside layer.tar's data: the tar stays valid, the diffID does not
       return copy;
     },
     /digest mismatch/,

@@ -60,15 +60,13 @@ export function run(cmd: string, args: string[]): string {
 }
 
 /** Packs in-memory files into a tar (for hand-made, possibly broken, archives). */
-export async function packTar(files: { name: string; data: Buffer | string }[]): Promise<Buffer> {
+export async function packTar(files: { name: string; data: Uint8Array | string }[]): Promise<Buffer> {
   const tar = (await import('tar-stream')).default;
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((r) => pack.on('end', r));
   for (const f of files) pack.entry({ name: f.name, mtime: new Date(0) }, f.data);
   pack.finalize();
-  await ended;
+  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
   return Buffer.concat(chunks);
 }
 
