@@ -20,9 +20,17 @@ async function writeLargeArchive(path: string, size: number): Promise<void> {
   const outer = tar.pack();
   const written = pipeline(outer, createWriteStream(path));
   const diff = createHash('sha256');
-  const entry = outer.entry({ name: 'layer/layer.tar', size: layerSize, mtime: new Date(0) });
+  const entry = outer.entry({
+    name: 'layer/layer.tar',
+    size: layerSize,
+    mtime: new Date(0),
+  }) as unknown as NodeJS.WritableStream;
   const inner = tar.pack();
-  const innerEntry = inner.entry({ name: 'big.bin', size, mtime: new Date(0) });
+  const innerEntry = inner.entry({
+    name: 'big.bin',
+    size,
+    mtime: new Date(0),
+  }) as unknown as NodeJS.WritableStream;
   const feed = (async () => {
     for (let i = 0; i < size / block.length; i++) {
       block.writeUInt32LE(i, 0); // every MiB differs
