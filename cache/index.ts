@@ -12,3 +12,14 @@ export {
   overlayMountData,
   unmountPath,
 } from './overlay.ts';
+export { cacheRecordPath, readCacheRecord, writeCacheRecord } from './records.ts';
+export {
+  commitMutable,
+  createMutable,
+  discardMutable,
+  hasSnapshot,
+  type MutableSnapshot,
+  type SnapshotPaths,
+  snapshotPaths,
+  snapshotsDir,
+} from './snapshots.ts';

@@ -4,6 +4,7 @@ import type { Command, GlobalOptions } from './command.ts';
 // Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
 // Each command adds one line here, in alphabetical order.
 const commands: Record<string, () => Promise<Command>> = {
+  build: async () => (await import('./commands/build.ts')).buildCommand,
   du: async () => (await import('./commands/du.ts')).duCommand,
   fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
   history: async () => (await import('./commands/history.ts')).historyCommand,

@@ -11,6 +11,14 @@ export {
   walkContext,
 } from './context-walk.ts';
 export {
+  type BuildDefinition,
+  type ConvertOptions,
+  convert,
+  type PendingHistory,
+  type Platform,
+  type ResolvedImage,
+} from './convert.ts';
+export {
   cleanPath,
   compileDockerignore,
   DockerignoreError,
@@ -20,3 +28,4 @@ export {
   parseDockerignore,
   parseDockerignoreLines,
 } from './dockerignore.ts';
+export { BuildError } from './errors.ts';

@@ -40,6 +40,13 @@ import { type LayerEntry, OPAQUE_MARKER, readTarEntries, WHITEOUT_PREFIX } from 
 export interface ApplyOptions {
   /** chown entries to their uid/gid; default: when running as root. */
   sameOwner?: boolean;
+  /**
+   * `apply` (default): a whiteout deletes what lower layers put in the target. `overlay`: the
+   * target is one overlayfs lower dir of its own, so whiteouts are kept in overlayfs's form
+   * instead (a 0/0 character device; an opaque dir gets `trusted.overlay.opaque=y`), for a
+   * snapshot that is stacked over the layers below it.
+   */
+  whiteouts?: 'apply' | 'overlay';
 }
 
 /** What applying did. */
@@ -65,6 +72,7 @@ export async function applyLayer(
   await mkdir(target, { recursive: true });
   const layer = await openLayer(blob);
   const state = new ApplyState(resolve(target), options.sameOwner ?? isPrivileged());
+  state.overlayWhiteouts = options.whiteouts === 'overlay';
   let entries = 0;
   try {
     for await (const { entry, body } of readTarEntries(layer.tar)) {
@@ -89,6 +97,8 @@ class ApplyState {
   readonly chown: boolean;
   readonly privileged = isPrivileged();
   readonly warnings: string[] = [];
+  /** Keep whiteouts as overlayfs markers instead of deleting (ApplyOptions.whiteouts). */
+  overlayWhiteouts = false;
   /** Absolute paths written by this layer: an opaque marker keeps them. */
   readonly unpacked = new Set<string>();
   /** Directories whose owner, mode, xattrs and mtime are set after their contents. */
@@ -151,7 +161,11 @@ class ApplyState {
 
   /** Removes whatever is at `abs` (recursively, never following symlinks). */
   async remove(abs: string): Promise<void> {
+    const stat = await lstatOrUndefined(abs);
+    if (stat === undefined) return;
     await rm(abs, { recursive: true, force: true });
+    // Only a removed directory or symlink can change how parent paths resolve.
+    if (!stat.isDirectory() && !stat.isSymbolicLink()) return;
     this.resolved.clear();
     this.directories.delete(abs);
     const prefix = `${abs}/`;
@@ -282,6 +296,10 @@ async function applyWhiteout(
   parentParts: string[],
   base: string,
 ): Promise<void> {
+  if (state.overlayWhiteouts) {
+    await applyOverlayWhiteout(state, entry, parentParts, base);
+    return;
+  }
   const dir = await guard(entry, () => state.resolveDir(parentParts, entry.path, false));
   if (base === OPAQUE_MARKER) {
     if (dir !== undefined) await guard(entry, () => clearLower(state, dir));
@@ -294,6 +312,31 @@ async function applyWhiteout(
     throw new LayerError(entry.path, `whiteout names ${JSON.stringify(victim)}, which is not a file name`);
   }
   if (dir !== undefined) await guard(entry, () => state.remove(join(dir, victim)));
+}
+
+/** A whiteout kept in overlayfs form, for a snapshot used as an overlay lower dir. */
+async function applyOverlayWhiteout(
+  state: ApplyState,
+  entry: LayerEntry,
+  parentParts: string[],
+  base: string,
+): Promise<void> {
+  const dir = await guard(entry, () => state.resolveDir(parentParts, entry.path, true));
+  if (dir === undefined) throw new LayerError(entry.path, 'parent directory could not be created');
+  if (base === OPAQUE_MARKER) {
+    await guard(entry, () => writeXattr(dir, 'trusted.overlay.opaque', Buffer.from('y')));
+    return;
+  }
+  if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return;
+  const victim = base.slice(WHITEOUT_PREFIX.length);
+  if (victim === '' || victim === '.' || victim === '..' || victim.includes('/')) {
+    throw new LayerError(entry.path, `whiteout names ${JSON.stringify(victim)}, which is not a file name`);
+  }
+  const abs = join(dir, victim);
+  await guard(entry, async () => {
+    await state.remove(abs);
+    await makeSpecialNode(abs, 'character-device', 0, 0);
+  });
 }
 
 /** Removes what lower layers put in `dir`, keeping the paths this layer already wrote. */

@@ -15,4 +15,5 @@ export {
   toInstructions,
 } from './instructions.ts';
 export * from './shell.ts';
+export { suggest } from './suggest.ts';
 export type { Heredoc, Node, ParsedDockerfile, Pos, Range, Warning } from './types.ts';

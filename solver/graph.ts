@@ -46,6 +46,11 @@ export interface ExecOp {
   cwd: string;
   user: UserSpec;
   network: 'default' | 'none' | 'host';
+  /**
+   * `HTTP_PROXY` and friends from build args: in the process's env but never in the cache key, so
+   * changing a proxy does not rebuild anything (BuildKit does the same).
+   */
+  proxyEnv?: string[];
 }
 
 /**

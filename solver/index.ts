@@ -1,4 +1,6 @@
 // Public surface of solver/: the build graph (plain data) and the scheduler that solves it.
+
+export { StepError } from './errors.ts';
 export {
   type ContextOp,
   type CopyOp,
@@ -16,4 +18,6 @@ export {
   type Vertex,
   vertex,
 } from './graph.ts';
+export { createFsRunner } from './ops/runner.ts';
+export type { FsResult, LayerRecord, RunnerDeps, SourceEntry } from './ops/types.ts';
 export { type JobContext, type OpRunner, type SolveOptions, solve } from './solve.ts';

@@ -1,0 +1,284 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TbuildError, UsageError } from '../../errors.ts';
+import { checkRunc, createRuncExecutor } from '../../executor/index.ts';
+import {
+  BuildError,
+  compileDockerignore,
+  convert,
+  readDockerignore,
+  walkContext,
+} from '../../frontend/index.ts';
+import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
+import { parseDockerfile, toInstructions } from '../../parser/index.ts';
+import { createRenderer, type ProgressMode } from '../../progress/index.ts';
+import { createFsRunner, type SourceEntry, solve } from '../../solver/index.ts';
+import type { Command } from '../command.ts';
+import { exportImage } from '../export-image.ts';
+
+const usage = `
+Usage:  tbuild build [OPTIONS] PATH | -
+
+Build an image from a Dockerfile
+
+Options:
+      --build-arg stringArray     Set build-time variables
+  -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
+      --iidfile string            Write the image ID to the file
+      --label stringArray         Set metadata for an image
+      --network string            Set the networking mode for the RUN instructions during build
+                                  (default, none, host) (default "default")
+      --no-cache                  Do not use cache when building the image
+      --no-cache-filter strings   Do not cache specified stages
+      --platform string           Set target platform for build (only the host's: linux/amd64)
+      --progress string           Set type of progress output (auto, plain, tty, rawjson) (default "auto")
+  -q, --quiet                     Suppress the build output and print image ID on success
+  -t, --tag stringArray           Name and optionally a tag (format: "name:tag")
+      --target string             Set the target build stage to build
+`;
+
+interface BuildFlags {
+  tags: string[];
+  file?: string;
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  noCacheFilter: string[];
+  progress: ProgressMode;
+  network: 'host' | 'none';
+  labels: Record<string, string>;
+  quiet: boolean;
+  iidfile?: string;
+  context: string;
+}
+
+function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  const options = {
+    tag: { type: 'string', short: 't', multiple: true },
+    file: { type: 'string', short: 'f' },
+    'build-arg': { type: 'string', multiple: true },
+    target: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    'no-cache-filter': { type: 'string', multiple: true },
+    progress: { type: 'string' },
+    network: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    quiet: { type: 'boolean', short: 'q' },
+    iidfile: { type: 'string' },
+    platform: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message, { hint: "See 'tbuild build --help'." });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) {
+    throw new UsageError('"tbuild build" requires exactly 1 argument.', {
+      hint: "See 'tbuild build --help'.\n\nUsage:  tbuild build [OPTIONS] PATH | -",
+    });
+  }
+  const buildArgs: Record<string, string> = {};
+  for (const arg of values['build-arg'] ?? []) {
+    const eq = arg.indexOf('=');
+    if (eq === 0) throw new UsageError(`invalid build-arg "${arg}": the name is empty`);
+    // `--build-arg NAME` takes the value from the environment, as docker build does.
+    if (eq < 0) {
+      const fromEnv = process.env[arg];
+      if (fromEnv !== undefined) buildArgs[arg] = fromEnv;
+    } else buildArgs[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  const labels: Record<string, string> = {};
+  for (const label of values.label ?? []) {
+    const eq = label.indexOf('=');
+    labels[eq < 0 ? label : label.slice(0, eq)] = eq < 0 ? '' : label.slice(eq + 1);
+  }
+  const progress = (values.progress ?? 'auto') as ProgressMode;
+  if (!['auto', 'plain', 'tty', 'rawjson'].includes(progress)) {
+    throw new UsageError(`invalid progress mode "${progress}"`, { hint: 'use auto, plain, tty or rawjson' });
+  }
+  const network = values.network ?? 'default';
+  if (!['default', 'none', 'host'].includes(network)) {
+    throw new UsageError(`network mode "${network}" not supported by tbuild`, {
+      hint: 'use default, none or host',
+    });
+  }
+  const platform = values.platform;
+  const host = hostPlatform();
+  if (platform !== undefined && platform !== `${host.os}/${host.architecture}`) {
+    throw new UsageError(
+      `platform "${platform}" is not supported: tbuild builds for ${host.os}/${host.architecture}`,
+    );
+  }
+  for (const tag of values.tag ?? []) {
+    try {
+      normalizeTag(tag);
+    } catch (error) {
+      throw new UsageError(`invalid argument "${tag}" for "-t, --tag" flag: ${(error as Error).message}`);
+    }
+  }
+  const flags: BuildFlags = {
+    tags: values.tag ?? [],
+    buildArgs,
+    noCache: values['no-cache'] ?? false,
+    noCacheFilter: (values['no-cache-filter'] ?? []).flatMap((s) => s.split(',')),
+    progress: values.quiet ? 'quiet' : progress,
+    network: network === 'none' ? 'none' : 'host',
+    labels,
+    quiet: values.quiet ?? false,
+    context: positionals[0] as string,
+  };
+  if (values.file !== undefined) flags.file = values.file;
+  if (values.target !== undefined) flags.target = values.target;
+  if (values.iidfile !== undefined) flags.iidfile = values.iidfile;
+  return flags;
+}
+
+/** Finds the Dockerfile: `-f`, else `Dockerfile`, else `dockerfile` in the context (BuildKit's lookup). */
+async function locateDockerfile(flags: BuildFlags, contextDir: string): Promise<string> {
+  if (flags.file !== undefined) return resolve(flags.file);
+  for (const name of ['Dockerfile', 'dockerfile']) {
+    const path = join(contextDir, name);
+    if (
+      await stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return path;
+  }
+  throw new BuildError(
+    `failed to read dockerfile: open ${join(contextDir, 'Dockerfile')}: no such file or directory`,
+  );
+}
+
+async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** `tbuild build`: Dockerfile + context → image in the store. */
+export const buildCommand: Command = {
+  summary: 'Build an image from a Dockerfile',
+  async run(ctx) {
+    const flags = parseBuildFlags(ctx.argv);
+    if (flags === 'help') {
+      ctx.stdout.write(usage);
+      return 0;
+    }
+    const contextDir = resolve(flags.context);
+    if (
+      !(await stat(contextDir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
+      throw new BuildError(`unable to prepare context: path "${flags.context}" not found`);
+    }
+    const fromStdin = flags.file === '-';
+    const dockerfilePath = fromStdin
+      ? join(contextDir, 'Dockerfile')
+      : await locateDockerfile(flags, contextDir);
+    const dockerfileName = fromStdin ? 'Dockerfile' : basename(dockerfilePath);
+    const text = fromStdin
+      ? await readStdin(ctx.stdin)
+      : await readFile(dockerfilePath).catch(() => {
+          throw new BuildError(
+            `failed to read dockerfile: open ${dockerfilePath}: no such file or directory`,
+          );
+        });
+    const ast = parseDockerfile(text, { file: dockerfileName });
+    const instructions = toInstructions(ast);
+    const ignore = await readDockerignore(contextDir, dockerfilePath);
+
+    const root = resolveRoot(ctx.globals.root);
+    const store = await ImageStore.open(root);
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) =>
+      controller.abort(new TbuildError(`build canceled (${signal})`, { exitCode: 130 }));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
+    try {
+      const definition = await convert(instructions, {
+        file: dockerfileName,
+        escape: ast.escape,
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
+        buildArgs: flags.buildArgs,
+        labels: flags.labels,
+        platform: hostPlatform(),
+        context: { dir: contextDir, excludes: [...ignore.patterns] },
+        noCacheStages: flags.noCacheFilter,
+        created: new Date().toISOString(),
+        resolveImage: async (ref, at) => {
+          try {
+            const image = await store.resolve(ref);
+            return {
+              ref: image.tags[0] ?? normalizeTag(ref),
+              manifest: image.descriptor.digest,
+              config: image.config,
+            };
+          } catch (error) {
+            if (!(error instanceof StoreError)) throw error;
+            throw new BuildError(`base image "${ref}" was not found in the local store`, at, {
+              hint: `load it first: tbuild load -i IMAGE.tar (for busybox: bash fixtures/make-busybox-image.sh busybox.tar)`,
+            });
+          }
+        },
+        fetchUrl: async (url, at) => {
+          const response = await fetch(url, { signal: controller.signal }).catch((error: Error) => {
+            throw new BuildError(`failed to download ${url}: ${error.message}`, at);
+          });
+          if (!response.ok) throw new BuildError(`failed to download ${url}: HTTP ${response.status}`, at);
+          const path = new URL(url).pathname;
+          const name = path.endsWith('/') || path === '' ? '__unnamed__' : decodeURIComponent(basename(path));
+          return { data: Buffer.from(await response.arrayBuffer()), name };
+        },
+      });
+      await checkRunc();
+      const runner = createFsRunner({
+        root,
+        store,
+        executor: createRuncExecutor({ stateDir: join(root, 'runc') }),
+        walkSource: (dir, excludes) => walkSource(dir, excludes),
+        excludeMatcher: (patterns) => {
+          if (patterns.length === 0) return () => false;
+          const matcher = compileDockerignore(patterns);
+          return (path) => matcher.matches(path);
+        },
+        defaultNetwork: flags.network,
+      });
+      const result = await solve(definition.root, runner, {
+        noCache: flags.noCache,
+        concurrency: 8,
+        signal: controller.signal,
+        progress: renderer.sink,
+      });
+      const image = await exportImage(store, definition, result, flags.tags);
+      renderer.close();
+      if (flags.quiet) ctx.stdout.write(`${image.id}\n`);
+      else {
+        ctx.stderr.write(`writing image ${image.id}\n`);
+        for (const tag of flags.tags) ctx.stderr.write(`naming to ${normalizeTag(tag)}\n`);
+      }
+      if (flags.iidfile) await writeFile(flags.iidfile, image.id);
+      return 0;
+    } catch (error) {
+      renderer.close();
+      throw error;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await store.close();
+    }
+  },
+};
+
+async function* walkSource(dir: string, excludes: string[]): AsyncIterable<SourceEntry> {
+  for await (const entry of walkContext(dir, excludes)) yield { path: entry.path, type: entry.type };
+}

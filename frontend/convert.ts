@@ -1,0 +1,704 @@
+import { posix } from 'node:path';
+import type { ContainerConfig, History, ImageConfig } from '../image/index.ts';
+import {
+  type ArgCommand,
+  type Command,
+  chompHeredoc,
+  expandWord,
+  expandWords,
+  type Heredoc,
+  type Instructions,
+  parseDockerfile,
+  type ShellOrExec,
+  type Stage,
+  suggest,
+  toInstructions,
+} from '../parser/index.ts';
+import { type Digest, type Op, type Vertex, vertex } from '../solver/index.ts';
+import { BuildError } from './errors.ts';
+import { parseExposedPorts } from './ports.ts';
+
+/** A base image as the store (or a registry) knows it. */
+export interface ResolvedImage {
+  /** The normalised reference, `docker.io/library/busybox:latest`. */
+  ref: string;
+  manifest: Digest;
+  config: ImageConfig;
+}
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+export interface ConvertOptions {
+  /** The Dockerfile's name in messages and locations (`Dockerfile`). */
+  file: string;
+  escape: '\\' | '`';
+  target?: string;
+  buildArgs: Record<string, string>;
+  /** `--label`: added to the final image's labels. */
+  labels: Record<string, string>;
+  platform: Platform;
+  context: { dir: string; excludes: string[] };
+  /** `--no-cache-filter`: stages whose steps always run. */
+  noCacheStages: string[];
+  /** The image's creation time, ISO 8601; also each history entry's. */
+  created: string;
+  resolveImage(ref: string, location: string): Promise<ResolvedImage>;
+  /** ADD of an http(s) URL: the body and the file name it gets. */
+  fetchUrl?(url: string, location: string): Promise<{ data: Buffer; name: string }>;
+}
+
+/**
+ * A history entry of the image being built. `step` ties an entry to the vertex that may add a
+ * layer: the exporter marks it `empty_layer` when that step ended up adding none (BuildKit drops
+ * empty layers the same way). Entries without `step` are metadata (`empty_layer` as given).
+ */
+export interface PendingHistory {
+  entry: History;
+  step?: Digest;
+}
+
+/** What the frontend hands the solver and the exporter: the graph and the config beside it. */
+export interface BuildDefinition {
+  root: Vertex;
+  /** The final image config; `rootfs.diff_ids` is filled in by the exporter. */
+  config: ImageConfig;
+  history: PendingHistory[];
+  /** The stage built (its name, or its index as a string). */
+  stage: string;
+}
+
+const defaultShell = ['/bin/sh', '-c'];
+const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const proxyArgs = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'];
+const historyComment = 'buildkit.dockerfile.v0';
+
+/** The state of one stage while its instructions are dispatched (BuildKit's dispatchState). */
+interface StageState {
+  stage: Stage;
+  displayName: string;
+  fs: Vertex;
+  config: ContainerConfig;
+  author?: string;
+  history: PendingHistory[];
+  /** ARGs declared in this stage; `undefined` = declared without a value. */
+  args: Map<string, string | undefined>;
+  shell: string[];
+  cmdSet: boolean;
+  step: number;
+  totalSteps: number;
+}
+
+/**
+ * Turns typed instructions into a build graph and the image config, as BuildKit's dockerfile2llb
+ * does. Only the stages the target needs are converted (an unused stage's base image is never
+ * even looked up). Pure but for the injected `resolveImage`/`fetchUrl`.
+ */
+export async function convert(instructions: Instructions, options: ConvertOptions): Promise<BuildDefinition> {
+  const { stages } = instructions;
+  if (stages.length === 0) throw new BuildError('dockerfile contains no stages to build', options.file);
+  const platformArgs = platformArgValues(options.platform);
+  const metaArgs = evaluateMetaArgs(instructions.metaArgs, options, platformArgs);
+  const multiStage = stages.length > 1;
+  const context: Vertex = vertex(
+    { type: 'context', name: 'context', dir: options.context.dir, excludes: options.context.excludes },
+    [],
+    '[internal] load build context',
+  );
+
+  const target = findTarget(stages, options);
+  const converted = new Map<number, Promise<StageState>>();
+  const inProgress: number[] = [];
+
+  const location = (range: { start: { line: number } }) => `${options.file}:${range.start.line}`;
+
+  const stageByName = (name: string, current: Stage, at: string): Stage | undefined => {
+    const lower = name.toLowerCase();
+    const found = /^\d+$/.test(name) ? stages[Number(name)] : stages.find((s) => s.name === lower);
+    if (!found) return undefined;
+    if (found.index >= current.index) {
+      if (found.index === current.index || inProgress.includes(found.index)) {
+        throw new BuildError(`circular dependency detected on stage: ${name}`, at);
+      }
+      throw new BuildError(`stage ${name} needs to be defined before current stage`, at);
+    }
+    return found;
+  };
+
+  const convertStage = (stage: Stage): Promise<StageState> => {
+    let pending = converted.get(stage.index);
+    if (!pending) {
+      pending = dispatchStage(stage);
+      converted.set(stage.index, pending);
+    }
+    return pending;
+  };
+
+  const dispatchStage = async (stage: Stage): Promise<StageState> => {
+    inProgress.push(stage.index);
+    const at = location(stage.range);
+    const displayName = multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
+    const base = expand(stage.base, argEnv(metaArgs, platformArgs), options, at);
+    let state: StageState;
+    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at);
+    let triggers: string[] = [];
+    if (base.toLowerCase() === 'scratch') {
+      state = newState(stage, displayName, vertex({ type: 'scratch' }, [], 'scratch'), {
+        Env: [defaultPath],
+        WorkingDir: '/',
+      });
+    } else if (baseStage) {
+      const parent = await convertStage(baseStage);
+      state = newState(stage, displayName, parent.fs, structuredClone(parent.config));
+      state.history = [...parent.history];
+      if (parent.author !== undefined) state.author = parent.author;
+      state.shell = parent.shell;
+      triggers = (parent.config.OnBuild as string[] | undefined) ?? [];
+    } else {
+      const image = await options.resolveImage(base, at);
+      const fromName = `[${displayName}1/${0}] FROM ${image.ref}`;
+      state = newState(
+        stage,
+        displayName,
+        vertex({ type: 'image', ref: image.ref, manifest: image.manifest }, [], fromName, at),
+        structuredClone(image.config.config ?? {}),
+      );
+      state.history = (image.config.history ?? []).map((entry) => ({ entry }));
+      if (image.config.author !== undefined) state.author = image.config.author as string;
+      state.shell = (image.config.config?.Shell as string[] | undefined) ?? defaultShell;
+      triggers = (image.config.config?.OnBuild as string[] | undefined) ?? [];
+    }
+    // ONBUILD triggers of the base run right after FROM and are not passed on further.
+    const triggerCommands = parseTriggers(triggers, options, at);
+    delete state.config.OnBuild;
+    const commands = [...triggerCommands, ...stage.commands];
+    state.totalSteps = 1 + commands.filter(makesVertex).length;
+    state.fs = renamed(state.fs, `[${displayName}1/${state.totalSteps}] FROM ${fromLabel(state.fs, base)}`);
+    const ignoreCache = options.noCacheStages.some(
+      (name) => name.toLowerCase() === stage.name || name === String(stage.index),
+    );
+    for (const command of commands) {
+      await dispatch(state, command, ignoreCache);
+    }
+    inProgress.splice(inProgress.indexOf(stage.index), 1);
+    return state;
+  };
+
+  const newState = (stage: Stage, displayName: string, fs: Vertex, config: ContainerConfig): StageState => ({
+    stage,
+    displayName,
+    fs,
+    config,
+    history: [],
+    args: new Map(),
+    shell: defaultShell,
+    cmdSet: false,
+    step: 1,
+    totalSteps: 1,
+  });
+
+  /** The env for expanding words in a stage: its ARGs, then its ENV on top (ENV wins, as in Docker). */
+  const stageExpandEnv = (state: StageState): Map<string, string> => {
+    const env = new Map<string, string>();
+    for (const [key, value] of state.args) if (value !== undefined) env.set(key, value);
+    for (const entry of state.config.Env ?? []) {
+      const eq = entry.indexOf('=');
+      env.set(eq < 0 ? entry : entry.slice(0, eq), eq < 0 ? '' : entry.slice(eq + 1));
+    }
+    return env;
+  };
+
+  const addStep = (
+    state: StageState,
+    op: Op,
+    inputs: Vertex[],
+    command: Command,
+    ignoreCache: boolean,
+  ): Vertex => {
+    state.step++;
+    const name = `[${state.displayName}${state.step}/${state.totalSteps}] ${command.source}`;
+    const v = vertex(op, inputs, name, location(command.range));
+    if (ignoreCache) v.ignoreCache = true;
+    state.fs = v;
+    return v;
+  };
+
+  const record = (state: StageState, createdBy: string, step?: Vertex) => {
+    const entry: History = { created: options.created, created_by: createdBy, comment: historyComment };
+    if (!step) entry.empty_layer = true;
+    state.history.push(step ? { entry, step: step.digest } : { entry });
+  };
+
+  const dispatch = async (state: StageState, command: Command, ignoreCache: boolean): Promise<void> => {
+    const at = location(command.range);
+    const env = () => stageExpandEnv(state);
+    const word = (text: string) => expand(text, env(), options, at);
+    switch (command.kind) {
+      case 'arg': {
+        for (const { key, value } of command.args) {
+          let resolved: string | undefined;
+          if (key in options.buildArgs) resolved = options.buildArgs[key];
+          else if (value !== undefined) resolved = word(value);
+          else if (metaArgs.has(key)) resolved = metaArgs.get(key);
+          else if (platformArgs.has(key)) resolved = platformArgs.get(key);
+          state.args.set(key, resolved);
+        }
+        const shown = command.args.map(({ key }) => {
+          const v = state.args.get(key);
+          return v === undefined ? key : `${key}=${v}`;
+        });
+        record(state, `ARG ${shown.join(' ')}`);
+        return;
+      }
+      case 'env': {
+        for (const [key, value] of command.pairs) setEnv(state.config, word(key), word(value));
+        record(state, `ENV ${command.pairs.map(([k, v]) => `${word(k)}=${word(v)}`).join(' ')}`);
+        return;
+      }
+      case 'label': {
+        state.config.Labels ??= {};
+        for (const [key, value] of command.pairs) state.config.Labels[word(key)] = word(value);
+        record(state, `LABEL ${command.pairs.map(([k, v]) => `${word(k)}=${word(v)}`).join(' ')}`);
+        return;
+      }
+      case 'user':
+        state.config.User = word(command.value);
+        record(state, `USER ${state.config.User}`);
+        return;
+      case 'stopsignal':
+        state.config.StopSignal = word(command.value);
+        record(state, `STOPSIGNAL ${state.config.StopSignal}`);
+        return;
+      case 'maintainer':
+        state.author = command.value;
+        record(state, `MAINTAINER ${command.value}`);
+        return;
+      case 'workdir': {
+        const path = posix.resolve(state.config.WorkingDir || '/', word(command.value));
+        state.config.WorkingDir = path;
+        const owner = state.config.User || undefined;
+        const step = addStep(
+          state,
+          { type: 'mkdir', path, ...(owner ? { owner } : {}) },
+          [state.fs],
+          command,
+          ignoreCache,
+        );
+        record(state, `WORKDIR ${path}`, step);
+        return;
+      }
+      case 'expose': {
+        state.config.ExposedPorts ??= {};
+        const ports: string[] = [];
+        for (const value of command.values) {
+          for (const spec of expandWords(value, env(), { escapeChar: options.escape })) {
+            try {
+              ports.push(...parseExposedPorts(spec));
+            } catch (error) {
+              throw new BuildError((error as Error).message, at);
+            }
+          }
+        }
+        for (const port of ports) state.config.ExposedPorts[port] = {};
+        record(state, `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`);
+        return;
+      }
+      case 'volume': {
+        state.config.Volumes ??= {};
+        const paths = command.values.map(word);
+        for (const path of paths) {
+          if (path === '') throw new BuildError('VOLUME specified can not be an empty string', at);
+          state.config.Volumes[path] = {};
+        }
+        record(state, `VOLUME [${paths.join(' ')}]`);
+        return;
+      }
+      case 'shell':
+        state.shell = commandArgs(command.cmd, state.shell);
+        state.config.Shell = state.shell;
+        record(state, `SHELL ${JSON.stringify(state.shell)}`);
+        return;
+      case 'cmd':
+        state.config.Cmd = commandArgs(command.cmd, state.shell);
+        state.cmdSet = true;
+        record(state, `CMD ${JSON.stringify(state.config.Cmd)}`);
+        return;
+      case 'entrypoint':
+        state.config.Entrypoint = commandArgs(command.cmd, state.shell);
+        // An ENTRYPOINT clears a CMD inherited from the base (BuildKit dispatchEntrypoint).
+        if (!state.cmdSet) state.config.Cmd = null;
+        record(state, `ENTRYPOINT ${JSON.stringify(state.config.Entrypoint)}`);
+        return;
+      case 'healthcheck': {
+        if (command.test === 'NONE') state.config.Healthcheck = { Test: ['NONE'] };
+        else {
+          const check: Record<string, unknown> = { Test: command.test };
+          if (command.interval !== undefined) check.Interval = command.interval;
+          if (command.timeout !== undefined) check.Timeout = command.timeout;
+          if (command.startPeriod !== undefined) check.StartPeriod = command.startPeriod;
+          if (command.startInterval !== undefined) check.StartInterval = command.startInterval;
+          if (command.retries !== undefined) check.Retries = command.retries;
+          state.config.Healthcheck = check;
+        }
+        record(state, `HEALTHCHECK ${JSON.stringify(state.config.Healthcheck)}`);
+        return;
+      }
+      case 'onbuild': {
+        const triggers = (state.config.OnBuild as string[] | undefined) ?? [];
+        state.config.OnBuild = [...triggers, command.trigger];
+        record(state, `ONBUILD ${command.trigger}`);
+        return;
+      }
+      case 'run':
+        dispatchRun(state, command, ignoreCache, at);
+        return;
+      case 'copy':
+      case 'add':
+        await dispatchCopy(state, command, ignoreCache, at, word);
+        return;
+    }
+  };
+
+  const dispatchRun = (
+    state: StageState,
+    command: Extract<Command, { kind: 'run' }>,
+    ignoreCache: boolean,
+    at: string,
+  ) => {
+    if (command.mounts.length > 0) throw new BuildError('RUN --mount is not supported yet', at);
+    if (command.security === 'insecure') {
+      throw new BuildError('entitlement security.insecure is not allowed', at);
+    }
+    const args =
+      command.cmd.form === 'exec'
+        ? command.cmd.argv
+        : [...state.shell, withHeredocs(command.cmd.line, command.heredocs)];
+    const argEnv = [...state.args].filter((entry): entry is [string, string] => entry[1] !== undefined);
+    const imageEnv = state.config.Env ?? [];
+    const imageKeys = new Set(imageEnv.map((entry) => entry.split('=')[0]));
+    const env = [...imageEnv, ...argEnv.filter(([key]) => !imageKeys.has(key)).map(([k, v]) => `${k}=${v}`)];
+    const proxyEnv = proxyEnvFrom(options.buildArgs);
+    const op: Op = {
+      type: 'exec',
+      args,
+      env,
+      cwd: state.config.WorkingDir || '/',
+      user: state.config.User ?? '',
+      network: command.network ?? 'default',
+      ...(proxyEnv.length > 0 ? { proxyEnv } : {}),
+    };
+    const step = addStep(state, op, [state.fs], command, ignoreCache);
+    const prefix =
+      argEnv.length > 0 ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+    record(state, `RUN ${prefix}${args.join(' ')} # buildkit`, step);
+  };
+
+  const dispatchCopy = async (
+    state: StageState,
+    command: Extract<Command, { kind: 'copy' | 'add' }>,
+    ignoreCache: boolean,
+    at: string,
+    word: (text: string) => string,
+  ) => {
+    const keyword = command.kind.toUpperCase();
+    const from = command.kind === 'copy' ? command.from : undefined;
+    const heredocNames = new Set(command.heredocs.map((h) => h.name));
+    const heredocSources = command.sources.filter((s) => isHeredocWord(s, heredocNames));
+    const sources = command.sources.filter((s) => !isHeredocWord(s, heredocNames)).map(word);
+    let dest = word(command.dest);
+    const workdir = state.config.WorkingDir || '/';
+    if (dest === '') dest = `${workdir.replace(/\/$/, '')}/`;
+    else if (!dest.startsWith('/')) {
+      const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
+      dest = posix.join(workdir, dest) + (trailing ? '/' : '');
+    }
+    const total = sources.length + heredocSources.length;
+    if (total > 1 && !dest.endsWith('/')) {
+      throw new BuildError(
+        `When using ${keyword} with more than one source file, the destination must be a directory and end with a /`,
+        at,
+      );
+    }
+    const chown = command.chown === undefined ? undefined : word(command.chown);
+    const chmod = command.chmod === undefined ? undefined : word(command.chmod);
+    if (
+      chmod !== undefined &&
+      !/^[0-7]+$/.test(chmod) &&
+      !/^([ugoa]*[-+=][rwxXst]*)(,[ugoa]*[-+=][rwxXst]*)*$/.test(chmod)
+    ) {
+      throw new BuildError(
+        `invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`,
+        at,
+      );
+    }
+    if (chmod !== undefined && /^[0-7]+$/.test(chmod) && Number.parseInt(chmod, 8) > 0o7777) {
+      throw new BuildError(
+        `invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`,
+        at,
+      );
+    }
+    const urls = sources.filter(isUrl);
+    if (urls.length > 0 && command.kind === 'copy')
+      throw new BuildError("source can't be a URL for COPY", at);
+    if (command.kind === 'add' && command.checksum !== undefined && urls.length === 0) {
+      throw new BuildError('checksum requires HTTP(S) or Git sources', at);
+    }
+
+    const inputs: Vertex[] = [state.fs];
+    let fsBefore = state.fs;
+    // Heredoc and URL sources become files of known content; local ones one copy op.
+    for (const name of heredocSources) {
+      const heredoc = command.heredocs.find((h) => isHeredocWord(name, new Set([h.name]))) as Heredoc;
+      let content = heredoc.chomp ? chompHeredoc(heredoc.content) : heredoc.content;
+      if (heredoc.expand) content = expandHeredoc(content, stageExpandEnv(state), options, at);
+      const path = dest.endsWith('/') ? posix.join(dest, heredoc.name) : dest;
+      const op: Op = {
+        type: 'mkfile',
+        path,
+        data: Buffer.from(content).toString('base64'),
+        mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : 0o644,
+        ...(chown ? { chown } : {}),
+      };
+      fsBefore = vertex(
+        op,
+        [fsBefore],
+        `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`,
+        at,
+      );
+    }
+    for (const url of urls) {
+      if (!options.fetchUrl) throw new BuildError(`cannot download ${url}: no network access configured`, at);
+      const { data, name } = await options.fetchUrl(url, at);
+      if (command.kind === 'add' && command.checksum !== undefined) {
+        const { createHash } = await import('node:crypto');
+        const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+        if (!/^sha256:[0-9a-f]{64}$/.test(command.checksum)) {
+          throw new BuildError(`invalid checksum digest format: ${command.checksum}`, at);
+        }
+        if (actual !== command.checksum) {
+          throw new BuildError(`digest mismatch for ${url}: expected ${command.checksum}, got ${actual}`, at);
+        }
+      }
+      const path = dest.endsWith('/') ? posix.join(dest, name) : dest;
+      const op: Op = {
+        type: 'mkfile',
+        path,
+        data: data.toString('base64'),
+        mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : 0o600,
+        ...(chown ? { chown } : {}),
+      };
+      fsBefore = vertex(
+        op,
+        [fsBefore],
+        `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`,
+        at,
+      );
+    }
+    const local = sources.filter((s) => !isUrl(s));
+    let source: Vertex = context;
+    if (from !== undefined) {
+      if (from.includes('$')) {
+        throw new BuildError(
+          `${keyword} --from does not support variable expansion, define an alias stage instead`,
+          at,
+        );
+      }
+      const stage = stageByName(from, state.stage, at);
+      if (stage) source = (await convertStage(stage)).fs;
+      else {
+        const image = await options.resolveImage(from, at);
+        source = vertex(
+          { type: 'image', ref: image.ref, manifest: image.manifest },
+          [],
+          `[internal] ${image.ref}`,
+          at,
+        );
+      }
+    }
+    inputs[0] = fsBefore;
+    let step: Vertex;
+    if (local.length > 0) {
+      const op: Op = {
+        type: 'copy',
+        sources: local,
+        dest,
+        extractArchives: command.kind === 'add',
+        excludes: command.exclude,
+        ...(chown ? { chown } : {}),
+        ...(chmod ? { chmod } : {}),
+      };
+      step = addStep(state, op, [fsBefore, source], command, ignoreCache);
+    } else {
+      state.step++;
+      step = fsBefore;
+      state.fs = step;
+    }
+    record(state, `${keyword} ${[...command.sources, command.dest].join(' ')} # buildkit`, step);
+    // Steps made of several vertices (heredoc files then a copy) are one history entry; every
+    // vertex of them must count as that entry's layer.
+    if (step !== fsBefore || heredocSources.length + urls.length > 0) {
+      const last = state.history[state.history.length - 1] as PendingHistory;
+      last.step = step.digest;
+    }
+  };
+
+  const targetState = await convertStage(target);
+  const config: ContainerConfig = { ...targetState.config };
+  if (Object.keys(options.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...options.labels };
+  const image: ImageConfig = {
+    created: options.created,
+    architecture: options.platform.architecture,
+    os: options.platform.os,
+    ...(options.platform.variant ? { variant: options.platform.variant } : {}),
+    ...(targetState.author !== undefined ? { author: targetState.author } : {}),
+    config,
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+  return {
+    root: targetState.fs,
+    config: image,
+    history: targetState.history,
+    stage: target.name ?? String(target.index),
+  };
+}
+
+function makesVertex(command: Command): boolean {
+  return (
+    command.kind === 'run' || command.kind === 'copy' || command.kind === 'add' || command.kind === 'workdir'
+  );
+}
+
+function renamed(v: Vertex, name: string): Vertex {
+  return v.op.type === 'image' || v.op.type === 'scratch' ? { ...v, name } : v;
+}
+
+function fromLabel(v: Vertex, base: string): string {
+  return v.op.type === 'image' ? v.op.ref : base;
+}
+
+function findTarget(stages: Stage[], options: ConvertOptions): Stage {
+  if (options.target === undefined) return stages[stages.length - 1] as Stage;
+  const wanted = options.target.toLowerCase();
+  const found = stages.find((stage) => stage.name === wanted);
+  if (found) return found;
+  const names = stages.flatMap((stage) => (stage.name ? [stage.name] : []));
+  const guess = suggest(wanted, names);
+  throw new BuildError(
+    `target stage "${options.target}" could not be found${guess ? ` (did you mean ${guess}?)` : ''}`,
+  );
+}
+
+/** `TARGETPLATFORM`, `TARGETOS`, … and the `BUILD*` twins (we build for the host platform). */
+function platformArgValues(platform: Platform): Map<string, string> {
+  const full = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
+  const values = new Map<string, string>();
+  for (const prefix of ['TARGET', 'BUILD']) {
+    values.set(`${prefix}PLATFORM`, full);
+    values.set(`${prefix}OS`, platform.os);
+    values.set(`${prefix}ARCH`, platform.architecture);
+    values.set(`${prefix}VARIANT`, platform.variant ?? '');
+  }
+  return values;
+}
+
+/** ARGs before the first FROM, in order: each may use the ones before it and the platform args. */
+function evaluateMetaArgs(
+  metaArgs: ArgCommand[],
+  options: ConvertOptions,
+  platformArgs: Map<string, string>,
+): Map<string, string | undefined> {
+  const values = new Map<string, string | undefined>();
+  for (const command of metaArgs) {
+    const at = `${options.file}:${command.range.start.line}`;
+    for (const { key, value } of command.args) {
+      if (key in options.buildArgs) values.set(key, options.buildArgs[key]);
+      else if (value !== undefined) values.set(key, expand(value, argEnv(values, platformArgs), options, at));
+      else values.set(key, undefined);
+    }
+  }
+  return values;
+}
+
+function argEnv(
+  args: Map<string, string | undefined>,
+  platformArgs: Map<string, string>,
+): Map<string, string> {
+  const env = new Map(platformArgs);
+  for (const [key, value] of args) if (value !== undefined) env.set(key, value);
+  return env;
+}
+
+function expand(text: string, env: ReadonlyMap<string, string>, options: ConvertOptions, at: string): string {
+  try {
+    return expandWord(text, env, { escapeChar: options.escape });
+  } catch (error) {
+    throw new BuildError((error as Error).message, at, { cause: error });
+  }
+}
+
+/** Unquoted heredoc bodies expand variables like a double-quoted shell word would. */
+function expandHeredoc(
+  content: string,
+  env: ReadonlyMap<string, string>,
+  options: ConvertOptions,
+  at: string,
+) {
+  try {
+    return expandWord(content, env, { escapeChar: options.escape, skipProcessQuotes: true });
+  } catch (error) {
+    throw new BuildError((error as Error).message, at, { cause: error });
+  }
+}
+
+function commandArgs(cmd: ShellOrExec, shell: string[]): string[] {
+  return cmd.form === 'exec' ? cmd.argv : [...shell, cmd.line];
+}
+
+/** A RUN with heredocs runs the whole script, bodies included, through the shell. */
+function withHeredocs(line: string, heredocs: Heredoc[]): string {
+  if (heredocs.length === 0) return line;
+  let script = line;
+  for (const heredoc of heredocs) script += `\n${heredoc.content}${heredoc.name}`;
+  return `${script}\n`;
+}
+
+function isHeredocWord(word: string, names: Set<string>): boolean {
+  const match = /^\d*<<-?(.*)$/.exec(word);
+  return match !== null && names.has((match[1] as string).replace(/["']/g, ''));
+}
+
+function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+function setEnv(config: ContainerConfig, key: string, value: string): void {
+  const env = (config.Env ?? []).filter((entry) => entry.split('=')[0] !== key);
+  env.push(`${key}=${value}`);
+  config.Env = env;
+}
+
+function proxyEnvFrom(buildArgs: Record<string, string>): string[] {
+  const env: string[] = [];
+  for (const [key, value] of Object.entries(buildArgs)) {
+    if (proxyArgs.includes(key.toUpperCase())) env.push(`${key}=${value}`);
+  }
+  return env.sort();
+}
+
+function parseTriggers(triggers: string[], options: ConvertOptions, at: string): Command[] {
+  if (triggers.length === 0) return [];
+  try {
+    const ast = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, {
+      file: `${options.file} (ONBUILD)`,
+    });
+    return toInstructions(ast).stages[0]?.commands ?? [];
+  } catch (error) {
+    throw new BuildError(`invalid ONBUILD trigger in base image: ${(error as Error).message}`, at, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,221 @@
+import {
+  chmod as chmodPath,
+  copyFile,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { posix } from 'node:path';
+import { resolveUser } from '../../executor/index.ts';
+import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
+import { parseChmod } from './chmod.ts';
+import { resolveInRoot } from './paths.ts';
+import type { SourceEntry } from './types.ts';
+
+/** One COPY source, resolved: the item named (or matched by a wildcard) and what it brings along. */
+export interface SelectedSource {
+  /** The item's path relative to the source root ('' for the root itself). */
+  item: string;
+  type: SourceEntry['type'];
+  /** The entries to copy: the item itself for a file, everything below it for a directory. */
+  entries: { src: string; rel: string; type: SourceEntry['type'] }[];
+}
+
+const wildcard = /[*?[]/;
+
+/**
+ * Docker's COPY source rules over a tree of kept entries: a directory copies its contents (`dir`,
+ * `dir/` and `dir/.` alike), wildcards match entries segment by segment, a missing plain source is
+ * an error while a wildcard that matches nothing is fine when something else was matched.
+ * `isExcluded` applies `--exclude` patterns, relative to each item.
+ */
+export function resolveCopySources(
+  tree: SourceEntry[],
+  sources: string[],
+  isExcluded: (relativeToItem: string) => boolean,
+  vertex: Pick<Vertex, 'name'>,
+): SelectedSource[] {
+  const types = new Map(tree.map((entry) => [entry.path, entry.type]));
+  const selected: SelectedSource[] = [];
+  for (const source of sources) {
+    const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '').replace(/^\.$/, '');
+    let items: string[];
+    if (wildcard.test(clean)) {
+      const pattern = globToRegExp(clean);
+      items = tree.filter((entry) => pattern.test(entry.path)).map((entry) => entry.path);
+    } else {
+      if (clean !== '' && !types.has(clean)) throw new Error(`"/${clean}": not found`);
+      items = [clean];
+    }
+    for (const item of items) {
+      const type = item === '' ? 'dir' : (types.get(item) ?? 'file');
+      const entries: SelectedSource['entries'] = [];
+      if (type === 'dir') {
+        const prefix = item === '' ? '' : `${item}/`;
+        for (const entry of tree) {
+          if (!entry.path.startsWith(prefix) || entry.path === item) continue;
+          const rel = entry.path.slice(prefix.length);
+          if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type });
+        }
+      } else if (!isExcluded(posix.basename(item))) {
+        entries.push({ src: item, rel: '', type });
+      } else continue;
+      selected.push({ item, type, entries });
+    }
+  }
+  if (selected.length === 0) throw new Error(`${vertex.name}: no source files were specified`);
+  return selected;
+}
+
+/** A Go filepath.Match-style pattern over whole `/`-separated paths (`*` never crosses `/`). */
+function globToRegExp(pattern: string): RegExp {
+  let out = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) throw new Error(`syntax error in pattern: ${pattern}`);
+      let body = pattern.slice(i + 1, end);
+      if (body.startsWith('^') || body.startsWith('!')) body = `^${body.slice(1)}`;
+      out += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (ch === '\\' && i + 1 < pattern.length) {
+      out += escapeRegExp(pattern[++i] as string);
+    } else out += escapeRegExp(ch);
+  }
+  return new RegExp(`${out}$`, 'u');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+interface CopyContext {
+  /** Context files arrive owned by root, as Docker documents; stage files keep their owner. */
+  fromContext: boolean;
+  signal: AbortSignal;
+}
+
+interface Ownership {
+  uid: number;
+  gid: number;
+}
+
+/** Performs a COPY into a mounted rootfs. */
+export async function copyIntoRootfs(
+  rootfs: string,
+  sourceRoot: string,
+  selected: SelectedSource[],
+  op: CopyOp,
+  context: CopyContext,
+): Promise<void> {
+  const owner = op.chown ? await resolveOwner(rootfs, op.chown) : undefined;
+  const mode = op.chmod ? parseChmod(op.chmod) : undefined;
+  const destIsDir = op.dest.endsWith('/') || selected.length > 1 || selected.some((s) => s.type === 'dir');
+  for (const source of selected) {
+    context.signal.throwIfAborted();
+    let destBase: string;
+    if (source.type === 'dir') destBase = op.dest;
+    else if (destIsDir || (await isDirectory(await resolveInRoot(rootfs, op.dest)))) {
+      destBase = posix.join(op.dest, posix.basename(source.item));
+    } else destBase = op.dest;
+    const parentDir = source.type === 'dir' ? destBase : posix.dirname(destBase);
+    await ensureDirectory(rootfs, parentDir, owner, mode);
+    const dirTimes: [string, Date, Date][] = [];
+    for (const entry of source.entries) {
+      const from = await resolveSource(sourceRoot, entry.src, entry.rel === '');
+      const info = await lstat(from);
+      const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), false);
+      const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
+      const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
+      if (info.isDirectory()) {
+        const existing = await lstat(to).catch(() => undefined);
+        if (existing && !existing.isDirectory()) await rm(to, { recursive: true, force: true });
+        if (!existing?.isDirectory()) await mkdir(to);
+        // An existing directory keeps its owner (BuildKit's copy does not re-own what it did not create).
+        if (!existing?.isDirectory() || owner) await lchown(to, ids.uid, ids.gid);
+        await chmodPath(to, perms);
+        dirTimes.push([to, info.atime, info.mtime]);
+        continue;
+      }
+      await rm(to, { recursive: true, force: true });
+      if (info.isSymbolicLink()) {
+        await symlink(await readlink(from), to);
+        await lchown(to, ids.uid, ids.gid);
+        await lutimes(to, info.atime, info.mtime);
+        continue;
+      }
+      // Sockets and other special files arrive as regular files, as BuildKit copies them.
+      if (info.isFile()) await copyFile(from, to);
+      else await writeFile(to, '');
+      await lchown(to, ids.uid, ids.gid);
+      await chmodPath(to, perms);
+      await utimes(to, info.atime, info.mtime);
+    }
+    // Directory times last: creating their contents changed them.
+    for (const [path, atime, mtime] of dirTimes.reverse()) await utimes(path, atime, mtime);
+  }
+}
+
+/** A top-level source that is a symlink is copied as what it points to (inside the source root). */
+async function resolveSource(sourceRoot: string, path: string, isItem: boolean): Promise<string> {
+  return isItem ? resolveInRoot(sourceRoot, path, true) : posix.join(sourceRoot, path);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * Creates `path` and its missing parents inside the rootfs: root-owned 0755 like Docker, or with
+ * `--chown`'s owner and `--chmod`'s mode when given. Existing directories are left alone.
+ */
+async function ensureDirectory(
+  rootfs: string,
+  path: string,
+  owner: Ownership | undefined,
+  mode: ((mode: number, isDir: boolean) => number) | undefined,
+): Promise<void> {
+  const parts = posix.normalize(`/${path}`).split('/').filter(Boolean);
+  let current = '/';
+  for (const part of parts) {
+    current = posix.join(current, part);
+    const host = await resolveInRoot(rootfs, current);
+    const info = await lstat(host).catch(() => undefined);
+    if (info?.isDirectory()) continue;
+    if (info) throw new Error(`cannot copy to ${path}: ${current} is not a directory`);
+    await mkdir(host);
+    await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
+    await chmodPath(host, mode ? mode(0o40755, true) : 0o755);
+  }
+}
+
+async function resolveOwner(rootfs: string, user: string): Promise<Ownership> {
+  const ids = await resolveUser(rootfs, user);
+  return { uid: ids.uid, gid: ids.gid };
+}
+
+/** WORKDIR: the directory and its parents, owned by the step's user when they are created. */
+export async function makeDirectory(rootfs: string, op: MkdirOp): Promise<void> {
+  const owner = op.owner ? await resolveOwner(rootfs, op.owner) : undefined;
+  await ensureDirectory(rootfs, op.path, owner, undefined);
+}
+
+/** A file with given contents (COPY of a heredoc). */
+export async function makeFile(rootfs: string, op: MkfileOp): Promise<void> {
+  const owner = op.chown ? await resolveOwner(rootfs, op.chown) : undefined;
+  await ensureDirectory(rootfs, posix.dirname(op.path), owner, undefined);
+  const target = await resolveInRoot(rootfs, op.path, false);
+  await rm(target, { recursive: true, force: true });
+  await writeFile(target, Buffer.from(op.data, 'base64'));
+  await lchown(target, owner?.uid ?? 0, owner?.gid ?? 0);
+  await chmodPath(target, op.mode);
+}

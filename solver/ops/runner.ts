@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readCacheRecord, writeCacheRecord } from '../../cache/index.ts';
+import type { ImageConfig } from '../../image/index.ts';
+import { StepError } from '../errors.ts';
+import { type Digest, digestOf, type Op, type Vertex } from '../graph.ts';
+import type { JobContext, OpRunner } from '../solve.ts';
+import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
+import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
+import type { FsResult, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
+
+/** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
+const cacheVersion = 'tbuild.cache.v1';
+
+/** How many trailing output lines a failed step shows. */
+const logTailLines = 10;
+
+/**
+ * The OpRunner for root filesystems: each op kind of solver/graph.ts made real over snapshots,
+ * overlay mounts, runc and the image store.
+ */
+export function createFsRunner(deps: RunnerDeps): OpRunner<FsResult> {
+  const contextTrees = new Map<string, Promise<SourceEntry[]>>();
+
+  /** The kept entries of a context, walked once per build and shared by every COPY from it. */
+  const contextTree = (op: Extract<Op, { type: 'context' }>): Promise<SourceEntry[]> => {
+    const id = `${op.dir}\0${op.excludes.join('\n')}`;
+    let tree = contextTrees.get(id);
+    if (!tree) {
+      tree = (async () => {
+        const entries: SourceEntry[] = [];
+        for await (const entry of deps.walkSource(op.dir, op.excludes)) entries.push(entry);
+        return entries;
+      })();
+      contextTrees.set(id, tree);
+    }
+    return tree;
+  };
+
+  return {
+    async cacheKey(vertex, inputKeys) {
+      const op = vertex.op;
+      const identity =
+        op.type === 'context'
+          ? { ...op, dir: undefined }
+          : op.type === 'exec'
+            ? { ...op, proxyEnv: undefined }
+            : op;
+      const parts: Record<string, unknown> = { version: cacheVersion, op: identity, inputs: inputKeys };
+      if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
+        // A COPY from the context depends on exactly the files it reads, not on the rest of the
+        // context and not on mtimes: a fresh checkout of the same tree hits.
+        const source = vertex.inputs[1].op;
+        const tree = await contextTree(source);
+        const selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+        parts.content = await checksumEntries(source.dir, selected);
+      }
+      return digestOf(parts);
+    },
+
+    async lookup(key) {
+      const record = await readCacheRecord<FsResult>(deps.root, key);
+      if (!record) return undefined;
+      // A record whose blobs were garbage-collected is a miss, not a broken build.
+      for (const layer of record.layers) {
+        if (!(await deps.store.hasBlob(layer.blob.digest))) return undefined;
+      }
+      return record;
+    },
+
+    async run(vertex, inputs, key, job) {
+      const result = await runOp(vertex, inputs, job);
+      await writeCacheRecord(deps.root, key, result);
+      return result;
+    },
+  };
+
+  async function runOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
+    const op = vertex.op;
+    switch (op.type) {
+      case 'scratch':
+      case 'context':
+        return { layers: [] };
+      case 'image':
+        return imageLayers(op.manifest);
+      case 'exec':
+        return runExec(vertex, op, inputs[0] as FsResult, job);
+      case 'copy':
+      case 'mkdir':
+      case 'mkfile':
+        return runFileOp(vertex, inputs, job);
+    }
+  }
+
+  async function imageLayers(manifestDigest: Digest): Promise<FsResult> {
+    const manifest = await deps.store.readManifest(manifestDigest);
+    const config = JSON.parse((await deps.store.readBlob(manifest.config.digest)).toString()) as ImageConfig;
+    const layers: LayerRecord[] = manifest.layers.map((blob, i) => ({
+      diffId: config.rootfs.diff_ids[i] as string,
+      blob,
+    }));
+    return { layers };
+  }
+
+  async function runExec(
+    vertex: Vertex,
+    op: Extract<Op, { type: 'exec' }>,
+    base: FsResult,
+    job: JobContext,
+  ): Promise<FsResult> {
+    const rootfs = await mountWritable(deps.root, deps.store, base);
+    const tail = createTail(logTailLines);
+    try {
+      const network = op.network === 'default' ? deps.defaultNetwork : op.network;
+      const decoders = { out: new TextDecoder(), err: new TextDecoder() };
+      const { exitCode } = await deps.executor.run(
+        rootfs.path,
+        [],
+        { args: op.args, env: [...op.env, ...(op.proxyEnv ?? [])], cwd: op.cwd, user: op.user, network },
+        {
+          stdout: (chunk) => {
+            const text = decoders.out.decode(chunk, { stream: true });
+            tail.push(text);
+            job.log(1, text);
+          },
+          stderr: (chunk) => {
+            const text = decoders.err.decode(chunk, { stream: true });
+            tail.push(text);
+            job.log(2, text);
+          },
+        },
+        job.signal,
+      );
+      if (exitCode !== 0) {
+        throw new StepError(
+          vertex.name,
+          vertex.location,
+          `process "${op.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`,
+          tail.lines(),
+        );
+      }
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
+    } catch (error) {
+      await discardWritable(rootfs);
+      if (error instanceof StepError || job.signal.aborted) throw error;
+      throw new StepError(vertex.name, vertex.location, errorText(error), tail.lines(), error);
+    }
+  }
+
+  async function runFileOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
+    const op = vertex.op;
+    const base = inputs[0] as FsResult;
+    const rootfs = await mountWritable(deps.root, deps.store, base);
+    let release: (() => Promise<void>) | undefined;
+    try {
+      job.signal.throwIfAborted();
+      if (op.type === 'mkdir') await makeDirectory(rootfs.path, op);
+      else if (op.type === 'mkfile') await makeFile(rootfs.path, op);
+      else if (op.type === 'copy') {
+        const sourceVertex = vertex.inputs[1] as Vertex;
+        let sourceRoot: string;
+        let tree: SourceEntry[];
+        if (sourceVertex.op.type === 'context') {
+          sourceRoot = sourceVertex.op.dir;
+          tree = await contextTree(sourceVertex.op);
+        } else {
+          const view = await mountReadonly(deps.root, deps.store, inputs[1] as FsResult);
+          release = view.release;
+          sourceRoot = view.path;
+          tree = [];
+          for await (const entry of deps.walkSource(sourceRoot, [])) tree.push(entry);
+        }
+        const selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+        await copyIntoRootfs(rootfs.path, sourceRoot, selected, op, {
+          fromContext: sourceVertex.op.type === 'context',
+          signal: job.signal,
+        });
+      }
+      await release?.();
+      release = undefined;
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
+    } catch (error) {
+      await release?.().catch(() => {});
+      await discardWritable(rootfs);
+      if (error instanceof StepError || job.signal.aborted) throw error;
+      throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
+    }
+  }
+}
+
+/**
+ * The content checksum of the files a COPY reads: path, type, mode, owner, link target and content
+ * of each, never mtime or atime.
+ */
+async function checksumEntries(root: string, selected: { entries: { src: string }[] }[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const group of selected) {
+    for (const { src } of group.entries) {
+      const abs = join(root, src);
+      const info = await lstat(abs);
+      hash.update(`${src}\0${info.mode}\0${info.uid}\0${info.gid}\0`);
+      if (info.isSymbolicLink()) hash.update(`link:${await readlink(abs)}`);
+      else if (info.isFile())
+        hash.update(
+          createHash('sha256')
+            .update(await readFile(abs))
+            .digest('hex'),
+        );
+      hash.update('\n');
+    }
+    hash.update('\x01');
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function createTail(max: number) {
+  let text = '';
+  return {
+    push(chunk: string) {
+      text += chunk;
+      if (text.length > 64 * 1024) text = text.slice(-32 * 1024);
+    },
+    lines: () =>
+      text
+        .split('\n')
+        .filter((line, i, all) => line !== '' || i < all.length - 1)
+        .slice(-max),
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
