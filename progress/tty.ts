@@ -116,6 +116,6 @@ function cut(line: string, columns: number): string {
 
 function alignRight(left: string, right: string, columns: number): string {
   const room = columns - right.length - 1;
-  const text = left.length > room ? left.slice(0, Math.max(room - 3, 1)) + '...' : left;
+  const text = left.length > room ? `${left.slice(0, Math.max(room - 3, 1))}...` : left;
   return `${text}${' '.repeat(Math.max(room - text.length, 0) + 1)}${right}`;
 }
