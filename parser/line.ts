@@ -39,6 +39,10 @@ export function parseLine(line: string, esc: '\\' | '`', base = 0): LineParts {
   if (m !== null) {
     const afterOffset = wordOffset + m.index + m[0].length;
     const after = trimmed.slice(m.index + m[0].length);
+    if (after[0] !== '-' || after[1] !== '-') {
+      // No flag can start here, so the flag grammar would return the whole text as its rest.
+      return finish(word, wordOffset, flags, flagOffsets, after, afterOffset, esc);
+    }
     const ascii = isAscii(after);
     const head = splitFlags(ascii ? after : toByteString(after));
     const toChars = (o: number): number =>
@@ -54,6 +58,18 @@ export function parseLine(line: string, esc: '\\' | '`', base = 0): LineParts {
       restOffset = afterOffset + toChars(head.rest.offset);
     }
   }
+  return finish(word, wordOffset, flags, flagOffsets, rest, restOffset, esc);
+}
+
+function finish(
+  word: string,
+  wordOffset: number,
+  flags: string[],
+  flagOffsets: number[],
+  rest: string,
+  restOffset: number,
+  esc: '\\' | '`',
+): LineParts {
   const argsText = trimGo(rest);
   const argsOffset = restOffset + rest.length - trimLeftGo(rest).length;
   const shape = shapes.get(word.toLowerCase()) ?? ignored;
