@@ -114,7 +114,7 @@ export async function* readTarEntries(tar: AsyncIterable<Uint8Array> | Readable)
       if (header.pax && pax.local) for (const [key, value] of pax.local) raw.set(key, value);
       pax.local = null;
       const entry = toLayerEntry(header, raw);
-      const body = source as unknown as AsyncIterable<Buffer>;
+      const body = readBody(source as unknown as BodySource);
       yield { entry, body };
       for await (const _ of body) {
         // drain what the consumer left unread, so the parser moves to the next header
@@ -125,6 +125,29 @@ export async function* readTarEntries(tar: AsyncIterable<Uint8Array> | Readable)
     if (!completed) extract.destroy();
   }
   await feeding;
+}
+
+interface BodySource extends AsyncIterable<Buffer> {
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+/**
+ * An entry's content as an async generator. Node's stream.pipeline does not notice when a streamx
+ * source is destroyed (a truncated archive would hang the copy), and streamx's iterator rejects
+ * with a generic "Stream was destroyed"; a generator fails properly, with the real cause.
+ */
+function readBody(source: BodySource): AsyncGenerator<Buffer> {
+  let failure: Error | undefined;
+  source.on('error', (error) => {
+    failure = error;
+  });
+  return (async function* () {
+    try {
+      for await (const chunk of source) yield chunk;
+    } catch (error) {
+      throw failure ?? error;
+    }
+  })();
 }
 
 function toLayerEntry(header: tarStream.Header, raw: Map<string, Buffer>): LayerEntry {
