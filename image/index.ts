@@ -19,6 +19,16 @@ export { type LayerEntry, type LayerEntryType, OPAQUE_MARKER, WHITEOUT_PREFIX } 
 export type { LayerSource } from './layer-walk.ts';
 export * from './oci.ts';
 export * from './reference.ts';
+// rootfs mounts over layer snapshots, shared by the build's op runner and runtime/ (rootfs-mount.ts)
+export {
+  discardWritableRootfs,
+  ensureLayerSnapshots,
+  imageSnapshotLayers,
+  mountReadonlyRootfs,
+  mountWritableRootfs,
+  type SnapshotLayer,
+  type WritableRootfs,
+} from './rootfs-mount.ts';
 export {
   type BlobInfo,
   type CommitRequest,

@@ -1,120 +1,42 @@
-import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { commitMutable, discardMutable } from '../../cache/index.ts';
 import {
-  commitMutable,
-  createMutable,
-  discardMutable,
-  hasSnapshot,
-  type MountedView,
-  type MutableSnapshot,
-  mountOverlay,
-  snapshotPaths,
-} from '../../cache/index.ts';
-import { applyLayer, type ImageStore, listLayer, packLayer, readXattrs } from '../../image/index.ts';
+  discardWritableRootfs,
+  ensureLayerSnapshots,
+  type ImageStore,
+  listLayer,
+  mountReadonlyRootfs,
+  mountWritableRootfs,
+  packLayer,
+  readXattrs,
+  type WritableRootfs,
+} from '../../image/index.ts';
 import type { Digest } from '../graph.ts';
 import type { FsResult, LayerRecord } from './types.ts';
 
-/** An unlocked per-layer promise map so concurrent steps unpack a shared base layer once. */
-const unpacking = new Map<string, Promise<void>>();
+// Snapshots and overlay mounts are shared with runtime/ (tbuild run), so they live in
+// image/rootfs-mount.ts; this file keeps what only a build step does: turning an upper into a layer.
+export type { WritableRootfs };
 
-/**
- * Makes sure every layer of `result` has its snapshot directory, unpacking blobs from the store
- * where one is missing (a loaded image, or a cache record imported from elsewhere).
- */
-export async function ensureSnapshots(root: string, store: ImageStore, result: FsResult): Promise<string[]> {
-  const dirs: string[] = [];
-  for (const layer of result.layers) {
-    const key = `${root}\0${layer.diffId}`;
-    let pending = unpacking.get(key);
-    if (!pending) {
-      pending = unpackLayer(root, store, layer).finally(() => unpacking.delete(key));
-      unpacking.set(key, pending);
-    }
-    await pending;
-    dirs.push(snapshotPaths(root, layer.diffId).fs);
-  }
-  return dirs;
-}
-
-async function unpackLayer(root: string, store: ImageStore, layer: LayerRecord): Promise<void> {
-  if (await hasSnapshot(root, layer.diffId)) return;
-  const mutable = await createMutable(root);
-  try {
-    const applied = await applyLayer(
-      store.getBlob(layer.blob.digest as Digest, layer.blob.size) as Readable,
-      mutable.fs,
-      {
-        whiteouts: 'overlay',
-      },
-    );
-    if (applied.diffID !== layer.diffId) {
-      throw new Error(`layer ${layer.blob.digest} unpacks to ${applied.diffID}, not ${layer.diffId}`);
-    }
-    await commitMutable(root, mutable, layer.diffId);
-  } catch (error) {
-    await discardMutable(mutable);
-    throw error;
-  }
+/** Makes sure every layer of `result` has its snapshot directory; resolves with them, base first. */
+export function ensureSnapshots(root: string, store: ImageStore, result: FsResult): Promise<string[]> {
+  return ensureLayerSnapshots(root, store, result.layers);
 }
 
 /** A writable root filesystem over `base`: changes land in `mutable.fs`. */
-export interface WritableRootfs {
-  path: string;
-  /** The snapshot dirs under the upper, base first. */
-  lowers: string[];
-  mutable: MutableSnapshot;
-  view: MountedView;
-}
-
-export async function mountWritable(
-  root: string,
-  store: ImageStore,
-  base: FsResult,
-): Promise<WritableRootfs> {
-  const lowers = await ensureSnapshots(root, store, base);
-  const mutable = await createMutable(root);
-  const path = join(mutable.dir, 'rootfs');
-  await mkdir(path);
-  try {
-    // overlayfs needs at least one lower: an empty one stands in for scratch.
-    if (lowers.length === 0) {
-      lowers.push(join(mutable.dir, 'empty'));
-      await mkdir(lowers[0] as string);
-    }
-    const view = await mountOverlay({ lowers, upper: mutable.fs, work: mutable.work, target: path });
-    if (view.method !== 'overlay' && view.method !== 'bind') {
-      await view.unmount();
-      throw new Error('overlayfs is required to build (tbuild must run as root on a kernel with overlayfs)');
-    }
-    return { path, lowers, mutable, view };
-  } catch (error) {
-    await discardMutable(mutable);
-    throw error;
-  }
+export function mountWritable(root: string, store: ImageStore, base: FsResult): Promise<WritableRootfs> {
+  return mountWritableRootfs(root, store, base.layers);
 }
 
 /** A read-only view of a result (the source of `COPY --from`). */
-export async function mountReadonly(
+export function mountReadonly(
   root: string,
   store: ImageStore,
   result: FsResult,
 ): Promise<{ path: string; release(): Promise<void> }> {
-  const lowers = await ensureSnapshots(root, store, result);
-  const mutable = await createMutable(root);
-  const path = join(mutable.dir, 'rootfs');
-  await mkdir(path);
-  if (lowers.length === 0) {
-    return { path, release: () => discardMutable(mutable) };
-  }
-  const view = await mountOverlay({ lowers, target: path });
-  return {
-    path,
-    async release() {
-      await view.unmount();
-      await discardMutable(mutable);
-    },
-  };
+  return mountReadonlyRootfs(root, store, result.layers);
 }
 
 /**
@@ -159,9 +81,8 @@ export async function commitWritable(
 }
 
 /** Throws away a writable rootfs after a failed step. */
-export async function discardWritable(rootfs: WritableRootfs): Promise<void> {
-  await rootfs.view.unmount().catch(() => {});
-  await discardMutable(rootfs.mutable);
+export function discardWritable(rootfs: WritableRootfs): Promise<void> {
+  return discardWritableRootfs(rootfs);
 }
 
 // A gzip of a tar with no entries (just the 1024-byte trailer) is well under 100 bytes.
