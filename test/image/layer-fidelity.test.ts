@@ -39,7 +39,6 @@ async function buildTree(root: string): Promise<void> {
   await writeFile(at('large.bin'), randomBytes(3 * 1024 * 1024 + 17));
   await writeFile(at('setuid'), '#!/bin/sh\n');
   await writeFile(at('setgid-file'), 'g');
-  await writeFile(at('no-perms'), 'secret');
   await writeFile(at('dirs/setgid/inner/file'), 'inner');
   await writeFile(at(`${LONG_DIR}/${LONG_BASE}`), 'long');
   await writeFile(at(`${LONG_DIR}/short`), 'short');
@@ -58,10 +57,12 @@ async function buildTree(root: string): Promise<void> {
   await setAttribute(at('dirs'), 'user.on-dir', 'yes');
   await chmod(at('setuid'), 0o4755);
   await chmod(at('setgid-file'), 0o2711);
-  await chmod(at('no-perms'), 0o000);
   await chmod(at('dirs/sticky'), 0o1777);
   await chmod(at('dirs/setgid'), 0o2755);
   if (privileged) {
+    // Only root can read a mode-0000 file back to pack it.
+    await writeFile(at('no-perms'), 'secret');
+    await chmod(at('no-perms'), 0o000);
     run('mknod', [at('char-dev'), 'c', '1', '3']);
     run('mknod', [at('block-dev'), 'b', '7', '200']);
     await setAttribute(at('setuid'), 'security.capability', CAPABILITY);
@@ -81,7 +82,7 @@ async function buildTree(root: string): Promise<void> {
     'large.bin',
     'setuid',
     'setgid-file',
-    'no-perms',
+    ...(privileged ? ['no-perms'] : []),
     UNICODE,
     'hard-a',
   ]) {
