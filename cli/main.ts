@@ -69,14 +69,21 @@ export async function main(argv: string[]): Promise<number> {
       globals,
     });
   } catch (error) {
-    return reportError(error, debug);
+    return await reportError(error, debug);
   }
 }
 
-function reportError(error: unknown, debug: boolean): number {
+async function reportError(error: unknown, debug: boolean): Promise<number> {
   if (error instanceof TbuildError) {
-    process.stderr.write(`ERROR: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    if (error.name === 'ParseError') {
+      // A located Dockerfile error: the message, the offending line with a caret, the hint.
+      const { formatParseError } = await import('./commands/parse.ts');
+      const { ParseError } = await import('../parser/index.ts');
+      if (error instanceof ParseError) process.stderr.write(formatParseError(error));
+    } else {
+      process.stderr.write(`ERROR: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    }
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
