@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ContainerConfig, History, ImageConfig } from '../image/index.ts';
 import {
@@ -447,19 +448,15 @@ export async function convert(instructions: Instructions, options: ConvertOption
       throw new BuildError('checksum requires HTTP(S) or Git sources', at);
     }
 
-    const inputs: Vertex[] = [state.fs];
     let fsBefore = state.fs;
-    // Heredoc and URL sources become files of known content; local ones one copy op.
-    for (const name of heredocSources) {
-      const heredoc = command.heredocs.find((h) => isHeredocWord(name, new Set([h.name]))) as Heredoc;
-      let content = heredoc.chomp ? chompHeredoc(heredoc.content) : heredoc.content;
-      if (heredoc.expand) content = expandHeredoc(content, stageExpandEnv(state), options, at);
-      const path = dest.endsWith('/') ? posix.join(dest, heredoc.name) : dest;
+    // Heredoc and URL sources become files of known content, chained before the copy op of the
+    // local sources; together they are one step.
+    const addFile = (name: string, data: Buffer, defaultMode: number) => {
       const op: Op = {
         type: 'mkfile',
-        path,
-        data: Buffer.from(content).toString('base64'),
-        mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : 0o644,
+        path: dest.endsWith('/') ? posix.join(dest, name) : dest,
+        data: data.toString('base64'),
+        mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : defaultMode,
         ...(chown ? { chown } : {}),
       };
       fsBefore = vertex(
@@ -468,34 +465,27 @@ export async function convert(instructions: Instructions, options: ConvertOption
         `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`,
         at,
       );
+    };
+    for (const word of heredocSources) {
+      const heredoc = command.heredocs.find((h) => isHeredocWord(word, new Set([h.name]))) as Heredoc;
+      let content = heredoc.chomp ? chompHeredoc(heredoc.content) : heredoc.content;
+      if (heredoc.expand) content = expandHeredoc(content, stageExpandEnv(state), options, at);
+      addFile(heredoc.name, Buffer.from(content), 0o644);
     }
     for (const url of urls) {
       if (!options.fetchUrl) throw new BuildError(`cannot download ${url}: no network access configured`, at);
       const { data, name } = await options.fetchUrl(url, at);
       if (command.kind === 'add' && command.checksum !== undefined) {
-        const { createHash } = await import('node:crypto');
-        const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
         if (!/^sha256:[0-9a-f]{64}$/.test(command.checksum)) {
           throw new BuildError(`invalid checksum digest format: ${command.checksum}`, at);
         }
+        const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
         if (actual !== command.checksum) {
           throw new BuildError(`digest mismatch for ${url}: expected ${command.checksum}, got ${actual}`, at);
         }
       }
-      const path = dest.endsWith('/') ? posix.join(dest, name) : dest;
-      const op: Op = {
-        type: 'mkfile',
-        path,
-        data: data.toString('base64'),
-        mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : 0o600,
-        ...(chown ? { chown } : {}),
-      };
-      fsBefore = vertex(
-        op,
-        [fsBefore],
-        `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`,
-        at,
-      );
+      // BuildKit gives downloaded files mode 0600 unless --chmod says otherwise.
+      addFile(name, data, 0o600);
     }
     const local = sources.filter((s) => !isUrl(s));
     let source: Vertex = context;
@@ -518,7 +508,6 @@ export async function convert(instructions: Instructions, options: ConvertOption
         );
       }
     }
-    inputs[0] = fsBefore;
     let step: Vertex;
     if (local.length > 0) {
       const op: Op = {
