@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   load: async () => (await import('./commands/load.ts')).loadCommand,
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
+  run: async () => (await import('./commands/run.ts')).runCommand,
   save: async () => (await import('./commands/save.ts')).saveCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
 };

@@ -1,0 +1,13 @@
+import { TbuildError } from '../errors.ts';
+
+/**
+ * A container could not be run: the image is missing, the command or a flag value is unusable,
+ * a bind mount source does not exist. Docker's CLI exits 125 for these (the daemon refused),
+ * 126 when the command cannot be invoked and 127 when it is not found; a process that runs and
+ * exits non-zero is not a RunError, its code is the run's exit code.
+ */
+export class RunError extends TbuildError {
+  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, { exitCode: 125, ...options });
+  }
+}

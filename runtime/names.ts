@@ -1,0 +1,48 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RunError } from './errors.ts';
+
+/** Docker's container name rule (daemon/names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
+const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/**
+ * Reserves a container name while this process runs: `<root>/containers/<name>.pid` holds our
+ * pid. A file left by a process that is gone (killed with -9) is taken over. Resolves with the
+ * function that releases the name.
+ */
+export async function claimName(root: string, name: string): Promise<() => Promise<void>> {
+  const bare = name.startsWith('/') ? name.slice(1) : name;
+  if (!namePattern.test(bare)) {
+    throw new RunError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  const dir = join(root, 'containers');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${bare}.pid`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+      if (pid > 0 && isAlive(pid)) {
+        throw new RunError(
+          `Conflict. The container name "/${bare}" is already in use by a running tbuild run (pid ${pid})`,
+        );
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new RunError(`could not reserve the container name "${bare}"`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,88 @@
+import type { ContainerConfig } from '../image/index.ts';
+import { RunError } from './errors.ts';
+
+/** What `tbuild run` flags and trailing arguments say about the process; unset = the image's. */
+export interface ProcessOverrides {
+  /** `--entrypoint`: replaces the image ENTRYPOINT and clears its CMD; `''` means none. */
+  entrypoint?: string;
+  /** Arguments after IMAGE: replace the CMD when not empty. */
+  args: string[];
+  /** `-e` values in order: `K=V` sets, `K` alone takes the host's value (or unsets K when the host has none). */
+  env: string[];
+  /** `-w`: absolute working directory. */
+  workdir?: string;
+  /** `-u`: `name`, `uid`, `name:group` or `uid:gid`. */
+  user?: string;
+}
+
+/** The process a container runs: argv, environment, working directory, user. */
+export interface ContainerProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+}
+
+/**
+ * Docker's rules for the container process (moby daemon/create.go `merge` and the CLI's
+ * `--entrypoint` handling): an `--entrypoint` replaces the image ENTRYPOINT and drops the image
+ * CMD; arguments after the image replace CMD; argv is ENTRYPOINT followed by CMD and must not be
+ * empty. The environment is the image Env applied over `base` (Docker's PATH and HOSTNAME), then
+ * the `-e` values. Pure: the host environment is passed in.
+ */
+export function resolveProcess(
+  config: ContainerConfig | undefined,
+  overrides: ProcessOverrides,
+  base: string[],
+  hostEnv: Readonly<Record<string, string | undefined>>,
+): ContainerProcess {
+  let entrypoint: string[];
+  let cmd: string[];
+  if (overrides.entrypoint !== undefined) {
+    entrypoint = overrides.entrypoint === '' ? [] : [overrides.entrypoint];
+    cmd = overrides.args;
+  } else {
+    entrypoint = config?.Entrypoint ?? [];
+    cmd = overrides.args.length > 0 ? overrides.args : (config?.Cmd ?? []);
+  }
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) {
+    throw new RunError('no command specified', {
+      hint: 'the image has no ENTRYPOINT or CMD: give a command after the image name',
+    });
+  }
+  const cwd = overrides.workdir ?? (config?.WorkingDir || '/');
+  if (!cwd.startsWith('/')) {
+    throw new RunError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+  }
+  let env = mergeEnv(base, config?.Env ?? []);
+  for (const entry of overrides.env) {
+    const eq = entry.indexOf('=');
+    if (eq === 0 || entry === '') throw new RunError(`invalid environment variable: ${entry}`);
+    if (eq > 0) {
+      env = mergeEnv(env, [entry]);
+      continue;
+    }
+    // `-e K`: Docker's CLI copies the host value; when the host has none, K is removed.
+    const value = hostEnv[entry];
+    env = value === undefined ? env.filter((e) => envKey(e) !== entry) : mergeEnv(env, [`${entry}=${value}`]);
+  }
+  return { args, env, cwd, user: overrides.user ?? config?.User ?? '' };
+}
+
+/** `KEY=value` lists: entries of `over` replace same-key entries of `base` in place, others append. */
+export function mergeEnv(base: readonly string[], over: readonly string[]): string[] {
+  const out = [...base];
+  for (const entry of over) {
+    const key = envKey(entry);
+    const i = out.findIndex((e) => envKey(e) === key);
+    if (i >= 0) out[i] = entry;
+    else out.push(entry);
+  }
+  return out;
+}
+
+function envKey(entry: string): string {
+  const eq = entry.indexOf('=');
+  return eq < 0 ? entry : entry.slice(0, eq);
+}
