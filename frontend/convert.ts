@@ -407,7 +407,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const keyword = command.kind.toUpperCase();
     const from = command.kind === 'copy' ? command.from : undefined;
     const heredocNames = new Set(command.heredocs.map((h) => h.name));
-    const heredocSources = command.sources.filter((s) => isHeredocWord(s, heredocNames));
+    // Every heredoc of a COPY/ADD is a source; the parser may or may not leave its `<<EOF` word
+    // among `sources`, so the heredocs list is what counts.
+    const heredocSources = command.heredocs.map((h) => `<<${h.name}`);
     const sources = command.sources.filter((s) => !isHeredocWord(s, heredocNames)).map(word);
     let dest = word(command.dest);
     const workdir = state.config.WorkingDir || '/';
@@ -650,6 +652,12 @@ function commandArgs(cmd: ShellOrExec, shell: string[]): string[] {
 /** A RUN with heredocs runs the whole script, bodies included, through the shell. */
 function withHeredocs(line: string, heredocs: Heredoc[]): string {
   if (heredocs.length === 0) return line;
+  // `RUN <<EOF` alone: the body is the script (BuildKit's dispatchRun runs it with the shell).
+  // Joining it after the bare redirect would feed the body to an empty command as stdin.
+  const only = heredocs.length === 1 ? heredocs[0] : undefined;
+  if (only !== undefined && /^<<-?(["']?)(.+)\1$/.exec(line.trim())?.[2] === only.name) {
+    return only.chomp ? chompHeredoc(only.content) : only.content;
+  }
   let script = line;
   for (const heredoc of heredocs) script += `\n${heredoc.content}${heredoc.name}`;
   return `${script}\n`;

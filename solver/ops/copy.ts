@@ -17,6 +17,7 @@ import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
 import { parseChmod } from './chmod.ts';
 import { resolveInRoot } from './paths.ts';
 import type { SourceEntry } from './types.ts';
+import { isTarArchive, unpackArchive } from './unpack.ts';
 
 /** One COPY source, resolved: the item named (or matched by a wildcard) and what it brings along. */
 export interface SelectedSource {
@@ -122,6 +123,16 @@ export async function copyIntoRootfs(
   const destIsDir = op.dest.endsWith('/') || selected.length > 1 || selected.some((s) => s.type === 'dir');
   for (const source of selected) {
     context.signal.throwIfAborted();
+    // ADD unpacks a local tar archive into the destination directory (Docker: "the destination
+    // is a directory"), instead of copying the archive.
+    if (op.extractArchives && source.type === 'file') {
+      const archive = await resolveSource(sourceRoot, source.item, true);
+      if (await isTarArchive(archive)) {
+        await ensureDirectory(rootfs, op.dest, owner, mode);
+        await unpackArchive(archive, await resolveInRoot(rootfs, op.dest));
+        continue;
+      }
+    }
     let destBase: string;
     if (source.type === 'dir') destBase = op.dest;
     else if (destIsDir || (await isDirectory(await resolveInRoot(rootfs, op.dest)))) {
