@@ -330,7 +330,8 @@ export async function convert(instructions: Instructions, options: ConvertOption
       case 'entrypoint':
         state.config.Entrypoint = commandArgs(command.cmd, state.shell);
         // An ENTRYPOINT clears a CMD inherited from the base (BuildKit dispatchEntrypoint).
-        if (!state.cmdSet) state.config.Cmd = null;
+        // BuildKit's config leaves the cleared Cmd out (omitempty), it does not write null.
+        if (!state.cmdSet) delete state.config.Cmd;
         record(state, `ENTRYPOINT ${JSON.stringify(state.config.Entrypoint)}`);
         return;
       case 'healthcheck': {

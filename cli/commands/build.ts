@@ -14,6 +14,7 @@ import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from 
 import { parseDockerfile, toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { createFsRunner, type SourceEntry, solve } from '../../solver/index.ts';
+import { formatBuildFailure } from '../build-errors.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
 
@@ -270,6 +271,7 @@ export const buildCommand: Command = {
       return 0;
     } catch (error) {
       renderer.close();
+      ctx.stderr.write(formatBuildFailure(error, text.toString('utf8')));
       throw error;
     } finally {
       process.off('SIGINT', onSignal);

@@ -53,7 +53,20 @@ export function createFsRunner(deps: RunnerDeps): OpRunner<FsResult> {
         // context and not on mtimes: a fresh checkout of the same tree hits.
         const source = vertex.inputs[1].op;
         const tree = await contextTree(source);
-        const selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+        let selected: ReturnType<typeof resolveCopySources>;
+        try {
+          selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+        } catch (error) {
+          // A missing source is the user's error, found while computing the key: report it as
+          // the step's failure, located, like BuildKit's `failed to compute cache key`.
+          throw new StepError(
+            vertex.name,
+            vertex.location,
+            `failed to compute cache key: ${errorText(error)}`,
+            [],
+            error,
+          );
+        }
         parts.content = await checksumEntries(source.dir, selected);
       }
       return digestOf(parts);
