@@ -10,7 +10,7 @@ const it = (name: string, fn: () => Promise<void>) => test(name, { skip: h.skip 
 it('a failing RUN names the step and line, shows the exit code and the last output lines', async () => {
   const result = await h.build({
     Dockerfile:
-      'FROM busybox\nRUN for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done; echo oops >&2; exit 3\n',
+      'FROM busybox\nRUN for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done; sleep 0.3; echo oops >&2; exit 3\n',
   });
   assert.equal(result.code, 1);
   const error = result.stderr.slice(result.stderr.lastIndexOf('ERROR:'));
@@ -22,7 +22,7 @@ it('a failing RUN names the step and line, shows the exit code and the last outp
   );
   // The tail of the step's output is shown under the message, and the failing line.
   assert.ok(report.length < result.stderr.length, result.stderr);
-  // stdout and stderr are separate pipes, so `oops` may land before or after line12.
+  // stdout and stderr are separate pipes: the sleep keeps `oops` last in the tail.
   assert.match(report, /\nline12\n/);
   assert.match(report, /\noops\n/);
   assert.doesNotMatch(report, /^line1$/m);
