@@ -59,6 +59,8 @@ export interface FlatEntry {
   sha256?: string;
   /** A symlink's target. */
   link?: string;
+  /** For a hard link: the first path (in sorted walk order) of the same inode. */
+  hardlink?: string;
 }
 
 /** An image unpacked as Docker would run it: every layer applied in order, whiteouts honoured. */
@@ -174,31 +176,10 @@ export function setupBuildTests(): BuildHarness {
       return { ...(await harness.flatten(tag)), ...result };
     },
     async flatten(tag) {
-      const out = join(work, `save-${++counter}`);
-      const archive = `${out}.tar`;
+      const archive = join(work, `save-${++counter}.tar`);
       const saved = await harness.cli(['save', '-o', archive, tag]);
       if (saved.code !== 0) throw new Error(`tbuild save ${tag} failed: ${saved.stderr}`);
-      await mkdir(out);
-      await run('tar', ['-xf', archive, '-C', out]);
-      const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
-        Config: string;
-        Layers: string[];
-      }[];
-      const first = manifest[0];
-      if (first === undefined) throw new Error('saved archive has no manifest entry');
-      const config = JSON.parse(await readFile(join(out, first.Config), 'utf8')) as ImageConfigJson;
-      const dir = join(work, `flat-${counter}`);
-      await mkdir(dir);
-      for (const layer of first.Layers) await applyLayer(createReadStream(join(out, layer)), dir);
-      const entries = new Map<string, FlatEntry>();
-      await listTree(dir, '', entries);
-      return {
-        dir,
-        entries,
-        config,
-        layers: first.Layers.map((layer) => join(out, layer)),
-        text: (path) => readFile(join(dir, path), 'utf8'),
-      };
+      return flattenArchive(archive, join(work, `flat-${counter}`));
     },
   };
   before(async () => {
@@ -214,8 +195,37 @@ export function setupBuildTests(): BuildHarness {
   return harness;
 }
 
+/**
+ * Flattens a `docker save`-format archive (tbuild's or Docker's) into `into` (created; the archive
+ * is unpacked beside it as `into.tar.d`): the first manifest entry's layers applied in order with
+ * tbuild's layer code, then every path listed.
+ */
+export async function flattenArchive(archive: string, into: string): Promise<FlatImage> {
+  const out = `${into}.tar.d`;
+  await mkdir(out, { recursive: true });
+  await run('tar', ['-xf', archive, '-C', out]);
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+    Config: string;
+    Layers: string[];
+  }[];
+  const first = manifest[0];
+  if (first === undefined) throw new Error('saved archive has no manifest entry');
+  const config = JSON.parse(await readFile(join(out, first.Config), 'utf8')) as ImageConfigJson;
+  await mkdir(into, { recursive: true });
+  for (const layer of first.Layers) await applyLayer(createReadStream(join(out, layer)), into);
+  const entries = new Map<string, FlatEntry>();
+  await listTree(into, '', entries, new Map());
+  return {
+    dir: into,
+    entries,
+    config,
+    layers: first.Layers.map((layer) => join(out, layer)),
+    text: (path) => readFile(join(into, path), 'utf8'),
+  };
+}
+
 /** The busybox fixture archive, made once and cached in os.tmpdir() between test files. */
-async function busyboxArchive(): Promise<string> {
+export async function busyboxArchive(): Promise<string> {
   const cached = join(tmpdir(), 'tbuild-test-busybox.tar');
   if (existsSync(cached)) return cached;
   const partial = `${cached}.${process.pid}`;
@@ -244,7 +254,12 @@ function runCli(args: string[]): Promise<CliResult> {
   });
 }
 
-async function listTree(dir: string, rel: string, out: Map<string, FlatEntry>): Promise<void> {
+async function listTree(
+  dir: string,
+  rel: string,
+  out: Map<string, FlatEntry>,
+  inodes: Map<string, string>,
+): Promise<void> {
   for (const name of (await readdir(join(dir, rel))).sort()) {
     const path = rel === '' ? name : `${rel}/${name}`;
     const host = join(dir, path);
@@ -258,7 +273,14 @@ async function listTree(dir: string, rel: string, out: Map<string, FlatEntry>): 
     };
     if (info.isFile()) entry.sha256 = sha256(await readFile(host));
     if (info.isSymbolicLink()) entry.link = await readlink(host);
+    if (!info.isDirectory() && info.nlink > 1) {
+      // Hard links: every later path of an inode names the first one listed (sorted walk order).
+      const key = `${info.dev}:${info.ino}`;
+      const first = inodes.get(key);
+      if (first === undefined) inodes.set(key, `/${path}`);
+      else entry.hardlink = first;
+    }
     out.set(`/${path}`, entry);
-    if (info.isDirectory()) await listTree(dir, path, out);
+    if (info.isDirectory()) await listTree(dir, path, out, inodes);
   }
 }
