@@ -8,7 +8,8 @@
 //   health the HEALTHCHECK type word, then the rest
 // Token patterns follow BuildKit's hand-written scanners (parser/split_command.go,
 // line_parsers.go parseWords/parseJSON/parseHealthConfig); each quirk is noted where it is encoded.
-import { createToken, EmbeddedActionsParser, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer } from './chevrotain.ts';
 import { SyntaxFault } from './errors.ts';
 import { goSpaceClass, replaceLoneSurrogates } from './text.ts';
 
