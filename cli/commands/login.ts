@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../errors.ts';
+import { resolveRoot } from '../../image/index.ts';
+import { connectRegistry, normalizeRegistryHost, saveCredentials } from '../../registry/index.ts';
+import type { Command } from '../command.ts';
+import { printHelpIfAsked, usageError } from '../image-output.ts';
+
+const usage = `
+Usage:  tbuild login [OPTIONS] SERVER
+
+Log in to a registry (credentials are stored in ~/.docker/config.json, or $DOCKER_CONFIG)
+
+Options:
+      --insecure-registry stringArray   Allow plain http for this registry host
+  -p, --password string                 Password
+      --password-stdin                  Take the password from stdin
+  -u, --username string                 Username
+`;
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream)
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  return text;
+}
+
+/** `tbuild login [-u USER] [--password-stdin] SERVER` (docker login; checks the credentials first). */
+export const loginCommand: Command = {
+  summary: 'Log in to a registry',
+  async run(ctx) {
+    if (printHelpIfAsked(ctx, usage)) return 0;
+    let parsed: {
+      values: {
+        username?: string;
+        password?: string;
+        'password-stdin'?: boolean;
+        'insecure-registry'?: string[];
+      };
+      positionals: string[];
+    };
+    try {
+      parsed = parseArgs({
+        args: ctx.argv,
+        options: {
+          username: { type: 'string', short: 'u' },
+          password: { type: 'string', short: 'p' },
+          'password-stdin': { type: 'boolean' },
+          'insecure-registry': { type: 'string', multiple: true },
+        },
+        allowPositionals: true,
+      });
+    } catch (error) {
+      usageError(error, 'login');
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) {
+      throw new UsageError('"tbuild login" requires exactly 1 argument (the registry).', {
+        hint: "See 'tbuild login --help'.",
+      });
+    }
+    if (values['password-stdin'] && values.password !== undefined) {
+      throw new UsageError('--password and --password-stdin are mutually exclusive');
+    }
+    const username = values.username;
+    let password = values.password;
+    if (values['password-stdin']) {
+      if (username === undefined) throw new UsageError('Must provide --username with --password-stdin');
+      password = (await readAll(ctx.stdin)).replace(/\r?\n$/, '');
+    }
+    if (username === undefined || password === undefined || username === '' || password === '') {
+      throw new UsageError('username and password are required (-u USER and --password-stdin)', {
+        hint: "See 'tbuild login --help'.",
+      });
+    }
+    const host = normalizeRegistryHost(positionals[0] as string);
+    const client = await connectRegistry(host, {
+      root: resolveRoot(ctx.globals.root),
+      insecureRegistries: values['insecure-registry'] ?? [],
+      credentials: { username, password },
+    });
+    await client.ping();
+    await saveCredentials(host, { username, password });
+    ctx.stdout.write('Login Succeeded\n');
+    return 0;
+  },
+};
