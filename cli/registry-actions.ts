@@ -49,8 +49,7 @@ export async function pullReference(
       ? `Status: Downloaded newer image for ${shown}`
       : `Status: Image is up to date for ${shown}`,
   );
-  if (flags.quiet) out.write(`${formatReference(ref)}\n`);
-  else out.write(`${formatReference(ref)}\n`);
+  if (!flags.quiet) out.write(`${formatReference(ref)}\n`);
   return { id: result.id, tag: result.tag };
 }
 
@@ -77,6 +76,5 @@ export async function pushReference(
     },
   });
   say(`${ref.tag ?? ref.digest}: digest: ${result.digest} size: ${result.size}`);
-  if (flags.quiet) out.write(`${formatReference(ref)}\n`);
   return result;
 }

@@ -173,7 +173,8 @@ export class RegistryClient {
       // A failure inside our own body stream (a corrupt local blob) is not the network's.
       if ((error as Error).name === 'StoreError' || (error as Error).cause instanceof RegistryError)
         throw error;
-      throw this.error(req.step, reason, { retryable: true, cause: error });
+      // A name that does not resolve will not resolve on the next attempt either.
+      throw this.error(req.step, reason, { retryable: !reason.includes('ENOTFOUND'), cause: error });
     }
   }
 

@@ -13,10 +13,12 @@ import {
 import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import { parseDockerfile, toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
+import { RegistryError } from '../../registry/index.ts';
 import { createFsRunner, type SourceEntry, solve } from '../../solver/index.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
+import { pullReference, pushReference } from '../registry-actions.ts';
 
 const usage = `
 Usage:  tbuild build [OPTIONS] PATH | -
@@ -27,6 +29,7 @@ Options:
       --build-arg stringArray     Set build-time variables
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
+      --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
       --label stringArray         Set metadata for an image
       --network string            Set the networking mode for the RUN instructions during build
                                   (default, none, host) (default "default")
@@ -34,6 +37,8 @@ Options:
       --no-cache-filter strings   Do not cache specified stages
       --platform string           Set target platform for build (only the host's: linux/amd64)
       --progress string           Set type of progress output (auto, plain, tty, rawjson) (default "auto")
+      --pull                      Always attempt to pull a newer version of the base images
+      --push                      Push the image to its registry after the build (needs -t)
   -q, --quiet                     Suppress the build output and print image ID on success
   -t, --tag stringArray           Name and optionally a tag (format: "name:tag")
       --target string             Set the target build stage to build
@@ -51,6 +56,9 @@ interface BuildFlags {
   labels: Record<string, string>;
   quiet: boolean;
   iidfile?: string;
+  pull: boolean;
+  push: boolean;
+  insecureRegistries: string[];
   context: string;
 }
 
@@ -69,6 +77,9 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     quiet: { type: 'boolean', short: 'q' },
     iidfile: { type: 'string' },
     platform: { type: 'string' },
+    pull: { type: 'boolean' },
+    push: { type: 'boolean' },
+    'insecure-registry': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -131,11 +142,17 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     network: network === 'none' ? 'none' : 'host',
     labels,
     quiet: values.quiet ?? false,
+    pull: values.pull ?? false,
+    push: values.push ?? false,
+    insecureRegistries: values['insecure-registry'] ?? [],
     context: positionals[0] as string,
   };
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
   if (values.iidfile !== undefined) flags.iidfile = values.iidfile;
+  if (flags.push && flags.tags.length === 0) {
+    throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
+  }
   return flags;
 }
 
@@ -218,6 +235,29 @@ export const buildCommand: Command = {
         created: new Date().toISOString(),
         resolveImage: async (ref, at) => {
           try {
+            // A base image missing from the store (or any, with --pull) comes from its registry.
+            if (
+              flags.pull ||
+              !(await store.find(ref).then(
+                (found) => found.length > 0,
+                () => false,
+              ))
+            ) {
+              await pullReference(
+                store,
+                ref,
+                { root, insecureRegistries: flags.insecureRegistries, quiet: true },
+                ctx.stderr,
+              ).catch((error: unknown) => {
+                if (error instanceof RegistryError)
+                  throw new BuildError(`base image "${ref}" could not be pulled: ${error.message}`, at, {
+                    hint:
+                      error.hint ??
+                      'load it with tbuild load -i IMAGE.tar (for busybox: bash fixtures/make-busybox-image.sh busybox.tar)',
+                  });
+                throw error;
+              });
+            }
             const image = await store.resolve(ref);
             return {
               ref: image.tags[0] ?? normalizeTag(ref),
@@ -268,6 +308,10 @@ export const buildCommand: Command = {
         for (const tag of flags.tags) ctx.stderr.write(`naming to ${normalizeTag(tag)}\n`);
       }
       if (flags.iidfile) await writeFile(flags.iidfile, image.id);
+      if (flags.push) {
+        const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
+        for (const tag of flags.tags) await pushReference(store, tag, registry, ctx.stderr);
+      }
       return 0;
     } catch (error) {
       renderer.close();

@@ -66,6 +66,7 @@ export const pullCommand: Command = {
         },
         ctx.stdout,
       );
+      if (values.quiet) ctx.stdout.write(`${positionals[0]}\n`);
       return 0;
     } finally {
       await store.close();
