@@ -1,4 +1,28 @@
 // Public surface of cache/: snapshots, the cache index, overlay mounts.
+
+export { ChecksumCache, type FileStat } from './checksums.ts';
+export { CacheError } from './errors.ts';
+export {
+  type CacheUsage,
+  type ImageUsage,
+  measureCache,
+  type PruneOptions,
+  type PruneResult,
+  parseByteSize,
+  parseDuration,
+  pruneCache,
+  type SnapshotUsage,
+} from './gc.ts';
+export {
+  type BlobRef,
+  type CacheConfig,
+  type CacheLayout,
+  cacheConfigMediaType,
+  type PortableRecord,
+  readCacheLayout,
+  writeCacheLayout,
+} from './layout.ts';
+export { type CacheLease, createCacheLease, readLiveLeases } from './leases.ts';
 export {
   copyLowers,
   isOverlaySupported,
@@ -12,7 +36,17 @@ export {
   overlayMountData,
   unmountPath,
 } from './overlay.ts';
-export { cacheRecordPath, readCacheRecord, writeCacheRecord } from './records.ts';
+export {
+  type CacheRecordLayers,
+  cacheBlobRoots,
+  cacheRecordPath,
+  deleteCacheRecord,
+  listCacheRecords,
+  readCacheRecord,
+  type StoredCacheRecord,
+  touchCacheRecord,
+  writeCacheRecord,
+} from './records.ts';
 export {
   commitMutable,
   createMutable,

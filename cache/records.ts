@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readLiveLeases } from './leases.ts';
 
 /**
  * The build cache index: cache key → a small JSON record (the layers a step produced). Records are
@@ -31,4 +32,65 @@ export async function writeCacheRecord(root: string, key: string, record: unknow
     await file.close();
   }
   await rename(temp, path);
+}
+
+/**
+ * What the cache's own housekeeping (prune, GC roots, export) needs to know of a record; the
+ * solver's records (solver/ops/types.ts FsResult) have this shape and more.
+ */
+export interface CacheRecordLayers {
+  layers: { diffId: string; blob: { digest: string; size: number } }[];
+  /** When the result was first made (ISO 8601); kept by every later hit. */
+  created?: string;
+}
+
+/** A record on disk with its last use (the file's mtime, bumped on every hit) and file size. */
+export interface StoredCacheRecord {
+  key: string;
+  record: CacheRecordLayers;
+  lastUsed: number;
+  bytes: number;
+}
+
+/** Marks a record as just used, for least-recently-used collection. */
+export async function touchCacheRecord(root: string, key: string): Promise<void> {
+  const now = new Date();
+  await utimes(cacheRecordPath(root, key), now, now).catch(() => undefined);
+}
+
+export async function deleteCacheRecord(root: string, key: string): Promise<void> {
+  await rm(cacheRecordPath(root, key), { force: true });
+}
+
+/** Every readable record (temp files and damaged records are skipped). */
+export async function listCacheRecords(root: string): Promise<StoredCacheRecord[]> {
+  const dir = join(root, 'cache', 'keys');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: StoredCacheRecord[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const path = join(dir, name);
+    try {
+      const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+      const record = JSON.parse(text) as CacheRecordLayers;
+      if (!Array.isArray(record.layers)) continue;
+      out.push({ key: `sha256:${name.slice(0, -5)}`, record, lastUsed: info.mtimeMs, bytes: info.size });
+    } catch {
+      // removed meanwhile or half-written by a tool other than writeCacheRecord: not a record
+    }
+  }
+  return out;
+}
+
+/**
+ * The blob digests the build cache keeps alive: every record's layers and whatever live builds
+ * hold. The image store's garbage collector adds these to its roots, so cache-only layers (an
+ * intermediate step, a stage no image contains) survive `fsck` and image removal.
+ */
+export async function cacheBlobRoots(root: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const { record } of await listCacheRecords(root))
+    for (const l of record.layers) out.add(l.blob.digest);
+  for (const name of await readLiveLeases(root)) if (name.startsWith('sha256:')) out.add(name);
+  return out;
 }

@@ -27,8 +27,9 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { cacheBlobRoots } from '../cache/index.ts';
 import {
   digestOf,
   hashFile,
@@ -615,6 +616,8 @@ export class ImageStore {
     try {
       const keep = await this.#reachable(await this.readIndex());
       for (const d of await this.#leased(false)) keep.add(d);
+      // The build cache's records and running builds keep their layer blobs alive too.
+      for (const d of await cacheBlobRoots(dirname(this.dir))) if (isDigest(d)) keep.add(d);
       const removed: Digest[] = [];
       for (const d of only ?? (await this.#allBlobs())) {
         if (keep.has(d)) continue;

@@ -19,5 +19,5 @@ export {
   vertex,
 } from './graph.ts';
 export { createFsRunner } from './ops/runner.ts';
-export type { FsResult, LayerRecord, RunnerDeps, SourceEntry } from './ops/types.ts';
+export type { CacheSource, FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './ops/types.ts';
 export { type JobContext, type OpRunner, type SolveOptions, solve } from './solve.ts';

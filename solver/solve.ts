@@ -69,6 +69,27 @@ export async function solve<R>(root: Vertex, runner: OpRunner<R>, options: Solve
     return key;
   };
 
+  /**
+   * A hit's inputs are never solved, yet the user expects every step of a cached build to show
+   * CACHED, as BuildKit's progress does: the hit and its not-yet-solved ancestors are announced as
+   * cached, once each.
+   */
+  const announced = new Set<string>();
+  const announceCached = (vertex: Vertex): void => {
+    if (announced.has(vertex.digest)) return;
+    announced.add(vertex.digest);
+    for (const input of vertex.inputs) if (!results.has(input.digest)) announceCached(input);
+    const now = Date.now();
+    emit({
+      type: 'vertex',
+      digest: vertex.digest,
+      name: vertex.name,
+      started: now,
+      completed: now,
+      cached: true,
+    });
+  };
+
   const solveVertex = (vertex: Vertex): Promise<R> => {
     let result = results.get(vertex.digest);
     if (!result) {
@@ -77,15 +98,7 @@ export async function solve<R>(root: Vertex, runner: OpRunner<R>, options: Solve
         if (!options.noCache && !vertex.ignoreCache) {
           const hit = await runner.lookup(key, vertex);
           if (hit !== undefined) {
-            const now = Date.now();
-            emit({
-              type: 'vertex',
-              digest: vertex.digest,
-              name: vertex.name,
-              started: now,
-              completed: now,
-              cached: true,
-            });
+            announceCached(vertex);
             return hit;
           }
         }

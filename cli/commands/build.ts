@@ -14,7 +14,18 @@ import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from 
 import { parseDockerfile, toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
-import { createFsRunner, type SourceEntry, solve } from '../../solver/index.ts';
+import { createFsRunner, type FsRunner, type SourceEntry, solve } from '../../solver/index.ts';
+import {
+  type CacheFrom,
+  type CacheTo,
+  collectAfterBuild,
+  exportLocalCache,
+  inlineCache,
+  inlineCacheField,
+  openCacheSources,
+  parseCacheFrom,
+  parseCacheTo,
+} from '../build-cache.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
@@ -27,6 +38,10 @@ Build an image from a Dockerfile
 
 Options:
       --build-arg stringArray     Set build-time variables
+      --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
+                                  with an inline cache)
+      --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
+                                  "type=inline")
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
@@ -51,6 +66,8 @@ interface BuildFlags {
   target?: string;
   noCache: boolean;
   noCacheFilter: string[];
+  cacheFrom: CacheFrom[];
+  cacheTo: CacheTo[];
   progress: ProgressMode;
   network: 'host' | 'none';
   labels: Record<string, string>;
@@ -71,6 +88,8 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     target: { type: 'string' },
     'no-cache': { type: 'boolean' },
     'no-cache-filter': { type: 'string', multiple: true },
+    'cache-from': { type: 'string', multiple: true },
+    'cache-to': { type: 'string', multiple: true },
     progress: { type: 'string' },
     network: { type: 'string' },
     label: { type: 'string', multiple: true },
@@ -138,6 +157,8 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     buildArgs,
     noCache: values['no-cache'] ?? false,
     noCacheFilter: (values['no-cache-filter'] ?? []).flatMap((s) => s.split(',')),
+    cacheFrom: (values['cache-from'] ?? []).map(parseCacheFrom),
+    cacheTo: (values['cache-to'] ?? []).map(parseCacheTo),
     progress: values.quiet ? 'quiet' : progress,
     network: network === 'none' ? 'none' : 'host',
     labels,
@@ -222,6 +243,7 @@ export const buildCommand: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
+    let runner: FsRunner | undefined;
     try {
       const definition = await convert(instructions, {
         file: dockerfileName,
@@ -282,7 +304,8 @@ export const buildCommand: Command = {
         },
       });
       await checkRunc();
-      const runner = createFsRunner({
+      const cacheSources = await openCacheSources(flags.cacheFrom, store, (m) => ctx.stderr.write(m));
+      runner = createFsRunner({
         root,
         store,
         executor: createRuncExecutor({ stateDir: join(root, 'runc') }),
@@ -293,6 +316,7 @@ export const buildCommand: Command = {
           return (path) => matcher.matches(path);
         },
         defaultNetwork: flags.network,
+        cacheSources,
       });
       const result = await solve(definition.root, runner, {
         noCache: flags.noCache,
@@ -300,7 +324,15 @@ export const buildCommand: Command = {
         signal: controller.signal,
         progress: renderer.sink,
       });
-      const image = await exportImage(store, definition, result, flags.tags);
+      const extra = flags.cacheTo.some((t) => t.type === 'inline')
+        ? { [inlineCacheField]: await inlineCache(runner, result) }
+        : {};
+      const image = await exportImage(store, definition, result, flags.tags, extra);
+      for (const to of flags.cacheTo)
+        if (to.type === 'local') await exportLocalCache(to, runner, result, store);
+      await runner.close();
+      runner = undefined;
+      await collectAfterBuild(root, store);
       renderer.close();
       if (flags.quiet) ctx.stdout.write(`${image.id}\n`);
       else {
@@ -318,6 +350,7 @@ export const buildCommand: Command = {
       ctx.stderr.write(formatBuildFailure(error, text.toString('utf8')));
       throw error;
     } finally {
+      await runner?.close().catch(() => {});
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await store.close();

@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCacheRecord, writeCacheRecord } from '../../cache/index.ts';
+import {
+  ChecksumCache,
+  createCacheLease,
+  readCacheRecord,
+  touchCacheRecord,
+  writeCacheRecord,
+} from '../../cache/index.ts';
 import type { ImageConfig } from '../../image/index.ts';
 import { StepError } from '../errors.ts';
 import { type Digest, digestOf, type Op, type Vertex } from '../graph.ts';
-import type { JobContext, OpRunner } from '../solve.ts';
+import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
-import type { FsResult, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
+import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
 
 /** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
 const cacheVersion = 'tbuild.cache.v1';
@@ -20,8 +26,29 @@ const logTailLines = 10;
  * The OpRunner for root filesystems: each op kind of solver/graph.ts made real over snapshots,
  * overlay mounts, runc and the image store.
  */
-export function createFsRunner(deps: RunnerDeps): OpRunner<FsResult> {
+export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
+  const keys = new Map<Digest, Digest>();
+  let checksums: Promise<ChecksumCache> | undefined;
+  const checksumCache = () => {
+    checksums ??= ChecksumCache.open(deps.root);
+    return checksums;
+  };
+  // Whatever this build hits or records stays safe from a concurrent prune/GC until close().
+  const lease = createCacheLease(deps.root);
+  const hold = (key: Digest, result: FsResult) =>
+    lease.hold([key, ...result.layers.flatMap((l) => [l.diffId, l.blob.digest])]);
+
+  /** A local record whose blobs are all present, or undefined. */
+  const readLocal = async (key: Digest): Promise<FsResult | undefined> => {
+    const record = await readCacheRecord<FsResult>(deps.root, key);
+    if (!record) return undefined;
+    // A record whose blobs were garbage-collected is a miss, not a broken build.
+    for (const layer of record.layers) {
+      if (!(await deps.store.hasBlob(layer.blob.digest))) return undefined;
+    }
+    return record;
+  };
 
   /** The kept entries of a context, walked once per build and shared by every COPY from it. */
   const contextTree = (op: Extract<Op, { type: 'context' }>): Promise<SourceEntry[]> => {
@@ -67,25 +94,44 @@ export function createFsRunner(deps: RunnerDeps): OpRunner<FsResult> {
             error,
           );
         }
-        parts.content = await checksumEntries(source.dir, selected);
+        parts.content = await checksumEntries(source.dir, selected, await checksumCache());
       }
-      return digestOf(parts);
+      const key = digestOf(parts);
+      keys.set(vertex.digest, key);
+      return key;
     },
 
     async lookup(key) {
-      const record = await readCacheRecord<FsResult>(deps.root, key);
-      if (!record) return undefined;
-      // A record whose blobs were garbage-collected is a miss, not a broken build.
-      for (const layer of record.layers) {
-        if (!(await deps.store.hasBlob(layer.blob.digest))) return undefined;
+      let record = await readLocal(key);
+      if (record) await touchCacheRecord(deps.root, key);
+      else {
+        for (const source of deps.cacheSources ?? []) {
+          record = await source.find(key);
+          if (!record) continue;
+          // An imported hit becomes a local record: the next build needs no import.
+          await hold(key, record);
+          await writeCacheRecord(deps.root, key, record);
+          break;
+        }
       }
+      if (record) await hold(key, record);
       return record;
     },
 
     async run(vertex, inputs, key, job) {
-      const result = await runOp(vertex, inputs, job);
+      const output = await runOp(vertex, inputs, job);
+      const result: FsResult = { ...output, created: new Date().toISOString() };
+      await hold(key, result);
       await writeCacheRecord(deps.root, key, result);
       return result;
+    },
+
+    keys,
+    readLocal,
+
+    async close() {
+      if (checksums) await (await checksums).save();
+      await lease.release();
     },
   };
 
@@ -202,28 +248,42 @@ export function createFsRunner(deps: RunnerDeps): OpRunner<FsResult> {
   }
 }
 
+/** How many files are stat'ed and hashed at once while computing a COPY's key. */
+const checksumParallelism = 32;
+
 /**
- * The content checksum of the files a COPY reads: path, type, mode, owner, link target and content
- * of each, never mtime or atime.
+ * The content checksum of the files a COPY reads: path, type, mode (which holds the type bits),
+ * owner, link target and content digest of each, never mtime or atime. Contents are streamed and
+ * remembered by the checksum cache, so an unchanged file is read once, ever.
  */
-async function checksumEntries(root: string, selected: { entries: { src: string }[] }[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const group of selected) {
-    for (const { src } of group.entries) {
+async function checksumEntries(
+  root: string,
+  selected: { entries: { src: string }[] }[],
+  cache: ChecksumCache,
+): Promise<string> {
+  const entries = selected.flatMap((group, i) => group.entries.map(({ src }) => ({ src, group: i })));
+  const lines: string[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const { src } = entries[i] as { src: string };
       const abs = join(root, src);
       const info = await lstat(abs);
-      hash.update(`${src}\0${info.mode}\0${info.uid}\0${info.gid}\0`);
-      if (info.isSymbolicLink()) hash.update(`link:${await readlink(abs)}`);
-      else if (info.isFile())
-        hash.update(
-          createHash('sha256')
-            .update(await readFile(abs))
-            .digest('hex'),
-        );
-      hash.update('\n');
+      let content = '';
+      if (info.isSymbolicLink()) content = `link:${await readlink(abs)}`;
+      else if (info.isFile()) content = await cache.digestFile(abs, info);
+      lines[i] = `${src}\0${info.mode}\0${info.uid}\0${info.gid}\0${content}\n`;
     }
-    hash.update('\x01');
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(checksumParallelism, entries.length) }, worker));
+  const hash = createHash('sha256');
+  let group = 0;
+  entries.forEach((entry, i) => {
+    for (; group < entry.group; group++) hash.update('\x01');
+    hash.update(lines[i] as string);
+  });
+  for (; group < selected.length; group++) hash.update('\x01');
   return `sha256:${hash.digest('hex')}`;
 }
 

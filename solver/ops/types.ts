@@ -1,5 +1,7 @@
 import type { Executor } from '../../executor/index.ts';
 import type { Descriptor, ImageStore } from '../../image/index.ts';
+import type { Digest } from '../graph.ts';
+import type { OpRunner } from '../solve.ts';
 
 /**
  * A vertex's result: a root filesystem as a stack of layers, base first. Each layer is a blob in
@@ -8,6 +10,30 @@ import type { Descriptor, ImageStore } from '../../image/index.ts';
  */
 export interface FsResult {
   layers: LayerRecord[];
+  /**
+   * When this result was first made (ISO 8601). Stored in the cache record and returned unchanged
+   * by every hit, so the exporter can date the image from the cache, not the clock: a fully cached
+   * rebuild (here or on a builder that imported the cache) gives the same image ID.
+   */
+  created?: string;
+}
+
+/**
+ * A cache imported with `--cache-from`: finds a result by cache key and, on a hit, copies the
+ * blobs it needs into the local store before returning it (nothing else is fetched).
+ */
+export interface CacheSource {
+  find(key: Digest): Promise<FsResult | undefined>;
+}
+
+/** The root-filesystem runner: the solver's OpRunner plus what the build needs around it. */
+export interface FsRunner extends OpRunner<FsResult> {
+  /** The cache key of every vertex whose key was computed, by vertex digest. */
+  readonly keys: ReadonlyMap<Digest, Digest>;
+  /** Looks a key up in the local cache only (for export); undefined when missing or incomplete. */
+  readLocal(key: Digest): Promise<FsResult | undefined>;
+  /** Saves the checksum cache and releases what this build held against GC. */
+  close(): Promise<void>;
 }
 
 export interface LayerRecord {
@@ -41,4 +67,6 @@ export interface RunnerDeps {
   excludeMatcher(patterns: string[]): (path: string) => boolean;
   /** `--network` for RUN steps that do not say otherwise. */
   defaultNetwork: 'host' | 'none';
+  /** Imported caches (`--cache-from`), asked in order after the local cache misses. */
+  cacheSources?: CacheSource[];
 }

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readLiveLeases } from './leases.ts';
+import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
+import { snapshotsDir } from './snapshots.ts';
+
+/**
+ * Disk usage and garbage collection of the build cache: records (cache key → layers), the
+ * snapshot directories of their layers and the layer blobs only the cache keeps alive.
+ *
+ * The rules (BuildKit's `prune` and GC policy, docs/buildkitd.toml.md):
+ *  - records go least recently used first (a hit bumps a record's mtime);
+ *  - a snapshot goes when no remaining record, no image and no running build needs its layer;
+ *  - blobs are not removed here: the image store's GC runs afterwards and keeps what images,
+ *    remaining records and running builds reference (see records.ts `cacheBlobRoots`);
+ *  - nothing a running build holds (leases.ts) is touched.
+ * Every deletion tolerates a concurrent one (a snapshot is renamed away atomically, then removed).
+ */
+
+/** What images use: their layers stay whatever the cache does. */
+export interface ImageUsage {
+  diffIds: Set<string>;
+  blobs: Set<string>;
+}
+
+export interface SnapshotUsage {
+  diffId: string;
+  bytes: number;
+  /** Used by an image (kept by prune). */
+  image: boolean;
+}
+
+export interface CacheUsage {
+  records: StoredCacheRecord[];
+  snapshots: SnapshotUsage[];
+  /** Layer blobs only the cache keeps, with their sizes. */
+  cacheBlobs: Map<string, number>;
+  /** Bytes the cache alone holds: record files, snapshots no image uses and cache-only blobs. */
+  bytes: number;
+}
+
+export interface PruneOptions {
+  /** `-a`: every record; otherwise only records whose layers no image contains. */
+  all: boolean;
+  /** `--filter until=…`: only records not used for this many milliseconds. */
+  olderThanMs?: number;
+  /** `--keep-storage`: stop once the cache holds at most this many bytes. */
+  keepBytes?: number;
+}
+
+export interface PruneResult {
+  removedRecords: number;
+  removedSnapshots: number;
+  /** Bytes of records and snapshots removed, plus the cache-only blobs they left unreferenced. */
+  reclaimedBytes: number;
+}
+
+/** Measures the cache. Snapshot sizes are computed once and remembered (snapshots never change). */
+export async function measureCache(root: string, images: ImageUsage): Promise<CacheUsage> {
+  const records = await listCacheRecords(root);
+  const snapshots: SnapshotUsage[] = [];
+  for (const name of await readdir(snapshotsDir(root)).catch(() => [] as string[])) {
+    const dir = join(snapshotsDir(root), name);
+    const diffId = await readFile(join(dir, 'diffid'), 'utf8').catch(() => undefined);
+    if (diffId === undefined) continue;
+    snapshots.push({ diffId, bytes: await snapshotBytes(dir), image: images.diffIds.has(diffId) });
+  }
+  const cacheBlobs = new Map<string, number>();
+  for (const { record } of records) {
+    for (const layer of record.layers) {
+      if (!images.blobs.has(layer.blob.digest)) cacheBlobs.set(layer.blob.digest, layer.blob.size);
+    }
+  }
+  let bytes = 0;
+  for (const r of records) bytes += r.bytes;
+  for (const s of snapshots) if (!s.image) bytes += s.bytes;
+  for (const size of cacheBlobs.values()) bytes += size;
+  return { records, snapshots, cacheBlobs, bytes };
+}
+
+/** Removes records (and then the snapshots nothing needs any more) by the options' rules. */
+export async function pruneCache(
+  root: string,
+  images: ImageUsage,
+  options: PruneOptions,
+  now = Date.now(),
+): Promise<PruneResult> {
+  const usage = await measureCache(root, images);
+  const leased = await readLiveLeases(root);
+  const candidates = usage.records
+    .filter((r) => !leased.has(r.key))
+    .filter((r) => options.olderThanMs === undefined || r.lastUsed <= now - options.olderThanMs)
+    .filter((r) => options.all || !r.record.layers.every((l) => images.diffIds.has(l.diffId)))
+    .sort((a, b) => a.lastUsed - b.lastUsed);
+
+  // How many records use each layer, to know what removing one record frees.
+  const users = new Map<string, number>();
+  for (const r of usage.records)
+    for (const l of new Set(r.record.layers.map((x) => x.diffId))) {
+      users.set(l, (users.get(l) ?? 0) + 1);
+    }
+  const snapshotSize = new Map(usage.snapshots.filter((s) => !s.image).map((s) => [s.diffId, s.bytes]));
+  let bytes = usage.bytes;
+  const removed: StoredCacheRecord[] = [];
+  for (const r of candidates) {
+    if (options.keepBytes !== undefined && bytes <= options.keepBytes) break;
+    removed.push(r);
+    bytes -= r.bytes;
+    for (const l of new Set(r.record.layers)) {
+      const left = (users.get(l.diffId) ?? 1) - 1;
+      users.set(l.diffId, left);
+      if (left > 0 || leased.has(l.diffId)) continue;
+      bytes -= snapshotSize.get(l.diffId) ?? 0;
+      bytes -= usage.cacheBlobs.get(l.blob.digest) ?? 0;
+    }
+  }
+  for (const r of removed) await deleteCacheRecord(root, r.key);
+
+  // Snapshots nothing needs: no image, no remaining record, no running build.
+  const needed = new Set<string>([...images.diffIds, ...leased]);
+  for (const r of await listCacheRecords(root)) for (const l of r.record.layers) needed.add(l.diffId);
+  let removedSnapshots = 0;
+  for (const s of usage.snapshots) {
+    if (needed.has(s.diffId)) continue;
+    if (await removeSnapshot(root, s.diffId)) removedSnapshots++;
+  }
+  return {
+    removedRecords: removed.length,
+    removedSnapshots,
+    reclaimedBytes: Math.max(0, usage.bytes - bytes),
+  };
+}
+
+/** Moves the snapshot out of sight atomically, then deletes it; false if it was already gone. */
+async function removeSnapshot(root: string, diffId: string): Promise<boolean> {
+  const id = diffId.replace(/^sha256:/, '').slice(0, 16);
+  const trash = join(root, 'tmp', `trash-${randomBytes(6).toString('hex')}`);
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  try {
+    await rename(join(snapshotsDir(root), id), trash);
+  } catch {
+    return false;
+  }
+  await rm(trash, { recursive: true, force: true });
+  return true;
+}
+
+/** Disk bytes (allocated blocks) of a directory tree, cached in `<dir>/size`. */
+async function snapshotBytes(dir: string): Promise<number> {
+  const cached = Number.parseInt(await readFile(join(dir, 'size'), 'utf8').catch(() => ''), 10);
+  if (Number.isFinite(cached)) return cached;
+  const bytes = await treeBytes(join(dir, 'fs'));
+  await writeFile(join(dir, 'size'), String(bytes)).catch(() => undefined);
+  return bytes;
+}
+
+async function treeBytes(path: string): Promise<number> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) return 0;
+  let total = info.blocks * 512;
+  if (info.isDirectory()) {
+    for (const name of await readdir(path).catch(() => [] as string[]))
+      total += await treeBytes(join(path, name));
+  }
+  return total;
+}
+
+/**
+ * Parses `5GB`, `512MiB`, `100M`, `1.5g`, `2000` (bytes) as docker's `--keep-storage` does
+ * (opts.MemBytes → go-units RAMInBytes): every unit is binary, `5GB` = 5 × 1024³.
+ */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const exponent = ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** exponent);
+}
+
+/** Parses a Go duration as `--filter until=` takes it: `24h`, `90m`, `1h30m`, `10s`. */
+export function parseDuration(text: string): number | undefined {
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = text.trim();
+  if (rest === '') return undefined;
+  while (rest !== '') {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * (unit[m[2] as string] as number);
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}

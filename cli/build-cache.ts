@@ -1,0 +1,269 @@
+/**
+ * The build cache around a build: `--cache-from`/`--cache-to` (local layout and inline), and the
+ * automatic garbage collection after a build. The composition root joins cache/ (formats and
+ * housekeeping), image/ (the store) and solver/ (results and keys) here.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CacheError,
+  type ImageUsage,
+  measureCache,
+  type PortableRecord,
+  parseByteSize,
+  pruneCache,
+  readCacheLayout,
+  writeCacheLayout,
+} from '../cache/index.ts';
+import { UsageError } from '../errors.ts';
+import type { Digest, ImageConfig, ImageStore } from '../image/index.ts';
+import type { CacheSource, FsResult, FsRunner } from '../solver/index.ts';
+
+/** `--cache-to`: where and how much to export. */
+export type CacheTo = { type: 'local'; dest: string; mode: 'min' | 'max' } | { type: 'inline' };
+/** `--cache-from`: a local layout or an image (inline cache) in the store. */
+export type CacheFrom = { type: 'local'; src: string } | { type: 'image'; ref: string };
+
+/** The image config field that carries an inline cache (BuildKit's is `moby.buildkit.cache.v0`). */
+export const inlineCacheField = 'tbuild.cache.v1';
+
+interface InlineCache {
+  version: 1;
+  /** `layers` are indexes into the image's layers (manifest.layers and rootfs.diff_ids). */
+  records: { key: string; created?: string; layers: number[]; steps?: (string | null)[] }[];
+}
+
+function parseCsv(spec: string, flag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid ${flag} value "${spec}": "${part}" is not key=value`);
+    out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+export function parseCacheTo(spec: string): CacheTo {
+  const f = parseCsv(spec, '--cache-to');
+  const type = f.get('type');
+  if (type === 'inline') return { type: 'inline' };
+  if (type === 'local') {
+    const dest = f.get('dest');
+    if (!dest) throw new UsageError('--cache-to type=local needs dest=DIR');
+    const mode = f.get('mode') ?? 'min';
+    if (mode !== 'min' && mode !== 'max')
+      throw new UsageError(`invalid cache mode "${mode}": use min or max`);
+    return { type: 'local', dest, mode };
+  }
+  throw new UsageError(`unsupported --cache-to type "${type ?? ''}"`, {
+    hint: 'use type=local or type=inline',
+  });
+}
+
+export function parseCacheFrom(spec: string): CacheFrom {
+  if (!spec.includes('=')) return { type: 'image', ref: spec };
+  const f = parseCsv(spec, '--cache-from');
+  const type = f.get('type');
+  if (type === 'local') {
+    const src = f.get('src');
+    if (!src) throw new UsageError('--cache-from type=local needs src=DIR');
+    return { type: 'local', src };
+  }
+  if (type === 'image' || type === 'registry') {
+    const ref = f.get('ref');
+    if (!ref) throw new UsageError(`--cache-from type=${type} needs ref=IMAGE`);
+    return { type: 'image', ref };
+  }
+  throw new UsageError(`unsupported --cache-from type "${type ?? ''}"`, {
+    hint: 'use type=local or an image',
+  });
+}
+
+/** Opens the `--cache-from` sources. A missing source is a warning, as in BuildKit, not a failure. */
+export async function openCacheSources(
+  froms: CacheFrom[],
+  store: ImageStore,
+  warn: (message: string) => void,
+): Promise<CacheSource[]> {
+  const sources: CacheSource[] = [];
+  for (const from of froms) {
+    try {
+      sources.push(
+        from.type === 'local' ? await openLocal(from.src, store) : await openInline(from.ref, store),
+      );
+    } catch (error) {
+      const what = from.type === 'local' ? from.src : from.ref;
+      warn(`WARNING: failed to import cache from ${what}: ${(error as Error).message}\n`);
+    }
+  }
+  return sources;
+}
+
+async function openLocal(src: string, store: ImageStore): Promise<CacheSource> {
+  const layout = await readCacheLayout(src);
+  return {
+    async find(key) {
+      const record = layout.records.get(key);
+      if (!record) return undefined;
+      for (const { blob } of record.layers) {
+        const digest = blob.digest as Digest;
+        if (await store.hasBlob(digest)) continue;
+        await store.putBlob(createReadStream(layout.blobPath(digest)), {
+          digest,
+          size: blob.size,
+          what: `cache blob ${digest}`,
+        });
+      }
+      return fromPortable(record);
+    },
+  };
+}
+
+async function openInline(ref: string, store: ImageStore): Promise<CacheSource> {
+  const image = await store.resolve(ref);
+  const inline = (image.config as ImageConfig & { [inlineCacheField]?: InlineCache })[inlineCacheField];
+  if (inline?.version !== 1) throw new CacheError(`image ${ref} carries no inline cache`);
+  const diffIds = image.config.rootfs.diff_ids;
+  const records = new Map<string, FsResult>();
+  for (const r of inline.records) {
+    const layers = r.layers.map((i, n) => {
+      const blob = image.manifest.layers[i];
+      const diffId = diffIds[i];
+      if (!blob || !diffId)
+        throw new CacheError(`image ${ref}: inline cache names layer ${i}, which it lacks`);
+      const step = r.steps?.[n];
+      return { diffId, blob, ...(step ? { step } : {}) };
+    });
+    records.set(r.key, { layers, ...(r.created ? { created: r.created } : {}) });
+  }
+  // The layers are the image's own: they are in the store already.
+  return { find: async (key) => records.get(key) };
+}
+
+function fromPortable(record: PortableRecord): FsResult {
+  return {
+    layers: record.layers.map((l) => ({
+      diffId: l.diffId,
+      blob: {
+        mediaType: l.blob.mediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: l.blob.digest as Digest,
+        size: l.blob.size,
+      },
+      ...(l.step ? { step: l.step } : {}),
+    })),
+    ...(record.created ? { created: record.created } : {}),
+  };
+}
+
+function toPortable(key: string, result: FsResult): PortableRecord {
+  return {
+    key,
+    ...(result.created ? { created: result.created } : {}),
+    layers: result.layers.map((l) => ({
+      diffId: l.diffId,
+      blob: { mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size },
+      ...(l.step ? { step: l.step } : {}),
+    })),
+  };
+}
+
+/**
+ * The records to export. `max`: every step of the build (all stages). `min`: the steps whose
+ * result is a prefix of the final image's layers, i.e. the final image's own chain (BuildKit's
+ * min mode exports only the layers of the result).
+ */
+export async function selectRecords(
+  runner: FsRunner,
+  final: FsResult,
+  mode: 'min' | 'max',
+): Promise<PortableRecord[]> {
+  const out: PortableRecord[] = [];
+  const seen = new Set<string>();
+  for (const key of runner.keys.values()) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const result = await runner.readLocal(key);
+    if (!result) continue;
+    if (mode === 'min' && !isPrefix(result, final)) continue;
+    out.push(toPortable(key, result));
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function isPrefix(result: FsResult, final: FsResult): boolean {
+  return (
+    result.layers.length <= final.layers.length &&
+    result.layers.every((l, i) => final.layers[i]?.blob.digest === l.blob.digest)
+  );
+}
+
+/** Writes a local cache layout (`--cache-to type=local`). */
+export async function exportLocalCache(
+  to: Extract<CacheTo, { type: 'local' }>,
+  runner: FsRunner,
+  final: FsResult,
+  store: ImageStore,
+): Promise<void> {
+  const records = await selectRecords(runner, final, to.mode);
+  await writeCacheLayout(to.dest, records, (digest) => store.getBlob(digest as Digest));
+}
+
+/** The inline cache for the image config (`--cache-to type=inline`): the final chain's records. */
+export async function inlineCache(runner: FsRunner, final: FsResult): Promise<InlineCache> {
+  const records = await selectRecords(runner, final, 'min');
+  return {
+    version: 1,
+    records: records.map((r) => ({
+      key: r.key,
+      ...(r.created ? { created: r.created } : {}),
+      layers: r.layers.map((_, i) => i),
+      steps: r.layers.map((l) => l.step ?? null),
+    })),
+  };
+}
+
+/** What images in the store use (never collected by the cache's GC). */
+export async function imageUsage(store: ImageStore): Promise<ImageUsage> {
+  const usage: ImageUsage = { diffIds: new Set(), blobs: new Set() };
+  for (const image of await store.listImages()) {
+    for (const d of image.config.rootfs.diff_ids) usage.diffIds.add(d);
+    for (const l of image.manifest.layers) usage.blobs.add(l.digest);
+  }
+  return usage;
+}
+
+/** The default cap of the automatic GC, BuildKit-like (its default is 10% of the disk, at most 100GB). */
+export const defaultKeepStorage = '20GB';
+
+/** `<root>/config.json` → `{"gc": {"enabled": true, "keepStorage": "20GB"}}`. */
+export async function readGcPolicy(root: string): Promise<{ enabled: boolean; keepBytes: number }> {
+  let gc: { enabled?: unknown; keepStorage?: unknown } = {};
+  try {
+    const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as { gc?: typeof gc };
+    gc = config.gc ?? {};
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new UsageError(`${join(root, 'config.json')}: ${(error as Error).message}`);
+  }
+  const text = typeof gc.keepStorage === 'string' ? gc.keepStorage : defaultKeepStorage;
+  const keepBytes = typeof gc.keepStorage === 'number' ? gc.keepStorage : parseByteSize(text);
+  if (keepBytes === undefined)
+    throw new UsageError(`${join(root, 'config.json')}: invalid gc.keepStorage "${text}"`);
+  return { enabled: gc.enabled !== false, keepBytes };
+}
+
+/**
+ * The automatic GC after a build: when the cache holds more than the cap, least recently used
+ * records (and the snapshots and blobs only they kept) go until it fits. Images and whatever a
+ * running build holds are never touched.
+ */
+export async function collectAfterBuild(root: string, store: ImageStore): Promise<void> {
+  const policy = await readGcPolicy(root);
+  if (!policy.enabled) return;
+  const images = await imageUsage(store);
+  const usage = await measureCache(root, images);
+  if (usage.bytes <= policy.keepBytes) return;
+  await pruneCache(root, images, { all: true, keepBytes: policy.keepBytes });
+  await store.collectGarbage();
+}
