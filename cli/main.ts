@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   logout: async () => (await import('./commands/logout.ts')).logoutCommand,
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   pull: async () => (await import('./commands/pull.ts')).pullCommand,
+  prune: async () => (await import('./commands/prune.ts')).pruneCommand,
   push: async () => (await import('./commands/push.ts')).pushCommand,
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
   run: async () => (await import('./commands/run.ts')).runCommand,

@@ -1,36 +1,91 @@
+import { parseArgs } from 'node:util';
+import { measureCache, readLiveLeases } from '../../cache/index.ts';
+import { resolveRoot } from '../../image/index.ts';
+import { imageUsage } from '../build-cache.ts';
 import type { Command } from '../command.ts';
-import { formatTable, humanSize, openStore, printHelpIfAsked } from '../image-output.ts';
+import { formatTable, humanSince, humanSize, openStore, usageError } from '../image-output.ts';
 
 const usage = `
-Usage:  tbuild du
+Usage:  tbuild du [OPTIONS]
 
-Show the disk usage of the image store (like docker system df, for images)
+Show disk usage: images, the build cache (records, snapshots, cache-only blobs) and temp files
+(like docker system df)
+
+Options:
+  -v, --verbose   Show every build cache record
 `;
 
-/** `tbuild du`: the store's size, what is referenced and what gc would reclaim. */
+/** `tbuild du`: the store's and the build cache's size, what is in use and what prune would reclaim. */
 export const duCommand: Command = {
-  summary: 'Show image store disk usage',
+  summary: 'Show disk usage of images and the build cache',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
+    let values: { verbose?: boolean; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: ctx.argv,
+        options: { verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } },
+      }));
+    } catch (error) {
+      usageError(error, 'du');
+    }
+    if (values.help) {
+      ctx.stdout.write(`${usage.trim()}\n`);
+      return 0;
+    }
+    const root = resolveRoot(ctx.globals.root);
     const store = await openStore(ctx);
     try {
       const u = await store.diskUsage();
-      const pct = (n: number) => (u.bytes === 0 ? '0%' : `${Math.round((n / u.bytes) * 100)}%`);
+      const images = await imageUsage(store);
+      const cache = await measureCache(root, images);
+      const leased = await readLiveLeases(root);
+      const active = cache.records.filter((r) => leased.has(r.key));
+      const snapshotBytes = cache.snapshots.reduce((n, s) => n + s.bytes, 0);
+      const imageSnapshotBytes = cache.snapshots.filter((s) => s.image).reduce((n, s) => n + s.bytes, 0);
+      let cacheBlobBytes = 0;
+      for (const size of cache.cacheBlobs.values()) cacheBlobBytes += size;
+      const imageBytes = u.bytes - u.unreferencedBytes;
+      const pct = (n: number, of: number) => (of === 0 ? '0%' : `${Math.round((n / of) * 100)}%`);
       ctx.stdout.write(`Store: ${store.dir}\n`);
       ctx.stdout.write(
         formatTable([
           ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-          ['Images', String(u.images), String(u.images), humanSize(u.bytes - u.unreferencedBytes), '0B (0%)'],
           [
-            'Blobs',
-            String(u.blobs),
-            String(u.blobs - u.unreferencedBlobs),
-            humanSize(u.bytes),
-            `${humanSize(u.unreferencedBytes)} (${pct(u.unreferencedBytes)})`,
+            'Images',
+            String(u.images),
+            String(u.images),
+            humanSize(imageBytes + imageSnapshotBytes),
+            '0B (0%)',
+          ],
+          [
+            'Build Cache',
+            String(cache.records.length),
+            String(active.length),
+            humanSize(cache.bytes),
+            `${humanSize(cache.bytes)} (${pct(cache.bytes, cache.bytes)})`,
           ],
           ['Temp files', String(u.tempFiles), '0', humanSize(u.tempBytes), humanSize(u.tempBytes)],
         ]),
       );
+      if (values.verbose) {
+        ctx.stdout.write(
+          `\nBuild cache: ${cache.records.length} records, ${cache.snapshots.length} snapshots (${humanSize(snapshotBytes)}, ${humanSize(imageSnapshotBytes)} of them images'), ${cache.cacheBlobs.size} cache-only blobs (${humanSize(cacheBlobBytes)})\n\n`,
+        );
+        const rows = [['CACHE ID', 'LAYERS', 'SIZE', 'CREATED', 'LAST USED', 'IN USE']];
+        const sorted = [...cache.records].sort((a, b) => b.lastUsed - a.lastUsed);
+        for (const r of sorted) {
+          const top = r.record.layers[r.record.layers.length - 1];
+          rows.push([
+            r.key.replace(/^sha256:/, '').slice(0, 12),
+            String(r.record.layers.length),
+            humanSize(top?.blob.size ?? 0),
+            humanSince(r.record.created),
+            humanSince(new Date(r.lastUsed).toISOString()),
+            leased.has(r.key) ? 'true' : 'false',
+          ]);
+        }
+        ctx.stdout.write(formatTable(rows));
+      }
       return 0;
     } finally {
       await store.close();
