@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ExecError } from './errors.ts';
+import { createLoopbackNetns, type LoopbackNetns } from './netns.ts';
 import { isMissing, resolveInRoot } from './rootpath.ts';
 import { hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
 import { recordMountStubs } from './stubs.ts';
@@ -20,6 +21,16 @@ export interface RuncExecutorOptions {
   runc?: string;
   /** The host's resolver config; defaults to /etc/resolv.conf (or systemd-resolved's upstream file). */
   hostResolvConf?: string;
+  /**
+   * `network: 'none'` processes join one loopback-only namespace made on first use (netns.ts)
+   * instead of each getting a fresh one: ~20 ms less per run. Call `close()` when done.
+   */
+  shareNoneNetwork?: boolean;
+}
+
+/** A runc executor; `close()` releases what runs shared (the `none` network namespace). */
+export interface RuncExecutor extends Executor {
+  close(): Promise<void>;
 }
 
 const installHint =
@@ -54,13 +65,19 @@ export async function checkRunc(runc = 'runc'): Promise<string> {
  * stubs runc created. On abort the container is killed with SIGKILL and deleted, and the
  * promise rejects with `signal.reason`. Requires root (runc rootless mode is not set up here).
  */
-export function createRuncExecutor(options: RuncExecutorOptions): Executor {
+export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
   const runc = options.runc ?? 'runc';
   const stateDir = resolve(options.stateDir);
   const runcRoot = join(stateDir, 'runc');
   let checked: Promise<string> | undefined;
+  let sharedNetns: Promise<LoopbackNetns> | undefined;
 
   return {
+    async close() {
+      const netns = sharedNetns;
+      sharedNetns = undefined;
+      await (await netns?.catch(() => undefined))?.release();
+    },
     async run(rootfs, mounts, meta, io, signal) {
       signal.throwIfAborted();
       checked ??= checkRunc(runc);
@@ -80,9 +97,15 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         await writeFile(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
         const hostResolv = await readHostResolvConf(options.hostResolvConf, meta.network);
         await writeFile(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
+        let networkNamespacePath: string | undefined;
+        if (meta.network === 'none' && options.shareNoneNetwork) {
+          sharedNetns ??= createLoopbackNetns(join(stateDir, 'netns'));
+          networkNamespacePath = (await sharedNetns).path;
+        }
         const spec = runtimeSpec(root, mounts, meta, ids, {
           ...files,
           hostNofileHard: await readNofileHard(),
+          ...(networkNamespacePath === undefined ? {} : { networkNamespacePath }),
         });
         cleanupStubs = await recordMountStubs(
           root,

@@ -24,7 +24,7 @@ export interface RuntimeSpec {
   hostname: string;
   mounts: SpecMount[];
   linux: {
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
     resources: { devices: { allow: boolean; access: string }[] };
@@ -51,6 +51,11 @@ export interface SpecOptions {
   hostNofileHard?: number;
   /** runc's cgroup path; runc picks one from the container id when absent. */
   cgroupsPath?: string;
+  /**
+   * For `network: 'none'`: an existing loopback-only namespace to join (see netns.ts) instead of
+   * a fresh one per process.
+   */
+  networkNamespacePath?: string;
 }
 
 /** Docker's default capability set (moby oci/caps/defaults.go; containerd oci/spec.go). */
@@ -143,7 +148,7 @@ export function runtimeSpec(
       ...mounts.map(toSpecMount),
     ]),
     linux: {
-      namespaces: namespacesFor(meta.network),
+      namespaces: namespacesFor(meta.network, files.networkNamespacePath),
       maskedPaths: [...maskedPaths],
       readonlyPaths: [...readonlyPaths],
       // Deny all devices; runc adds its default allow list (null, zero, full, tty, random, …).
@@ -158,9 +163,10 @@ export function runtimeSpec(
  * `host`: no network namespace, the process shares the host's. `none`: a fresh one; runc
  * brings up `lo` in it (libcontainer specconv adds a "loopback" network for a new netns).
  */
-export function namespacesFor(network: NetworkMode): { type: string }[] {
+export function namespacesFor(network: NetworkMode, netnsPath?: string): { type: string; path?: string }[] {
   const base = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  return network === 'none' ? [...base, { type: 'network' }] : base;
+  if (network !== 'none') return base;
+  return [...base, netnsPath === undefined ? { type: 'network' } : { type: 'network', path: netnsPath }];
 }
 
 /** Appends the default PATH when no `PATH=` entry exists. */
