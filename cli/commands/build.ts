@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TbuildError, UsageError } from '../../errors.ts';
-import { checkRunc, createRuncExecutor } from '../../executor/index.ts';
+import { checkRunc, createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
 import {
   BuildError,
   compileDockerignore,
@@ -244,6 +244,7 @@ export const buildCommand: Command = {
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
     let runner: FsRunner | undefined;
+    let executor: RuncExecutor | undefined;
     try {
       const definition = await convert(instructions, {
         file: dockerfileName,
@@ -304,11 +305,12 @@ export const buildCommand: Command = {
         },
       });
       await checkRunc();
+      executor = createRuncExecutor({ stateDir: join(root, 'runc'), shareNoneNetwork: true });
       const cacheSources = await openCacheSources(flags.cacheFrom, store, (m) => ctx.stderr.write(m));
       runner = createFsRunner({
         root,
         store,
-        executor: createRuncExecutor({ stateDir: join(root, 'runc') }),
+        executor,
         walkSource: (dir, excludes) => walkSource(dir, excludes),
         excludeMatcher: (patterns) => {
           if (patterns.length === 0) return () => false;
@@ -351,6 +353,7 @@ export const buildCommand: Command = {
       throw error;
     } finally {
       await runner?.close().catch(() => {});
+      await executor?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await store.close();
