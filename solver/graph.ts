@@ -51,7 +51,47 @@ export interface ExecOp {
    * changing a proxy does not rebuild anything (BuildKit does the same).
    */
   proxyEnv?: string[];
+  /** `RUN --mount`s, in the order written. Sources of bind mounts are further inputs of the vertex. */
+  mounts?: ExecMountOp[];
 }
+
+/**
+ * One `RUN --mount`. Everything here is in the cache key (and the vertex digest); what is not
+ * (a secret's value, a cache directory's contents) stays out of the op on purpose.
+ */
+export type ExecMountOp =
+  | {
+      /** Files of input `input` (an index into the vertex's inputs, >= 1) under `source`. */
+      type: 'bind';
+      target: string;
+      input: number;
+      source: string;
+      /** Writable mounts take writes that are thrown away after the step. */
+      readonly: boolean;
+    }
+  | {
+      /** A directory kept between steps and builds under `<root>/cache/mounts`, named by `id`. */
+      type: 'cache';
+      target: string;
+      id: string;
+      sharing: 'shared' | 'private' | 'locked';
+      readonly: boolean;
+      uid: number;
+      gid: number;
+      mode: number;
+    }
+  | { type: 'tmpfs'; target: string /** Bytes; unlimited when absent. */; size?: number }
+  | {
+      /** `--secret id=…` of the build, as a file at `target` and/or the env variable `env`. */
+      type: 'secret';
+      id: string;
+      target?: string;
+      env?: string;
+      required: boolean;
+      uid: number;
+      gid: number;
+      mode: number;
+    };
 
 /**
  * `COPY`/`ADD`: files from input 1 (a context or a stage) into input 0. Sources are paths or
@@ -104,7 +144,14 @@ export interface Vertex {
 
 /** Makes a vertex; its digest is sha256 of the canonical JSON of its op and its inputs' digests. */
 export function vertex(op: Op, inputs: Vertex[], name: string, location?: string): Vertex {
-  const identity = op.type === 'context' ? { ...op, dir: undefined } : op;
+  // Neither the context's host path nor the proxy settings change what a step makes; leaving them
+  // out keeps the digests (which cache records keep as layer `step`s, for history) stable.
+  const identity =
+    op.type === 'context'
+      ? { ...op, dir: undefined }
+      : op.type === 'exec'
+        ? { ...op, proxyEnv: undefined }
+        : op;
   const digest = digestOf({ op: identity, inputs: inputs.map((input) => input.digest) });
   return location === undefined ? { digest, op, inputs, name } : { digest, op, inputs, name, location };
 }
