@@ -210,6 +210,9 @@ async function ensureDirectory(
 }
 
 async function resolveOwner(rootfs: string, user: string): Promise<Ownership> {
+  // BuildKit's file ops (solver/llbsolver/file/user_linux.go readUser) take a numeric user
+  // without a group as both uid and gid, unlike USER for a process (gid 0 when not in passwd).
+  if (/^\d+$/.test(user)) return { uid: Number(user), gid: Number(user) };
   const ids = await resolveUser(rootfs, user);
   return { uid: ids.uid, gid: ids.gid };
 }
