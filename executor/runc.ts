@@ -87,7 +87,10 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
       });
       validateMeta(meta);
       const root = resolve(rootfs);
-      const ids = await resolveUser(root, meta.user);
+      const resolved = await resolveUser(root, meta.user);
+      const ids = meta.primaryGroupSupplementary
+        ? { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] }
+        : resolved;
       const id = `tbuild-${randomBytes(8).toString('hex')}`;
       const bundle = join(stateDir, 'bundles', id);
       await mkdir(bundle, { recursive: true, mode: 0o700 });

@@ -21,6 +21,11 @@ export interface ExecMeta {
   /** The sandbox hostname; defaults to {@link defaultHostname}. */
   hostname?: string;
   network: NetworkMode;
+  /**
+   * List the primary gid first among the supplementary groups, as `docker run` does (moby
+   * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
+   */
+  primaryGroupSupplementary?: boolean;
 }
 
 /** An extra mount inside the sandbox, on top of the default /proc, /dev, /sys mounts. */

@@ -67,7 +67,7 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
           .run(
             rootfs.path,
             request.mounts,
-            { ...proc, hostname, network: request.network },
+            { ...proc, hostname, network: request.network, primaryGroupSupplementary: true },
             request.io,
             request.signal,
           )
