@@ -183,7 +183,7 @@ export async function selectRecords(
   for (const key of runner.keys.values()) {
     if (seen.has(key)) continue;
     seen.add(key);
-    const result = await runner.readLocal(key);
+    const result = await runner.readRecord(key);
     if (!result) continue;
     if (mode === 'min' && !isPrefix(result, final)) continue;
     out.push(toPortable(key, result));

@@ -39,6 +39,23 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   const hold = (key: Digest, result: FsResult) =>
     lease.hold([key, ...result.layers.flatMap((l) => [l.diffId, l.blob.digest])]);
 
+  /** A local or imported record (made local, blobs included), held against GC; or undefined. */
+  const readRecord = async (key: Digest): Promise<FsResult | undefined> => {
+    let record = await readLocal(key);
+    if (!record) {
+      for (const source of deps.cacheSources ?? []) {
+        record = await source.find(key);
+        if (!record) continue;
+        // An imported hit becomes a local record: the next build needs no import.
+        await hold(key, record);
+        await writeCacheRecord(deps.root, key, record);
+        break;
+      }
+    }
+    if (record) await hold(key, record);
+    return record;
+  };
+
   /** A local record whose blobs are all present, or undefined. */
   const readLocal = async (key: Digest): Promise<FsResult | undefined> => {
     const record = await readCacheRecord<FsResult>(deps.root, key);
@@ -102,19 +119,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     async lookup(key) {
-      let record = await readLocal(key);
+      const record = await readRecord(key);
       if (record) await touchCacheRecord(deps.root, key);
-      else {
-        for (const source of deps.cacheSources ?? []) {
-          record = await source.find(key);
-          if (!record) continue;
-          // An imported hit becomes a local record: the next build needs no import.
-          await hold(key, record);
-          await writeCacheRecord(deps.root, key, record);
-          break;
-        }
-      }
-      if (record) await hold(key, record);
       return record;
     },
 
@@ -127,7 +133,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     keys,
-    readLocal,
+    readRecord,
 
     async close() {
       if (checksums) await (await checksums).save();

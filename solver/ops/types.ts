@@ -30,8 +30,11 @@ export interface CacheSource {
 export interface FsRunner extends OpRunner<FsResult> {
   /** The cache key of every vertex whose key was computed, by vertex digest. */
   readonly keys: ReadonlyMap<Digest, Digest>;
-  /** Looks a key up in the local cache only (for export); undefined when missing or incomplete. */
-  readLocal(key: Digest): Promise<FsResult | undefined>;
+  /**
+   * The result recorded for a key, locally or in an imported cache (then copied in), for export;
+   * undefined when there is none or its blobs are gone.
+   */
+  readRecord(key: Digest): Promise<FsResult | undefined>;
   /** Saves the checksum cache and releases what this build held against GC. */
   close(): Promise<void>;
 }
