@@ -11,6 +11,11 @@
  * 429 (waiting `Retry-After` when given) and broken connections, with exponential backoff and a
  * bounded number of attempts. Anything else fails at once.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parseChallenge, parseRetryAfter } from './auth.ts';
 import type { Credentials } from './config.ts';
 import { RegistryError } from './errors.ts';
@@ -87,6 +92,42 @@ function networkReason(error: unknown): string {
   return reason;
 }
 
+/**
+ * Sends a request whose body is a stream through `node:http(s)` instead of `fetch`. Why: Node 20's
+ * fetch (undici) holds a streamed request body in memory as it sends it — measured here, a 400 MB
+ * upload took the process to 499 MB RSS, against 109 MB with `http.request` and `pipe`, which
+ * honours backpressure. The answer is wrapped in a `Response` so callers see one interface.
+ */
+function sendStreaming(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: AsyncIterable<Uint8Array>,
+): Promise<Response> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<Response>((resolve, reject) => {
+    const request = send(url, { method, headers }, (incoming) => {
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(incoming.headers)) {
+        if (value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) responseHeaders.append(name, v);
+      }
+      const status = incoming.statusCode ?? 502;
+      const empty = method === 'HEAD' || status === 204 || status === 205 || status === 304;
+      if (empty) incoming.resume();
+      const stream = empty ? null : (Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>);
+      resolve(
+        new Response(stream as unknown as WebReadableStream | null, { status, headers: responseHeaders }),
+      );
+    });
+    request.on('error', reject);
+    pipeline(Readable.from(body), request).catch((error: unknown) => {
+      request.destroy(error as Error);
+      reject(error);
+    });
+  });
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A client for one registry host (a reference's domain: `docker.io`, `127.0.0.1:5000`). */
@@ -160,12 +201,12 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'user-agent': 'tbuild/0.1', ...req.headers };
     if (authorization) headers.authorization = authorization;
     const body = req.body?.();
-    const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, redirect: 'follow' };
-    if (body !== undefined) {
-      init.body = body;
-      if (!(body instanceof Uint8Array)) init.duplex = 'half';
-    }
+    const init: RequestInit = { method: req.method, headers, redirect: 'follow' };
+    if (body instanceof Uint8Array) init.body = body;
     try {
+      if (body !== undefined && !(body instanceof Uint8Array)) {
+        return await sendStreaming(this.resolveUrl(req.url), req.method, headers, body);
+      }
       return await fetch(this.resolveUrl(req.url), init);
     } catch (error) {
       if (error instanceof RegistryError) throw error;

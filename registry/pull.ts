@@ -50,6 +50,25 @@ export interface PullResult {
   changed: boolean;
 }
 
+/**
+ * Regroups the small chunks fetch delivers (16–64 KiB) into writes of about `size` bytes: one
+ * file write per chunk made pulls ~40% slower than skopeo on a 500 MB image.
+ */
+async function* coalesce(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    parts.push(chunk);
+    held += chunk.length;
+    if (held >= size) {
+      yield Buffer.concat(parts, held);
+      parts = [];
+      held = 0;
+    }
+  }
+  if (held > 0) yield Buffer.concat(parts, held);
+}
+
 async function fetchBlobInto(
   client: RegistryClient,
   store: ImageStore,
@@ -66,7 +85,7 @@ async function fetchBlobInto(
     });
     if (!response.body) throw client.error(step, 'empty response');
     try {
-      const info = await store.putBlob(response.body as AsyncIterable<Uint8Array>, {
+      const info = await store.putBlob(coalesce(response.body as AsyncIterable<Uint8Array>, 1 << 20), {
         digest: d.digest,
         size: d.size,
         what: `blob ${d.digest}`,
