@@ -1,6 +1,7 @@
 // Authentication: htpasswd basic auth and bearer tokens from a token server of our own, in front of
 // docker-registry on 127.0.0.1; login/logout write the Docker config; wrong credentials fail clearly.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,9 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('htpasswd basic auth', { skip }, () => {
+const noHtpasswd = existsSync('/usr/bin/htpasswd') ? false : 'needs htpasswd (apt-get install apache2-utils)';
+
+describe('htpasswd basic auth', { skip: skip || noHtpasswd }, () => {
   let registry: TestRegistry;
   let dockerConfig = '';
   before(async () => {
