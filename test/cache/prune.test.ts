@@ -1,0 +1,151 @@
+// Garbage collection of the build cache (issue 5, "Garbage collection"): prune with and without
+// -a, --filter until, --keep-storage, the automatic GC after builds, fsck keeping cache-only blobs;
+// sizes before and after; images stay intact and runnable.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type CacheUsage, measureCache } from '../../cache/index.ts';
+import { imageUsage } from '../../cli/build-cache.ts';
+import { ImageStore } from '../../image/index.ts';
+import { setupBuildTests } from '../build/helpers.ts';
+import { stepOutcomes, steps } from './steps.ts';
+
+const h = setupBuildTests();
+// One after the other: every test prunes the shared root.
+const it = (name: string, fn: () => Promise<void>) => test(name, { skip: h.skip, concurrency: 1 }, fn);
+
+async function usage(): Promise<CacheUsage> {
+  const store = await ImageStore.open(h.root());
+  try {
+    return await measureCache(h.root(), await imageUsage(store));
+  } finally {
+    await store.close();
+  }
+}
+
+/** A build whose `scratch` stage leaves a cache-only layer of `kb` random KiB. */
+function dockerfile(name: string, kb: number): Record<string, string> {
+  return {
+    Dockerfile: [
+      'FROM busybox AS scratchpad',
+      `RUN head -c ${kb * 1024} /dev/urandom > /${name}.bin`,
+      'FROM busybox',
+      `COPY --from=scratchpad /${name}.bin /tmp/`,
+      `RUN md5sum /tmp/${name}.bin > /sum && rm /tmp/${name}.bin`,
+      '',
+    ].join('\n'),
+  };
+}
+
+async function buildTagged(files: Record<string, string>, tag: string) {
+  const dir = await h.testdir(files);
+  const r = await h.cli(['build', '--progress', 'plain', '-t', tag, dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const o = stepOutcomes(r.stderr);
+  return { dir, ran: steps(o.ran), cached: steps(o.cached) };
+}
+
+async function rebuild(dir: string, tag: string) {
+  const r = await h.cli(['build', '--progress', 'plain', '-t', tag, dir]);
+  assert.equal(r.code, 0, r.stderr);
+  return steps(stepOutcomes(r.stderr).ran);
+}
+
+async function assertRunnable(tag: string) {
+  const r = await h.cli(['run', '--rm', tag, 'cat', '/sum']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^[0-9a-f]{32} {2}\/tmp\/\w+\.bin\n$/);
+}
+
+it('fsck keeps cache-only blobs; prune removes them, -a also the image chain; images stay runnable', async () => {
+  const { dir } = await buildTagged(dockerfile('one', 600), 'p1');
+  const before = await usage();
+  // The scratchpad stage's 600 KiB layer is held by the cache alone.
+  assert.equal(before.cacheBlobs.size, 1);
+  assert.ok(before.bytes > 600 * 1024, `cache bytes ${before.bytes}`);
+  const fsck = await h.cli(['fsck']);
+  assert.equal(fsck.code, 0, fsck.stderr);
+  assert.doesNotMatch(fsck.stdout, /unreferenced/);
+  assert.deepEqual(await rebuild(dir, 'p1'), []);
+
+  // `--filter until=24h`: everything was used just now, nothing goes.
+  const recent = await h.cli(['prune', '-f', '-a', '--filter', 'until=24h']);
+  assert.equal(recent.code, 0, recent.stderr);
+  assert.equal((await usage()).records.length, before.records.length);
+
+  // Without -a: only records no image contains (the scratchpad stage).
+  const dangling = await h.cli(['prune', '-f']);
+  assert.equal(dangling.code, 0, dangling.stderr);
+  const middle = await usage();
+  assert.ok(middle.bytes < before.bytes - 600 * 1024, `${middle.bytes} vs ${before.bytes}`);
+  assert.ok(middle.records.length > 0 && middle.records.length < before.records.length);
+  assert.match(dangling.stdout, /Total:\t\d/);
+  // The final image's own chain is still cached.
+  assert.deepEqual(await rebuild(dir, 'p1'), []);
+
+  const all = await h.cli(['prune', '-a', '-f']);
+  assert.equal(all.code, 0, all.stderr);
+  const after = await usage();
+  assert.equal(after.records.length, 0);
+  assert.equal(after.cacheBlobs.size, 0);
+  assert.ok(after.bytes < middle.bytes);
+  const fsckAfter = await h.cli(['fsck']);
+  assert.equal(fsckAfter.code, 0, fsckAfter.stderr);
+  await assertRunnable('p1');
+  // A rebuild now runs again (and works from the surviving image layers' blobs).
+  assert.ok((await rebuild(dir, 'p1')).length > 0);
+  await assertRunnable('p1');
+});
+
+it('--keep-storage removes least recently used records first', async () => {
+  await h.cli(['prune', '-a', '-f']);
+  const old = await buildTagged(dockerfile('old', 700), 'k-old');
+  const fresh = await buildTagged(dockerfile('new', 700), 'k-new');
+  // Use the "new" one again so "old" is clearly the least recently used.
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await rebuild(fresh.dir, 'k-new'), []);
+  const before = await usage();
+  assert.ok(before.bytes > 1400 * 1024, `${before.bytes}`);
+  // Room for one of the two scratchpad layers (blob + snapshot), not both.
+  const keep = Math.floor(before.bytes * 0.75);
+  const pruned = await h.cli(['prune', '-a', '-f', '--keep-storage', `${keep}`]);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  const after = await usage();
+  assert.ok(after.bytes <= keep, `${after.bytes} > ${keep}`);
+  assert.ok(after.bytes > before.bytes * 0.4, `pruned more than needed: ${after.bytes} of ${before.bytes}`);
+  // The least recently used record went first: the old scratchpad stage runs again, the new
+  // one's is still cached. (The old image's own chain, small records, survives: the cap was met.)
+  const stage = async (dir: string) => {
+    const r = await h.cli(['build', '--progress', 'plain', '--target', 'scratchpad', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    return steps(stepOutcomes(r.stderr).ran);
+  };
+  assert.deepEqual(await stage(fresh.dir), []);
+  assert.deepEqual(await stage(old.dir), ['[scratchpad 2/2] RUN head -c 716800 /dev/urandom > /old.bin']);
+  assert.deepEqual(await rebuild(fresh.dir, 'k-new'), []);
+  await assertRunnable('k-old');
+  await assertRunnable('k-new');
+});
+
+it('the automatic GC after a build keeps the cache under the cap in <root>/config.json', async () => {
+  await h.cli(['prune', '-a', '-f']);
+  const cap = 300 * 1024;
+  await writeFile(join(h.root(), 'config.json'), JSON.stringify({ gc: { keepStorage: `${cap}` } }));
+  try {
+    await buildTagged(dockerfile('auto1', 400), 'a1');
+    await buildTagged(dockerfile('auto2', 400), 'a2');
+    const after = await usage();
+    assert.ok(after.bytes <= cap, `${after.bytes} > ${cap}`);
+    await assertRunnable('a1');
+    await assertRunnable('a2');
+    const fsck = await h.cli(['fsck']);
+    assert.equal(fsck.code, 0, fsck.stderr);
+  } finally {
+    await writeFile(join(h.root(), 'config.json'), '{}');
+  }
+  // With the default cap (far above this), a build keeps its cache.
+  const { dir } = await buildTagged(dockerfile('auto3', 400), 'a3');
+  assert.ok((await usage()).bytes > 400 * 1024);
+  assert.deepEqual(await rebuild(dir, 'a3'), []);
+});
