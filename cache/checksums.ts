@@ -28,24 +28,29 @@ export interface FileStat {
 }
 
 const maxEntries = 500_000;
-const racyWindowMs = 2000;
+const defaultRacyWindowMs = 2000;
 const fileVersion = 1;
 
 /** Digests many files with bounded parallelism; reads each file as a stream (constant memory). */
 export class ChecksumCache {
   readonly #path: string;
+  readonly #racyWindowMs: number;
   readonly #lru = new LRUCache<string, { digest: string; racy: boolean }>({ max: maxEntries });
   #dirty = false;
   /** How many files were actually read (for tests and benchmarks). */
   reads = 0;
 
-  private constructor(path: string) {
+  private constructor(path: string, racyWindowMs: number) {
     this.#path = path;
+    this.#racyWindowMs = racyWindowMs;
   }
 
   /** Loads the persisted cache of the root (an unreadable file is an empty cache). */
-  static async open(root: string): Promise<ChecksumCache> {
-    const cache = new ChecksumCache(join(root, 'cache', 'checksums.json'));
+  static async open(root: string, options: { racyWindowMs?: number } = {}): Promise<ChecksumCache> {
+    const cache = new ChecksumCache(
+      join(root, 'cache', 'checksums.json'),
+      options.racyWindowMs ?? defaultRacyWindowMs,
+    );
     try {
       const data = JSON.parse(await readFile(cache.#path, 'utf8')) as { version?: number; entries?: unknown };
       if (data.version === fileVersion && Array.isArray(data.entries)) {
@@ -68,7 +73,7 @@ export class ChecksumCache {
     const started = Date.now();
     const digest = await hashStream(abs);
     this.reads++;
-    const racy = Math.max(info.mtimeMs, info.ctimeMs) > started - racyWindowMs;
+    const racy = Math.max(info.mtimeMs, info.ctimeMs) > started - this.#racyWindowMs;
     this.#lru.set(key, { digest, racy });
     if (!racy) this.#dirty = true;
     return digest;
