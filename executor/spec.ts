@@ -218,7 +218,14 @@ function toSpecMount(m: ExecMount): SpecMount {
       destination: m.target,
       type: 'tmpfs',
       source: 'tmpfs',
-      options: ['nosuid', 'nodev', 'strictatime', 'mode=1777', ...(m.readonly ? ['ro'] : [])],
+      options: [
+        'nosuid',
+        'nodev',
+        'strictatime',
+        'mode=1777',
+        ...(m.size === undefined ? [] : [`size=${Math.ceil(m.size / 1024)}k`]),
+        ...(m.readonly ? ['ro'] : []),
+      ],
     };
   }
   return {

@@ -36,6 +36,8 @@ export interface ExecMount {
   source: string;
   type: 'bind' | 'tmpfs';
   readonly: boolean;
+  /** A tmpfs's size limit in bytes; the kernel's default (half of RAM) when absent. */
+  size?: number;
 }
 
 /** Where the process output goes. Chunks arrive in order per stream; streams are separate pipes. */

@@ -10,12 +10,13 @@ import {
   type Heredoc,
   type Instructions,
   parseDockerfile,
+  type RunMount,
   type ShellOrExec,
   type Stage,
   suggest,
   toInstructions,
 } from '../parser/index.ts';
-import { type Digest, type Op, type Vertex, vertex } from '../solver/index.ts';
+import { type Digest, type ExecMountOp, type Op, type Vertex, vertex } from '../solver/index.ts';
 import { BuildError } from './errors.ts';
 import { parseExposedPorts } from './ports.ts';
 
@@ -255,8 +256,11 @@ export async function convert(instructions: Instructions, options: ConvertOption
         return;
       }
       case 'env': {
-        for (const [key, value] of command.pairs) setEnv(state.config, word(key), word(value));
-        record(state, `ENV ${command.pairs.map(([k, v]) => `${word(k)}=${word(v)}`).join(' ')}`);
+        // Every pair expands against the env from before this instruction (BuildKit expands the
+        // whole command first): `ENV A=1 B=$A` leaves B empty unless A was already set.
+        const pairs = command.pairs.map(([k, v]) => [word(k), word(v)] as const);
+        for (const [key, value] of pairs) setEnv(state.config, key, value);
+        record(state, `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
         return;
       }
       case 'label': {
@@ -355,7 +359,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
         return;
       }
       case 'run':
-        dispatchRun(state, command, ignoreCache, at);
+        await dispatchRun(state, command, ignoreCache, at, word);
         return;
       case 'copy':
       case 'add':
@@ -364,20 +368,60 @@ export async function convert(instructions: Instructions, options: ConvertOption
     }
   };
 
-  const dispatchRun = (
+  const dispatchRun = async (
     state: StageState,
     command: Extract<Command, { kind: 'run' }>,
     ignoreCache: boolean,
     at: string,
+    word: (text: string) => string,
   ) => {
-    if (command.mounts.length > 0) throw new BuildError('RUN --mount is not supported yet', at);
     if (command.security === 'insecure') {
       throw new BuildError('entitlement security.insecure is not allowed', at);
     }
-    const args =
-      command.cmd.form === 'exec'
-        ? command.cmd.argv
-        : [...state.shell, withHeredocs(command.cmd.line, command.heredocs)];
+    // Input 0 is the root filesystem; bind mount sources follow, each vertex once.
+    const inputs: Vertex[] = [state.fs];
+    const inputIndex = (v: Vertex): number => {
+      const known = inputs.findIndex((input, i) => i > 0 && input.digest === v.digest);
+      if (known > 0) return known;
+      inputs.push(v);
+      return inputs.length - 1;
+    };
+    const mounts: ExecMountOp[] = [];
+    for (const mount of command.mounts) {
+      mounts.push(await convertMount(state, mount, at, word, inputIndex));
+    }
+    let args: string[];
+    const script =
+      command.cmd.form === 'shell' ? shebangScript(command.cmd.line, command.heredocs) : undefined;
+    if (script) {
+      // A lone heredoc starting with `#!` is written to a file and executed, so its interpreter
+      // runs it (BuildKit dockerfile2llb dispatchRun: a scratch dir with the file, mode 0755,
+      // mounted read-only at /dev/pipes/, run as `<shell> /dev/pipes/<name>`).
+      const file = vertex(
+        {
+          type: 'mkfile',
+          path: `/${script.name}`,
+          data: Buffer.from(script.content).toString('base64'),
+          mode: 0o755,
+        },
+        [vertex({ type: 'scratch' }, [], 'scratch')],
+        '[internal] preparing inline document',
+        at,
+      );
+      mounts.push({
+        type: 'bind',
+        target: '/dev/pipes',
+        input: inputIndex(file),
+        source: '/',
+        readonly: true,
+      });
+      args = [...state.shell, `/dev/pipes/${script.name}`];
+    } else {
+      args =
+        command.cmd.form === 'exec'
+          ? command.cmd.argv
+          : [...state.shell, withHeredocs(command.cmd.line, command.heredocs)];
+    }
     const argEnv = [...state.args].filter((entry): entry is [string, string] => entry[1] !== undefined);
     const imageEnv = state.config.Env ?? [];
     const imageKeys = new Set(imageEnv.map((entry) => entry.split('=')[0]));
@@ -391,11 +435,94 @@ export async function convert(instructions: Instructions, options: ConvertOption
       user: state.config.User ?? '',
       network: command.network ?? 'default',
       ...(proxyEnv.length > 0 ? { proxyEnv } : {}),
+      ...(mounts.length > 0 ? { mounts } : {}),
     };
-    const step = addStep(state, op, [state.fs], command, ignoreCache);
+    const step = addStep(state, op, inputs, command, ignoreCache);
     const prefix =
       argEnv.length > 0 ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
     record(state, `RUN ${prefix}${args.join(' ')} # buildkit`, step);
+  };
+
+  /**
+   * One `--mount` as an op, its values expanded with the stage's ARG/ENV (BuildKit expands every
+   * field but `from`). Relative targets are taken from the working directory.
+   */
+  const convertMount = async (
+    state: StageState,
+    mount: RunMount,
+    at: string,
+    word: (text: string) => string,
+    inputIndex: (v: Vertex) => number,
+  ): Promise<ExecMountOp> => {
+    if (mount.from?.includes('$')) {
+      throw new BuildError("'from' doesn't support variable expansion, define alias stage instead", at);
+    }
+    const workdir = state.config.WorkingDir || '/';
+    const target = mount.target === undefined ? undefined : posix.resolve(workdir, word(mount.target));
+    const owner = { uid: mount.uid ?? 0, gid: mount.gid ?? 0 };
+    switch (mount.type) {
+      case 'bind': {
+        let source: Vertex = context;
+        if (mount.from !== undefined) {
+          const stage = stageByName(mount.from, state.stage, at);
+          if (stage) source = (await convertStage(stage)).fs;
+          else {
+            const image = await options.resolveImage(mount.from, at);
+            source = vertex(
+              { type: 'image', ref: image.ref, manifest: image.manifest },
+              [],
+              `[internal] ${image.ref}`,
+              at,
+            );
+          }
+        }
+        return {
+          type: 'bind',
+          target: target as string,
+          input: inputIndex(source),
+          source: posix.resolve('/', word(mount.source ?? '/')),
+          readonly: mount.readonly,
+        };
+      }
+      case 'cache':
+        if (mount.from !== undefined || mount.source !== undefined) {
+          throw new BuildError('RUN --mount=type=cache with from= or source= is not supported yet', at);
+        }
+        return {
+          type: 'cache',
+          target: target as string,
+          // BuildKit: the id defaults to the target, so two targets are two caches.
+          id: mount.id === undefined ? (target as string) : word(mount.id),
+          sharing: mount.sharing ?? 'shared',
+          readonly: mount.readonly,
+          ...owner,
+          mode: mount.mode ?? 0o755,
+        };
+      case 'tmpfs': {
+        const size = mount.size === undefined ? undefined : parseSize(word(mount.size), at);
+        return { type: 'tmpfs', target: target as string, ...(size === undefined ? {} : { size }) };
+      }
+      case 'secret': {
+        const env = mount.env === undefined ? undefined : word(mount.env);
+        const id =
+          mount.id === undefined ? (target === undefined ? '' : posix.basename(target)) : word(mount.id);
+        if (id === '') throw new BuildError('secret mount requires an id or a target', at);
+        // With only env= there is no file (BuildKit testSecretAsEnviron); otherwise the file
+        // goes to target, by default /run/secrets/<id>.
+        const file = target ?? (env === undefined ? `/run/secrets/${id}` : undefined);
+        return {
+          type: 'secret',
+          id,
+          ...(file === undefined ? {} : { target: file }),
+          ...(env === undefined ? {} : { env }),
+          required: mount.required ?? false,
+          ...owner,
+          mode: mount.mode ?? 0o400,
+        };
+      }
+      case 'ssh':
+        throw new BuildError('RUN --mount=type=ssh is not supported: tbuild has no SSH agent forwarding', at);
+    }
   };
 
   const dispatchCopy = async (
@@ -662,6 +789,22 @@ function withHeredocs(line: string, heredocs: Heredoc[]): string {
   let script = line;
   for (const heredoc of heredocs) script += `\n${heredoc.content}${heredoc.name}`;
   return `${script}\n`;
+}
+
+/** The heredoc a RUN consists of alone, when its body starts with `#!`; chomped if `<<-`. */
+function shebangScript(line: string, heredocs: Heredoc[]): { name: string; content: string } | undefined {
+  const only = heredocs.length === 1 ? heredocs[0] : undefined;
+  if (only === undefined || /^<<-?(["']?)(.+)\1$/.exec(line.trim())?.[2] !== only.name) return undefined;
+  const content = only.chomp ? chompHeredoc(only.content) : only.content;
+  return content.startsWith('#!') ? { name: only.name, content } : undefined;
+}
+
+/** A tmpfs `size=` in bytes: a number with an optional binary unit (go-units RAMInBytes). */
+function parseSize(text: string, at: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(text.trim());
+  if (!match) throw new BuildError(`invalid size: '${text}'`, at);
+  const power = ' kmgtp'.indexOf((match[2] || ' ').toLowerCase());
+  return Math.floor(Number(match[1]) * 1024 ** power);
 }
 
 function isHeredocWord(word: string, names: Set<string>): boolean {

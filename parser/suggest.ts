@@ -1,15 +1,25 @@
 // "did you mean …?" for unknown instructions and flags (BuildKit: util/suggest, which also ranks by
-// Levenshtein distance). Hand-written: a 20-line edit distance does not justify a dependency.
+// edit distance, transpositions included). Hand-written: a 20-line edit distance does not justify a dependency.
 
-/** Levenshtein distance between two strings (insert, delete, substitute: cost 1 each). */
+/**
+ * Edit distance between two strings where insert, delete, substitute and swapping two adjacent
+ * characters cost 1 each (optimal string alignment, the restricted Damerau-Levenshtein distance):
+ * `bulid` is one edit from `build`, as BuildKit's suggestions treat a transposition.
+ */
 export function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, (before[j - 2] as number) + 1);
+      }
+      row.push(d);
     }
+    before = prev;
     prev = row;
   }
   return prev[b.length] as number;

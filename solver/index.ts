@@ -8,6 +8,7 @@ export {
   type Digest,
   digestOf,
   dumpGraph,
+  type ExecMountOp,
   type ExecOp,
   type ImageOp,
   type MkdirOp,

@@ -27,6 +27,7 @@ import {
   parseCacheTo,
 } from '../build-cache.ts';
 import { formatBuildFailure } from '../build-errors.ts';
+import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
@@ -55,6 +56,8 @@ Options:
       --pull                      Always attempt to pull a newer version of the base images
       --push                      Push the image to its registry after the build (needs -t)
   -q, --quiet                     Suppress the build output and print image ID on success
+      --secret stringArray        Secret to expose to RUN --mount=type=secret (format:
+                                  "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")
   -t, --tag stringArray           Name and optionally a tag (format: "name:tag")
       --target string             Set the target build stage to build
 `;
@@ -64,6 +67,7 @@ interface BuildFlags {
   file?: string;
   buildArgs: Record<string, string>;
   target?: string;
+  secrets: SecretFlag[];
   noCache: boolean;
   noCacheFilter: string[];
   cacheFrom: CacheFrom[];
@@ -86,6 +90,7 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     file: { type: 'string', short: 'f' },
     'build-arg': { type: 'string', multiple: true },
     target: { type: 'string' },
+    secret: { type: 'string', multiple: true },
     'no-cache': { type: 'boolean' },
     'no-cache-filter': { type: 'string', multiple: true },
     'cache-from': { type: 'string', multiple: true },
@@ -167,6 +172,7 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     push: values.push ?? false,
     insecureRegistries: values['insecure-registry'] ?? [],
     context: positionals[0] as string,
+    secrets: (values.secret ?? []).map(parseSecretFlag),
   };
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
@@ -319,6 +325,7 @@ export const buildCommand: Command = {
         },
         defaultNetwork: flags.network,
         cacheSources,
+        secrets: await readSecrets(flags.secrets),
       });
       const result = await solve(definition.root, runner, {
         noCache: flags.noCache,

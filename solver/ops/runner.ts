@@ -13,6 +13,7 @@ import { StepError } from '../errors.ts';
 import { type Digest, digestOf, type Op, type Vertex } from '../graph.ts';
 import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
+import { createMountState, prepareMounts } from './mounts.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
 import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
 
@@ -28,6 +29,7 @@ const logTailLines = 10;
  */
 export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
+  const mountState = createMountState();
   const keys = new Map<Digest, Digest>();
   let checksums: Promise<ChecksumCache> | undefined;
   const checksumCache = () => {
@@ -113,6 +115,21 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         }
         parts.content = await checksumEntries(source.dir, selected, await checksumCache());
       }
+      if (op.type === 'exec' && op.mounts) {
+        // A bind mount of the context depends on the files under its source, like a COPY.
+        const content: string[] = [];
+        for (const mount of op.mounts) {
+          const source = mount.type === 'bind' ? vertex.inputs[mount.input]?.op : undefined;
+          if (mount.type !== 'bind' || source?.type !== 'context') continue;
+          const prefix = mount.source.replace(/^\/+|\/+$/g, '');
+          const entries = (await contextTree(source)).filter(
+            (e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`),
+          );
+          const selected = [{ entries: entries.map((e) => ({ src: e.path })) }];
+          content.push(await checksumEntries(source.dir, selected, await checksumCache()));
+        }
+        if (content.length > 0) parts.mountContent = content;
+      }
       const key = digestOf(parts);
       keys.set(vertex.digest, key);
       return key;
@@ -150,7 +167,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       case 'image':
         return imageLayers(op.manifest);
       case 'exec':
-        return runExec(vertex, op, inputs[0] as FsResult, job);
+        return runExec(vertex, op, inputs, job);
       case 'copy':
       case 'mkdir':
       case 'mkfile':
@@ -171,18 +188,24 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   async function runExec(
     vertex: Vertex,
     op: Extract<Op, { type: 'exec' }>,
-    base: FsResult,
+    inputs: FsResult[],
     job: JobContext,
   ): Promise<FsResult> {
-    const rootfs = await mountWritable(deps.root, deps.store, base);
+    const base = inputs[0] as FsResult;
+    const mounts = await prepareMounts(deps, mountState, vertex, op, inputs);
+    const rootfs = await mountWritable(deps.root, deps.store, base).catch(async (error: unknown) => {
+      await mounts.release();
+      throw error;
+    });
     const tail = createTail(logTailLines);
     try {
       const network = op.network === 'default' ? deps.defaultNetwork : op.network;
       const decoders = { out: new TextDecoder(), err: new TextDecoder() };
+      const env = [...op.env, ...(op.proxyEnv ?? []), ...mounts.env];
       const { exitCode } = await deps.executor.run(
         rootfs.path,
-        [],
-        { args: op.args, env: [...op.env, ...(op.proxyEnv ?? [])], cwd: op.cwd, user: op.user, network },
+        mounts.mounts,
+        { args: op.args, env, cwd: op.cwd, user: op.user, network },
         {
           stdout: (chunk) => {
             const text = decoders.out.decode(chunk, { stream: true });
@@ -205,8 +228,10 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           tail.lines(),
         );
       }
+      await mounts.release();
       return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
     } catch (error) {
+      await mounts.release();
       await discardWritable(rootfs);
       if (error instanceof StepError || job.signal.aborted) throw error;
       throw new StepError(vertex.name, vertex.location, errorText(error), tail.lines(), error);

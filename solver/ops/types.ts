@@ -72,4 +72,9 @@ export interface RunnerDeps {
   defaultNetwork: 'host' | 'none';
   /** Imported caches (`--cache-from`), asked in order after the local cache misses. */
   cacheSources?: CacheSource[];
+  /**
+   * `--secret id=…` values by id, for `RUN --mount=type=secret`. They reach the step as a file or
+   * env entry only: never the op, the cache key, a layer or the history.
+   */
+  secrets?: ReadonlyMap<string, Buffer>;
 }

@@ -50,9 +50,7 @@ it('a missing base image', async () => {
   assert.match(result.stderr, /ERROR: Dockerfile:1: .*"nothere:1"/);
 });
 
-test.todo(
-  'an unknown --target suggests the closest stage (15): parser/suggest.ts allows 1 edit for "bulid", BuildKit suggests "build"',
-);
+// The --target suggestion itself ("bulid" → build) is in target-suggest.test.ts.
 
 it('an unknown --target is located nowhere but names the target', async () => {
   const result = await h.build(

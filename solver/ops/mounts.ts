@@ -1,0 +1,250 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  copyFile,
+  lstat,
+  mkdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { mountOverlay } from '../../cache/index.ts';
+import type { ExecMount } from '../../executor/index.ts';
+import { StepError } from '../errors.ts';
+import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
+import { resolveInRoot } from './paths.ts';
+import { mountReadonly } from './rootfs.ts';
+import type { FsResult, RunnerDeps, SourceEntry } from './types.ts';
+
+/** The mounts of one RUN, made real; `release()` undoes them (it never throws). */
+export interface PreparedMounts {
+  mounts: ExecMount[];
+  /** `KEY=value` entries for secrets exposed as environment variables: never in the op. */
+  env: string[];
+  release(): Promise<void>;
+}
+
+/** Per-build state the mounts share: which cache directories are in use, and their locks. */
+export interface MountState {
+  busyCaches: Map<string, number>;
+  locks: Map<string, Promise<void>>;
+}
+
+export function createMountState(): MountState {
+  return { busyCaches: new Map(), locks: new Map() };
+}
+
+type Deps = Pick<RunnerDeps, 'root' | 'store' | 'walkSource'> & { secrets?: ReadonlyMap<string, Buffer> };
+
+/**
+ * Prepares `op.mounts` for a run: bind sources mounted read-only (or as a throwaway overlay when
+ * writable), cache directories under `<root>/cache/mounts`, tmpfs, and secrets as private files
+ * outside the rootfs (so they never reach a layer) or as env entries. On failure, whatever was
+ * prepared is released before the error is thrown.
+ */
+export async function prepareMounts(
+  deps: Deps,
+  state: MountState,
+  vertex: Vertex,
+  op: ExecOp,
+  inputs: FsResult[],
+): Promise<PreparedMounts> {
+  const releases: (() => Promise<void>)[] = [];
+  const prepared: PreparedMounts = {
+    mounts: [],
+    env: [],
+    async release() {
+      for (const undo of releases.reverse()) await undo().catch(() => {});
+      releases.length = 0;
+    },
+  };
+  const scratch = async (): Promise<string> => {
+    const dir = join(deps.root, 'tmp', `mount-${randomBytes(8).toString('hex')}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    releases.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  try {
+    for (const mount of op.mounts ?? []) {
+      switch (mount.type) {
+        case 'bind':
+          prepared.mounts.push(await prepareBind(deps, vertex, mount, inputs, scratch, releases));
+          break;
+        case 'cache':
+          prepared.mounts.push(await prepareCache(deps.root, state, mount, releases));
+          break;
+        case 'tmpfs':
+          prepared.mounts.push({
+            type: 'tmpfs',
+            target: mount.target,
+            source: '',
+            readonly: false,
+            ...(mount.size === undefined ? {} : { size: mount.size }),
+          });
+          break;
+        case 'secret': {
+          const value = deps.secrets?.get(mount.id);
+          if (value === undefined) {
+            if (mount.required) throw stepError(vertex, `secret ${mount.id}: not found`);
+            break;
+          }
+          if (mount.env !== undefined) prepared.env.push(`${mount.env}=${value.toString('utf8')}`);
+          if (mount.target !== undefined) {
+            const file = join(await secretDir(), randomBytes(8).toString('hex'));
+            releases.push(() => rm(file, { force: true }));
+            await writeFile(file, value, { mode: 0o600 });
+            await chown(file, mount.uid, mount.gid);
+            await chmod(file, mount.mode);
+            prepared.mounts.push({ type: 'bind', target: mount.target, source: file, readonly: true });
+          }
+          break;
+        }
+      }
+    }
+    return prepared;
+  } catch (error) {
+    await prepared.release();
+    throw error;
+  }
+}
+
+async function prepareBind(
+  deps: Deps,
+  vertex: Vertex,
+  mount: Extract<ExecMountOp, { type: 'bind' }>,
+  inputs: FsResult[],
+  scratch: () => Promise<string>,
+  releases: (() => Promise<void>)[],
+): Promise<ExecMount> {
+  const sourceVertex = vertex.inputs[mount.input];
+  const result = inputs[mount.input];
+  if (sourceVertex === undefined || result === undefined) {
+    throw stepError(vertex, `mount ${mount.target}: no input ${mount.input}`);
+  }
+  let root: string;
+  const from = sourceVertex.op;
+  if (from.type === 'context') {
+    if (from.excludes.length === 0) root = from.dir;
+    else {
+      // The context as the build sees it: what .dockerignore excludes must not be visible.
+      root = await scratch();
+      await copyKept(deps, from.dir, from.excludes, mount.source, root);
+    }
+  } else {
+    const view = await mountReadonly(deps.root, deps.store, result);
+    releases.push(view.release);
+    root = view.path;
+  }
+  // Resolved inside the source root, as the container would: links cannot lead out of it.
+  const host = await resolveInRoot(root, mount.source);
+  const info = await stat(host).catch(() => undefined);
+  if (!info) {
+    throw stepError(vertex, `failed to mount ${mount.target}: ${mount.source}: no such file or directory`);
+  }
+  if (mount.readonly) return { type: 'bind', target: mount.target, source: host, readonly: true };
+  // Writable: the step may write, and its writes are thrown away afterwards (BuildKit rw binds).
+  const dir = await scratch();
+  if (!info.isDirectory()) {
+    const copy = join(dir, 'file');
+    await copyFile(host, copy);
+    return { type: 'bind', target: mount.target, source: copy, readonly: false };
+  }
+  const [upper, work, merged] = ['upper', 'work', 'merged'].map((name) => join(dir, name)) as [
+    string,
+    string,
+    string,
+  ];
+  for (const d of [upper, work, merged]) await mkdir(d);
+  const view = await mountOverlay({ lowers: [host], upper, work, target: merged });
+  releases.push(view.unmount);
+  return { type: 'bind', target: mount.target, source: merged, readonly: false };
+}
+
+/** Copies the entries of `dir` kept by `excludes` that lie under `source` into `into`. */
+async function copyKept(deps: Deps, dir: string, excludes: string[], source: string, into: string) {
+  const prefix = source.replace(/^\/+|\/+$/g, '');
+  for await (const entry of deps.walkSource(dir, excludes)) {
+    if (prefix !== '' && entry.path !== prefix && !entry.path.startsWith(`${prefix}/`)) continue;
+    await copyEntry(dir, entry, into);
+  }
+}
+
+async function copyEntry(dir: string, entry: SourceEntry, into: string): Promise<void> {
+  const from = join(dir, entry.path);
+  const to = join(into, entry.path);
+  await mkdir(posix.dirname(to), { recursive: true });
+  const info = await lstat(from);
+  if (entry.type === 'dir') await mkdir(to, { recursive: true, mode: info.mode & 0o7777 });
+  else if (entry.type === 'symlink') await symlink(await readlink(from), to);
+  else if (entry.type === 'file') await copyFile(from, to);
+  else return;
+  if (entry.type !== 'symlink') await chmod(to, info.mode & 0o7777);
+}
+
+/**
+ * A cache mount's directory, made with the mount's owner and mode the first time. `shared`
+ * mounts share it; `locked` waits until no other step of this build holds it; `private` takes a
+ * sibling directory while it is busy. (Coordination is within one tbuild process.)
+ */
+async function prepareCache(
+  root: string,
+  state: MountState,
+  mount: Extract<ExecMountOp, { type: 'cache' }>,
+  releases: (() => Promise<void>)[],
+): Promise<ExecMount> {
+  const name = createHash('sha256').update(mount.id).digest('hex').slice(0, 32);
+  let dir = join(root, 'cache', 'mounts', name);
+  if (mount.sharing === 'locked') {
+    const before = state.locks.get(name) ?? Promise.resolve();
+    let unlock = () => {};
+    const mine = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    state.locks.set(
+      name,
+      before.then(() => mine),
+    );
+    await before;
+    releases.push(async () => unlock());
+  } else if (mount.sharing === 'private') {
+    let n = 0;
+    while ((state.busyCaches.get(dir) ?? 0) > 0) dir = join(root, 'cache', 'mounts', `${name}-${++n}`);
+  }
+  const held = dir;
+  state.busyCaches.set(held, (state.busyCaches.get(held) ?? 0) + 1);
+  releases.push(async () => {
+    state.busyCaches.set(held, (state.busyCaches.get(held) ?? 1) - 1);
+  });
+  if (!existsSync(dir)) {
+    const partial = `${dir}.${randomBytes(4).toString('hex')}`;
+    await mkdir(partial, { recursive: true });
+    await chown(partial, mount.uid, mount.gid);
+    await chmod(partial, mount.mode);
+    // Made aside and renamed, so a concurrent first use never sees a half-made directory.
+    await rename(partial, dir).catch(() => rm(partial, { recursive: true, force: true }));
+  }
+  return { type: 'bind', target: mount.target, source: dir, readonly: mount.readonly };
+}
+
+/** A root-only directory on a memory filesystem when there is one, for secret files. */
+let secretDirPromise: Promise<string> | undefined;
+function secretDir(): Promise<string> {
+  secretDirPromise ??= (async () => {
+    const base = existsSync('/dev/shm') ? '/dev/shm' : '/tmp';
+    const dir = join(base, `tbuild-secrets-${process.pid}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  })();
+  return secretDirPromise;
+}
+
+function stepError(vertex: Vertex, message: string): StepError {
+  return new StepError(vertex.name, vertex.location, message, []);
+}
