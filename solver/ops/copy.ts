@@ -2,6 +2,7 @@ import {
   chmod as chmodPath,
   copyFile,
   lchown,
+  link,
   lstat,
   lutimes,
   mkdir,
@@ -141,10 +142,15 @@ export async function copyIntoRootfs(
     const parentDir = source.type === 'dir' ? destBase : posix.dirname(destBase);
     await ensureDirectory(rootfs, parentDir, owner, mode);
     const dirTimes: [string, Date, Date][] = [];
+    // Files hard-linked together in the source stay linked in the copy (fsutil copy's inode map).
+    const copiedInodes = new Map<string, string>();
     for (const entry of source.entries) {
       const from = await resolveSource(sourceRoot, entry.src, entry.rel === '');
       const info = await lstat(from);
-      const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), false);
+      // The destination itself resolves through symlinks, its last component included (fsutil
+      // copy resolves it with RootPath), so `COPY f /link` writes where /link points; paths
+      // below it are replaced as they are.
+      const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '');
       const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
       const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
       if (info.isDirectory()) {
@@ -158,6 +164,15 @@ export async function copyIntoRootfs(
         continue;
       }
       await rm(to, { recursive: true, force: true });
+      if (info.isFile() && info.nlink > 1) {
+        const inode = `${info.dev}:${info.ino}`;
+        const first = copiedInodes.get(inode);
+        if (first !== undefined) {
+          await link(first, to);
+          continue;
+        }
+        copiedInodes.set(inode, to);
+      }
       if (info.isSymbolicLink()) {
         await symlink(await readlink(from), to);
         await lchown(to, ids.uid, ids.gid);
