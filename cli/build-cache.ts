@@ -21,9 +21,15 @@ import type { Digest, ImageConfig, ImageStore } from '../image/index.ts';
 import type { CacheSource, FsResult, FsRunner } from '../solver/index.ts';
 
 /** `--cache-to`: where and how much to export. */
-export type CacheTo = { type: 'local'; dest: string; mode: 'min' | 'max' } | { type: 'inline' };
-/** `--cache-from`: a local layout or an image (inline cache) in the store. */
-export type CacheFrom = { type: 'local'; src: string } | { type: 'image'; ref: string };
+export type CacheTo =
+  | { type: 'local'; dest: string; mode: 'min' | 'max' }
+  | { type: 'inline' }
+  | { type: 'registry'; ref: string; mode: 'min' | 'max' };
+/** `--cache-from`: a local layout, an image (inline cache) in the store, or a registry cache. */
+export type CacheFrom =
+  | { type: 'local'; src: string }
+  | { type: 'image'; ref: string }
+  | { type: 'registry'; ref: string };
 
 /** The image config field that carries an inline cache (BuildKit's is `moby.buildkit.cache.v0`). */
 export const inlineCacheField = 'tbuild.cache.v1';
@@ -56,8 +62,16 @@ export function parseCacheTo(spec: string): CacheTo {
       throw new UsageError(`invalid cache mode "${mode}": use min or max`);
     return { type: 'local', dest, mode };
   }
+  if (type === 'registry') {
+    const ref = f.get('ref');
+    if (!ref) throw new UsageError('--cache-to type=registry needs ref=NAME[:TAG]');
+    const mode = f.get('mode') ?? 'min';
+    if (mode !== 'min' && mode !== 'max')
+      throw new UsageError(`invalid cache mode "${mode}": use min or max`);
+    return { type: 'registry', ref, mode };
+  }
   throw new UsageError(`unsupported --cache-to type "${type ?? ''}"`, {
-    hint: 'use type=local or type=inline',
+    hint: 'use type=local, type=inline or type=registry',
   });
 }
 
@@ -73,7 +87,7 @@ export function parseCacheFrom(spec: string): CacheFrom {
   if (type === 'image' || type === 'registry') {
     const ref = f.get('ref');
     if (!ref) throw new UsageError(`--cache-from type=${type} needs ref=IMAGE`);
-    return { type: 'image', ref };
+    return { type, ref };
   }
   throw new UsageError(`unsupported --cache-from type "${type ?? ''}"`, {
     hint: 'use type=local or an image',
@@ -85,12 +99,18 @@ export async function openCacheSources(
   froms: CacheFrom[],
   store: ImageStore,
   warn: (message: string) => void,
+  openRegistry?: (ref: string) => Promise<CacheSource>,
 ): Promise<CacheSource[]> {
   const sources: CacheSource[] = [];
   for (const from of froms) {
     try {
+      if (from.type === 'registry' && !openRegistry) throw new CacheError('no registry access here');
       sources.push(
-        from.type === 'local' ? await openLocal(from.src, store) : await openInline(from.ref, store),
+        from.type === 'local'
+          ? await openLocal(from.src, store)
+          : from.type === 'registry' && openRegistry
+            ? await openRegistry(from.ref)
+            : await openInline(from.ref, store),
       );
     } catch (error) {
       const what = from.type === 'local' ? from.src : from.ref;
@@ -120,7 +140,8 @@ async function openLocal(src: string, store: ImageStore): Promise<CacheSource> {
   };
 }
 
-async function openInline(ref: string, store: ImageStore): Promise<CacheSource> {
+/** The inline cache of an image in the store (`--cache-from IMAGE`). */
+export async function openInline(ref: string, store: ImageStore): Promise<CacheSource> {
   const image = await store.resolve(ref);
   const inline = (image.config as ImageConfig & { [inlineCacheField]?: InlineCache })[inlineCacheField];
   if (inline?.version !== 1) throw new CacheError(`image ${ref} carries no inline cache`);
@@ -141,7 +162,8 @@ async function openInline(ref: string, store: ImageStore): Promise<CacheSource> 
   return { find: async (key) => records.get(key) };
 }
 
-function fromPortable(record: PortableRecord): FsResult {
+/** A record of a cache layout (local or registry) as the solver's result. */
+export function fromPortable(record: PortableRecord): FsResult {
   return {
     layers: record.layers.map((l) => ({
       diffId: l.diffId,

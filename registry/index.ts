@@ -13,6 +13,13 @@ export {
 } from './config.ts';
 export { RegistryError } from './errors.ts';
 export { fetchManifest, formatPlatform, parsePlatform, selectPlatform } from './manifest.ts';
-export { type PullEvent, type PullOptions, type PullResult, pullImage } from './pull.ts';
-export { type PushEvent, type PushOptions, type PushResult, pushImage } from './push.ts';
+export { type PullEvent, type PullOptions, type PullResult, pullBlob, pullImage } from './pull.ts';
+export {
+  type BlobSource,
+  type PushEvent,
+  type PushOptions,
+  type PushResult,
+  pushImage,
+  pushManifest,
+} from './push.ts';
 export { type ConnectOptions, connectRegistry, findMountSources, isLoopbackHost } from './session.ts';

@@ -69,7 +69,8 @@ async function* coalesce(source: AsyncIterable<Uint8Array>, size: number): Async
   if (held > 0) yield Buffer.concat(parts, held);
 }
 
-async function fetchBlobInto(
+/** Downloads one blob into the store, verified against `d` (retried on broken connections). */
+export async function pullBlob(
   client: RegistryClient,
   store: ImageStore,
   repository: string,
@@ -144,7 +145,7 @@ export async function pullImage(
         options.onEvent?.({ type: 'exists', digest: d.digest });
         return;
       }
-      const bytes = await fetchBlobInto(client, store, repository, d, `pull blob ${shortDigest(d.digest)}`);
+      const bytes = await pullBlob(client, store, repository, d, `pull blob ${shortDigest(d.digest)}`);
       downloaded += bytes;
       options.onEvent?.({ type: 'downloaded', digest: d.digest, bytes });
     });

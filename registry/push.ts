@@ -12,9 +12,11 @@ import { createReadStream } from 'node:fs';
 import {
   type Descriptor,
   type Digest,
+  digestOf,
   formatReference,
   type ImageReference,
   type ImageStore,
+  type Manifest,
   MediaType,
   StoreError,
 } from '../image/index.ts';
@@ -60,9 +62,19 @@ function locationOf(client: RegistryClient, response: Response, step: string): U
   return client.resolveUrl(location);
 }
 
+/** Where the bytes of the blobs to push are: a file per digest, and whether it is there. */
+export interface BlobSource {
+  has(digest: Digest): Promise<boolean>;
+  path(digest: Digest): string;
+}
+
+function storeBlobs(store: ImageStore): BlobSource {
+  return { has: (d) => store.hasBlob(d), path: (d) => store.blobPath(d) };
+}
+
 async function uploadBlob(
   client: RegistryClient,
-  store: ImageStore,
+  blobs: BlobSource,
   repository: string,
   d: Descriptor,
   options: PushOptions,
@@ -81,8 +93,8 @@ async function uploadBlob(
   await drain(head);
   if (head.status === 200) return { type: 'exists', digest: d.digest };
 
-  if (!(await store.hasBlob(d.digest))) throw client.error(step, 'blob is missing from the local store');
-  const path = store.blobPath(d.digest);
+  if (!(await blobs.has(d.digest))) throw client.error(step, 'blob is missing locally');
+  const path = blobs.path(d.digest);
   const chunkSize = options.chunkSize ?? 64 << 20;
   const sources = (options.mountSources?.(d.digest) ?? []).filter((r) => r !== repository);
 
@@ -161,7 +173,6 @@ export async function pushImage(
   options: PushOptions = {},
 ): Promise<PushResult> {
   const name = formatReference(target);
-  const repository = target.path;
   let image: Awaited<ReturnType<ImageStore['resolve']>>;
   try {
     image = await store.resolve(source);
@@ -170,18 +181,40 @@ export async function pushImage(
       throw client.error(`push ${name}`, `An image does not exist locally with the tag: ${source}`);
     throw error;
   }
-  let uploaded = 0;
-  await mapLimit(image.manifest.layers, options.concurrency ?? 3, async (layer) => {
-    const event = await uploadBlob(client, store, repository, layer, options);
-    if (event.type === 'pushed') uploaded += event.bytes;
-    options.onEvent?.(event);
-  });
-  const configEvent = await uploadBlob(client, store, repository, image.manifest.config, options);
-  if (configEvent.type === 'pushed') uploaded += configEvent.bytes;
-
   const bytes = await store.readBlob(image.descriptor.digest);
   const mediaType =
     typeof image.manifest.mediaType === 'string' ? image.manifest.mediaType : image.descriptor.mediaType;
+  return pushManifest(
+    client,
+    storeBlobs(store),
+    target,
+    { bytes, mediaType, manifest: image.manifest },
+    options,
+  );
+}
+
+/**
+ * Pushes any image manifest (an image, or a build cache manifest) with its config and layers,
+ * read from `blobs`. The manifest bytes are sent unchanged.
+ */
+export async function pushManifest(
+  client: RegistryClient,
+  blobs: BlobSource,
+  target: ImageReference,
+  what: { bytes: Buffer; mediaType: string; manifest: Manifest },
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const name = formatReference(target);
+  const repository = target.path;
+  let uploaded = 0;
+  await mapLimit(what.manifest.layers, options.concurrency ?? 3, async (layer) => {
+    const event = await uploadBlob(client, blobs, repository, layer, options);
+    if (event.type === 'pushed') uploaded += event.bytes;
+    options.onEvent?.(event);
+  });
+  const configEvent = await uploadBlob(client, blobs, repository, what.manifest.config, options);
+  if (configEvent.type === 'pushed') uploaded += configEvent.bytes;
+  const { bytes, mediaType } = what;
   const reference = target.tag ?? target.digest ?? 'latest';
   const step = `push manifest ${name}`;
   const response = await client.withRetry(() =>
@@ -196,7 +229,7 @@ export async function pushImage(
     }),
   );
   await drain(response);
-  const digest = image.descriptor.digest;
+  const digest = digestOf(bytes);
   const echoed = response.headers.get('docker-content-digest');
   if (echoed && echoed !== digest) {
     throw new RegistryError(`${client.host}: ${step}: registry stored digest ${echoed}, expected ${digest}`);

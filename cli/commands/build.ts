@@ -23,6 +23,7 @@ import {
   inlineCache,
   inlineCacheField,
   openCacheSources,
+  openInline,
   parseCacheFrom,
   parseCacheTo,
 } from '../build-cache.ts';
@@ -31,6 +32,7 @@ import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
+import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
 
 const usage = `
 Usage:  tbuild build [OPTIONS] PATH | -
@@ -40,9 +42,9 @@ Build an image from a Dockerfile
 Options:
       --build-arg stringArray     Set build-time variables
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
-                                  with an inline cache)
+                                  with an inline cache, or "type=registry,ref=NAME[:TAG]")
       --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
-                                  "type=inline")
+                                  "type=inline", "type=registry,ref=NAME[:TAG][,mode=max]")
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
@@ -312,7 +314,22 @@ export const buildCommand: Command = {
       });
       await checkRunc();
       executor = createRuncExecutor({ stateDir: join(root, 'runc'), shareNoneNetwork: true });
-      const cacheSources = await openCacheSources(flags.cacheFrom, store, (m) => ctx.stderr.write(m));
+      const registryFlags = { root, insecureRegistries: flags.insecureRegistries };
+      const cacheSources = await openCacheSources(
+        flags.cacheFrom,
+        store,
+        (m) => ctx.stderr.write(m),
+        (ref) =>
+          openRegistryCache(
+            ref,
+            store,
+            registryFlags,
+            (image) => openInline(image, store),
+            async (image) => {
+              await pullReference(store, image, { ...registryFlags, quiet: true }, ctx.stderr);
+            },
+          ),
+      );
       runner = createFsRunner({
         root,
         store,
@@ -337,8 +354,10 @@ export const buildCommand: Command = {
         ? { [inlineCacheField]: await inlineCache(runner, result) }
         : {};
       const image = await exportImage(store, definition, result, flags.tags, extra);
-      for (const to of flags.cacheTo)
+      for (const to of flags.cacheTo) {
         if (to.type === 'local') await exportLocalCache(to, runner, result, store);
+        if (to.type === 'registry') await exportRegistryCache(to, runner, result, store, registryFlags);
+      }
       await runner.close();
       runner = undefined;
       await collectAfterBuild(root, store);

@@ -92,3 +92,80 @@ describe('builders sharing a registry', { skip }, () => {
     );
   });
 });
+
+describe('a build cache shared through the registry', { skip }, () => {
+  let cacheWork = '';
+  let cacheRegistry: TestRegistry;
+  before(async () => {
+    cacheWork = await mkdtemp(join(tmpdir(), 'tbuild-registry-cache-'));
+    cacheRegistry = await startRegistry(join(cacheWork, 'registry'));
+    const seed = join(cacheWork, 'seed');
+    await tbuildOk(seed, ['load', '-i', await busyboxArchive()]);
+    await tbuildOk(seed, ['tag', 'busybox', `${cacheRegistry.host}/base:1`]);
+    await tbuildOk(seed, ['push', `${cacheRegistry.host}/base:1`]);
+  });
+  after(async () => {
+    await cacheRegistry?.stop();
+    if (cacheWork) await rm(cacheWork, { recursive: true, force: true });
+  });
+
+  it('the second builder, sharing only the registry, has every step cached and the same image id', async () => {
+    const host = cacheRegistry.host;
+    const files = async (name: string) => {
+      const dir = join(cacheWork, name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        `FROM ${host}/base:1 AS build\nCOPY input.txt /src/\nRUN sort /src/input.txt > /src/sorted && echo $RANDOM > /src/random\n` +
+          `FROM ${host}/base:1\nCOPY --from=build /src/ /out/\nRUN wc -l /out/sorted > /out/count\n`,
+      );
+      await writeFile(join(dir, 'input.txt'), 'pear\napple\nfig\n');
+      return dir;
+    };
+    const first = join(cacheWork, 'first');
+    const a = await tbuild(first, [
+      'build',
+      '--progress',
+      'plain',
+      '--cache-to',
+      `type=registry,ref=${host}/cache:main,mode=max`,
+      '--push',
+      '-t',
+      `${host}/app:1`,
+      await files('ctx-first'),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.doesNotMatch(a.stderr, / CACHED/);
+    const raw = JSON.parse(
+      await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${host}/cache:main`]),
+    ) as { config: { mediaType: string }; layers: unknown[] };
+    assert.equal(raw.config.mediaType, 'application/vnd.tbuild.cache.config.v1+json');
+    assert.ok(raw.layers.length >= 3, `mode=max exports the build stage too (${raw.layers.length} layers)`);
+
+    const second = join(cacheWork, 'second');
+    const b = await tbuild(second, [
+      'build',
+      '--progress',
+      'plain',
+      '--cache-from',
+      `type=registry,ref=${host}/cache:main`,
+      '-t',
+      'again',
+      await files('ctx-second'),
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    for (const step of ['COPY input.txt', 'RUN sort', 'COPY --from=build', 'RUN wc -l']) {
+      assert.match(
+        b.stderr,
+        new RegExp(`\\] ${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*\\n#\\d+ CACHED`),
+        step,
+      );
+    }
+    const idA = (await tbuildOk(first, ['images', '-q', '--no-trunc', `${host}/app:1`])).trim();
+    const idB = (await tbuildOk(second, ['images', '-q', '--no-trunc', 'again'])).trim();
+    assert.match(idA, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(idB, idA);
+    const run = await tbuild(second, ['run', 'again', 'cat', '/out/sorted', '/out/count']);
+    assert.equal(run.stdout, 'apple\nfig\npear\n3 /out/sorted\n', run.stderr);
+  });
+});
