@@ -1,12 +1,13 @@
 // The registry client's pure parts: WWW-Authenticate and Retry-After parsing, platform selection,
 // loopback detection, and the Docker config file (auths) as login/logout read and write it.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ImageIndex } from '../../image/index.ts';
 import {
+  connectRegistry,
   isLoopbackHost,
   parseChallenge,
   parsePlatform,
@@ -149,6 +150,21 @@ describe('Docker config', () => {
     const broken = join(dir, 'broken.json');
     await writeFile(broken, '{not json');
     await assert.rejects(readCredentials('x', broken), /^RegistryError: invalid .*broken\.json/);
+  });
+
+  it('http only for loopback, --insecure-registry and <root>/config.json hosts; Docker Hub by its API host', async () => {
+    const root = join(dir, 'scheme-root');
+    process.env.DOCKER_CONFIG = join(dir, 'no-docker-config'); // hermetic: no user credentials
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'config.json'), JSON.stringify({ 'insecure-registries': ['cfg.lan:5000'] }));
+    const base = async (host: string, flags: string[] = []) =>
+      (await connectRegistry(host, { root, insecureRegistries: flags })).base;
+    assert.equal(await base('127.0.0.1:5000'), 'http://127.0.0.1:5000');
+    assert.equal(await base('localhost:5000'), 'http://localhost:5000');
+    assert.equal(await base('reg.lan:5000'), 'https://reg.lan:5000');
+    assert.equal(await base('reg.lan:5000', ['reg.lan:5000']), 'http://reg.lan:5000');
+    assert.equal(await base('cfg.lan:5000'), 'http://cfg.lan:5000');
+    assert.equal(await base('docker.io'), 'https://registry-1.docker.io');
   });
 
   it('insecure registries from <root>/config.json', async () => {
