@@ -282,8 +282,13 @@ export async function convert(instructions: Instructions, options: ConvertOption
         record(state, `MAINTAINER ${command.value}`);
         return;
       case 'workdir': {
-        const path = posix.resolve(state.config.WorkingDir || '/', word(command.value));
-        state.config.WorkingDir = path;
+        // BuildKit's system.NormalizeWorkdir: a relative path is joined (and cleaned) onto the
+        // current one; an absolute one is kept as written, trailing slash included.
+        const requested = word(command.value);
+        state.config.WorkingDir = requested.startsWith('/')
+          ? requested
+          : posix.join(state.config.WorkingDir || '/', requested);
+        const path = posix.resolve(state.config.WorkingDir);
         const owner = state.config.User || undefined;
         const step = addStep(
           state,
@@ -292,7 +297,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
           command,
           ignoreCache,
         );
-        record(state, `WORKDIR ${path}`, step);
+        record(state, `WORKDIR ${state.config.WorkingDir}`, step);
         return;
       }
       case 'expose': {
@@ -816,9 +821,12 @@ function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
+/** Sets `key` in place when it is already there, else appends it (BuildKit's addEnv keeps the order). */
 function setEnv(config: ContainerConfig, key: string, value: string): void {
-  const env = (config.Env ?? []).filter((entry) => entry.split('=')[0] !== key);
-  env.push(`${key}=${value}`);
+  const env = [...(config.Env ?? [])];
+  const at = env.findIndex((entry) => entry.split('=')[0] === key);
+  if (at < 0) env.push(`${key}=${value}`);
+  else env[at] = `${key}=${value}`;
   config.Env = env;
 }
 

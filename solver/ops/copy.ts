@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import {
   chmod as chmodPath,
   copyFile,
@@ -35,16 +36,20 @@ const wildcard = /[*?[]/;
  * Docker's COPY source rules over a tree of kept entries: a directory copies its contents (`dir`,
  * `dir/` and `dir/.` alike), wildcards match entries segment by segment, a missing plain source is
  * an error while a wildcard that matches nothing is fine when something else was matched.
- * `isExcluded` applies `--exclude` patterns, relative to each item.
+ * `isExcluded` applies `--exclude` patterns, relative to each item. With `sourceRoot`, a plain
+ * source path resolves through symlinks inside that root (`/link-to-dir/file`), as BuildKit's
+ * copy follows them; the item keeps the name it was given.
  */
 export function resolveCopySources(
   tree: SourceEntry[],
   sources: string[],
   isExcluded: (relativeToItem: string) => boolean,
   vertex: Pick<Vertex, 'name'>,
+  sourceRoot?: string,
 ): SelectedSource[] {
   const types = new Map(tree.map((entry) => [entry.path, entry.type]));
   const selected: SelectedSource[] = [];
+  const resolvedItems = new Map<string, string>();
   for (const source of sources) {
     const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '').replace(/^\.$/, '');
     let items: string[];
@@ -52,16 +57,20 @@ export function resolveCopySources(
       const pattern = globToRegExp(clean);
       items = tree.filter((entry) => pattern.test(entry.path)).map((entry) => entry.path);
     } else {
-      if (clean !== '' && !types.has(clean)) throw new Error(`"/${clean}": not found`);
+      const target = sourceRoot === undefined ? clean : resolveTreePath(sourceRoot, clean, types);
+      if (target === undefined || (target !== '' && !types.has(target)))
+        throw new Error(`"/${clean}": not found`);
       items = [clean];
+      if (target !== clean) resolvedItems.set(clean, target);
     }
     for (const item of items) {
-      const type = item === '' ? 'dir' : (types.get(item) ?? 'file');
+      const real = resolvedItems.get(item) ?? item;
+      const type = real === '' ? 'dir' : (types.get(real) ?? 'file');
       const entries: SelectedSource['entries'] = [];
       if (type === 'dir') {
-        const prefix = item === '' ? '' : `${item}/`;
+        const prefix = real === '' ? '' : `${real}/`;
         for (const entry of tree) {
-          if (!entry.path.startsWith(prefix) || entry.path === item) continue;
+          if (!entry.path.startsWith(prefix) || entry.path === real) continue;
           const rel = entry.path.slice(prefix.length);
           if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type });
         }
@@ -73,6 +82,37 @@ export function resolveCopySources(
   }
   if (selected.length === 0) throw new Error(`${vertex.name}: no source files were specified`);
   return selected;
+}
+
+/**
+ * Resolves a root-relative path through the symlinks the tree lists, each read inside `root`
+ * (absolute targets restart at the root, `..` stops there); undefined after 40 links.
+ */
+function resolveTreePath(
+  root: string,
+  path: string,
+  types: Map<string, SourceEntry['type']>,
+): string | undefined {
+  const pending = path.split('/').filter((part) => part !== '' && part !== '.');
+  const resolved: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const name = pending.shift() as string;
+    if (name === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = [...resolved, name].join('/');
+    if (types.get(candidate) !== 'symlink') {
+      resolved.push(name);
+      continue;
+    }
+    if (++hops > 40) return undefined;
+    const target = readlinkSync(posix.join(root, candidate));
+    if (target.startsWith('/')) resolved.length = 0;
+    pending.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
+  }
+  return resolved.join('/');
 }
 
 /** A Go filepath.Match-style pattern over whole `/`-separated paths (`*` never crosses `/`). */

@@ -101,7 +101,13 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         const tree = await contextTree(source);
         let selected: ReturnType<typeof resolveCopySources>;
         try {
-          selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+          selected = resolveCopySources(
+            tree,
+            op.sources,
+            deps.excludeMatcher(op.excludes),
+            vertex,
+            source.dir,
+          );
         } catch (error) {
           // A missing source is the user's error, found while computing the key: report it as
           // the step's failure, located, like BuildKit's `failed to compute cache key`.
@@ -261,7 +267,13 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           tree = [];
           for await (const entry of deps.walkSource(sourceRoot, [])) tree.push(entry);
         }
-        const selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex);
+        const selected = resolveCopySources(
+          tree,
+          op.sources,
+          deps.excludeMatcher(op.excludes),
+          vertex,
+          sourceRoot,
+        );
         await copyIntoRootfs(rootfs.path, sourceRoot, selected, op, {
           fromContext: sourceVertex.op.type === 'context',
           signal: job.signal,
