@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChecksumCache,
@@ -312,9 +312,11 @@ async function checksumEntries(
       const i = next++;
       const { src } = entries[i] as { src: string };
       const abs = join(root, src);
-      const info = await lstat(abs);
+      // Synchronous on purpose: tens of thousands of lstats through the thread pool cost several
+      // times more than the calls themselves (measured on a 20,000-file context).
+      const info = lstatSync(abs);
       let content = '';
-      if (info.isSymbolicLink()) content = `link:${await readlink(abs)}`;
+      if (info.isSymbolicLink()) content = `link:${readlinkSync(abs)}`;
       else if (info.isFile()) content = await cache.digestFile(abs, info);
       lines[i] = `${src}\0${info.mode}\0${info.uid}\0${info.gid}\0${content}\n`;
     }
