@@ -140,6 +140,9 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+/** Files copied at once by one COPY (the libuv pool has 4 threads; more keeps it busy). */
+const copyParallelism = 16;
+
 interface CopyContext {
   /** Context files arrive owned by root, as Docker documents; stage files keep their owner. */
   fromContext: boolean;
@@ -183,49 +186,92 @@ export async function copyIntoRootfs(
     await ensureDirectory(rootfs, parentDir, owner, mode);
     const dirTimes: [string, Date, Date][] = [];
     // Files hard-linked together in the source stay linked in the copy (fsutil copy's inode map).
-    const copiedInodes = new Map<string, string>();
-    for (const entry of source.entries) {
+    // Each inode maps to the path of its first copy once that copy is done (undefined if it failed).
+    const copiedInodes = new Map<string, Promise<string | undefined>>();
+    const copyEntry = async (entry: SelectedSource['entries'][number]): Promise<void> => {
       const from = await resolveSource(sourceRoot, entry.src, entry.rel === '');
       const info = await lstat(from);
-      // The destination itself resolves through symlinks, its last component included (fsutil
-      // copy resolves it with RootPath), so `COPY f /link` writes where /link points; paths
-      // below it are replaced as they are.
-      const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '');
-      const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
-      const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
-      if (info.isDirectory()) {
-        const existing = await lstat(to).catch(() => undefined);
-        if (existing && !existing.isDirectory()) await rm(to, { recursive: true, force: true });
-        if (!existing?.isDirectory()) await mkdir(to);
-        // An existing directory keeps its owner (BuildKit's copy does not re-own what it did not create).
-        if (!existing?.isDirectory() || owner) await lchown(to, ids.uid, ids.gid);
-        await chmodPath(to, perms);
-        dirTimes.push([to, info.atime, info.mtime]);
-        continue;
-      }
-      await rm(to, { recursive: true, force: true });
+      let linked: ((path: string | undefined) => void) | undefined;
+      let firstCopy: Promise<string | undefined> | undefined;
       if (info.isFile() && info.nlink > 1) {
+        // Claimed with no await in between, so exactly one entry of an inode copies the data.
         const inode = `${info.dev}:${info.ino}`;
-        const first = copiedInodes.get(inode);
+        firstCopy = copiedInodes.get(inode);
+        if (firstCopy === undefined) {
+          copiedInodes.set(
+            inode,
+            new Promise((resolve) => {
+              linked = resolve;
+            }),
+          );
+        }
+      }
+      try {
+        // The destination itself resolves through symlinks, its last component included (fsutil
+        // copy resolves it with RootPath), so `COPY f /link` writes where /link points; paths
+        // below it are replaced as they are.
+        const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '');
+        const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
+        const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
+        if (info.isDirectory()) {
+          const existing = await lstat(to).catch(() => undefined);
+          if (existing && !existing.isDirectory()) await rm(to, { recursive: true, force: true });
+          if (!existing?.isDirectory()) await mkdir(to);
+          // An existing directory keeps its owner (BuildKit's copy does not re-own what it did not create).
+          if (!existing?.isDirectory() || owner) await lchown(to, ids.uid, ids.gid);
+          await chmodPath(to, perms);
+          dirTimes.push([to, info.atime, info.mtime]);
+          return;
+        }
+        await rm(to, { recursive: true, force: true });
+        const first = firstCopy && (await firstCopy);
         if (first !== undefined) {
           await link(first, to);
+          return;
+        }
+        if (info.isSymbolicLink()) {
+          await symlink(await readlink(from), to);
+          await lchown(to, ids.uid, ids.gid);
+          await lutimes(to, info.atime, info.mtime);
+          return;
+        }
+        // Sockets and other special files arrive as regular files, as BuildKit copies them.
+        if (info.isFile()) await copyFile(from, to);
+        else await writeFile(to, '');
+        await lchown(to, ids.uid, ids.gid);
+        await chmodPath(to, perms);
+        await utimes(to, info.atime, info.mtime);
+        linked?.(to);
+      } finally {
+        linked?.(undefined);
+      }
+    };
+    // Entries need only their parent directory, and a directory comes before what it holds: the
+    // directories (and the item itself) are made in order while the rest are copied several at a
+    // time. One by one, a 20,000-file COPY spent ~11 file system round trips per file in a row.
+    const inFlight = new Set<Promise<void>>();
+    let failed: { error: unknown } | undefined;
+    try {
+      for (const entry of source.entries) {
+        if (failed) break;
+        context.signal.throwIfAborted();
+        if (entry.type === 'dir' || entry.rel === '') {
+          await copyEntry(entry);
           continue;
         }
-        copiedInodes.set(inode, to);
+        while (inFlight.size >= copyParallelism) await Promise.race(inFlight);
+        const job: Promise<void> = copyEntry(entry)
+          .catch((error: unknown) => {
+            failed ??= { error };
+          })
+          .finally(() => inFlight.delete(job));
+        inFlight.add(job);
       }
-      if (info.isSymbolicLink()) {
-        await symlink(await readlink(from), to);
-        await lchown(to, ids.uid, ids.gid);
-        await lutimes(to, info.atime, info.mtime);
-        continue;
-      }
-      // Sockets and other special files arrive as regular files, as BuildKit copies them.
-      if (info.isFile()) await copyFile(from, to);
-      else await writeFile(to, '');
-      await lchown(to, ids.uid, ids.gid);
-      await chmodPath(to, perms);
-      await utimes(to, info.atime, info.mtime);
+    } finally {
+      // Nothing may still be writing when the caller packs or discards the rootfs.
+      await Promise.all(inFlight);
     }
+    if (failed) throw failed.error;
     // Directory times last: creating their contents changed them.
     for (const [path, atime, mtime] of dirTimes.reverse()) await utimes(path, atime, mtime);
   }
