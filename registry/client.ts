@@ -240,6 +240,8 @@ export class RegistryClient {
     const scopes = new Set(req.scopes);
     if (challenge.params.scope) for (const s of challenge.params.scope.split(' ')) scopes.add(s);
     for (const scope of scopes) realm.searchParams.append('scope', scope);
+    // docker/distribution's token client sends the user name as `account` too; some servers log it.
+    if (creds) realm.searchParams.set('account', creds.username);
     const headers: Record<string, string> = { 'user-agent': 'tbuild/0.1' };
     if (creds) {
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;

@@ -141,13 +141,15 @@ export async function pullImage(
     let downloaded = 0;
     const blobs = [manifest.config, ...manifest.layers];
     await mapLimit(blobs, options.concurrency ?? 4, async (d) => {
+      // Events are per layer, as docker pull shows them; the config is fetched silently.
+      const report = d === manifest.config ? undefined : options.onEvent;
       if (await store.hasBlob(d.digest)) {
-        options.onEvent?.({ type: 'exists', digest: d.digest });
+        report?.({ type: 'exists', digest: d.digest });
         return;
       }
       const bytes = await pullBlob(client, store, repository, d, `pull blob ${shortDigest(d.digest)}`);
       downloaded += bytes;
-      options.onEvent?.({ type: 'downloaded', digest: d.digest, bytes });
+      report?.({ type: 'downloaded', digest: d.digest, bytes });
     });
     const config = parseJsonAs(
       await store.readBlob(manifest.config.digest),
