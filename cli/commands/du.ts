@@ -45,6 +45,8 @@ export const duCommand: Command = {
       let cacheBlobBytes = 0;
       for (const size of cache.cacheBlobs.values()) cacheBlobBytes += size;
       const imageBytes = u.bytes - u.unreferencedBytes;
+      // Blobs no image references but the cache keeps are the cache's, not garbage.
+      const storeGarbage = Math.max(0, u.unreferencedBytes - cacheBlobBytes);
       const pct = (n: number, of: number) => (of === 0 ? '0%' : `${Math.round((n / of) * 100)}%`);
       ctx.stdout.write(`Store: ${store.dir}\n`);
       ctx.stdout.write(
@@ -56,6 +58,13 @@ export const duCommand: Command = {
             String(u.images),
             humanSize(imageBytes + imageSnapshotBytes),
             '0B (0%)',
+          ],
+          [
+            'Blobs',
+            String(u.blobs),
+            String(u.blobs - Math.max(0, u.unreferencedBlobs - cache.cacheBlobs.size)),
+            humanSize(u.bytes),
+            `${humanSize(storeGarbage)} (${pct(storeGarbage, u.bytes)})`,
           ],
           [
             'Build Cache',
