@@ -170,11 +170,13 @@ export class RegistryClient {
       response = await this.#send(req, auth);
       if (response.status === 401) {
         await response.body?.cancel().catch(() => {});
-        throw this.error(
-          req.step,
-          `401 Unauthorized: ${this.#options.credentials ? 'authentication failed (wrong username or password?)' : 'authentication required'}`,
-          { hint: `tbuild login ${this.host}` },
-        );
+        const again = parseChallenge(response.headers.get('www-authenticate'));
+        const reason = !this.#options.credentials
+          ? 'authentication required'
+          : again?.params.error === 'insufficient_scope'
+            ? `access denied (insufficient scope${again.params.scope ? ` for ${again.params.scope}` : ''})`
+            : 'authentication failed (wrong username or password?)';
+        throw this.error(req.step, `401 Unauthorized: ${reason}`, { hint: `tbuild login ${this.host}` });
       }
     }
     const accepted = req.accept ? req.accept.includes(response.status) : response.ok;

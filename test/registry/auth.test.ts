@@ -109,7 +109,7 @@ describe('bearer tokens from a token server', { skip }, () => {
   let tokens: TokenServer;
   let dockerConfig = '';
   before(async () => {
-    tokens = await startTokenServer({ bob: 'hunter2' });
+    tokens = await startTokenServer({ bob: 'hunter2', carol: 'reader' }, ['carol']);
     registry = await startRegistry(join(work, 'token'), {
       kind: 'token',
       realm: tokens.realm,
@@ -162,6 +162,24 @@ describe('bearer tokens from a token server', { skip }, () => {
       ]),
     );
     assert.equal(inspect.Name, `${registry.host}/tok/app`);
+  });
+
+  it('a read-only user may pull but not push: access denied, in one line', async () => {
+    const carol = join(work, 'docker-carol');
+    await tbuildOk(root, ['login', '-u', 'carol', '--password-stdin', registry.host], {
+      dockerConfig: carol,
+      stdin: 'reader',
+    });
+    await tbuildOk(join(work, 'token-carol'), ['pull', `${registry.host}/tok/app:1`], {
+      dockerConfig: carol,
+    });
+    await tbuildOk(root, ['tag', 'busybox', `${registry.host}/tok/carol:1`]);
+    const r = await tbuild(root, ['push', `${registry.host}/tok/carol:1`], { dockerConfig: carol });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^ERROR: 127\.0\.0\.1:\d+: push blob [a-f0-9]{12} \([^)]+\): 401 Unauthorized: access denied \(insufficient scope for [^)\n]*repository:tok\/carol:pull,push[^)\n]*\)\nhint: tbuild login [^\n]+\n$/,
+    );
   });
 
   it('anonymous: the token grants nothing, and the error says so', async () => {

@@ -178,9 +178,13 @@ export interface TokenServer {
 
 /**
  * A token server of our own: checks Basic credentials against `users` and issues ES256 JWTs,
- * signed with the fixture key whose certificate the registry trusts, granting what was asked.
+ * signed with the fixture key whose certificate the registry trusts, granting what was asked
+ * (only `pull` to `readOnly` users).
  */
-export async function startTokenServer(users: Record<string, string>): Promise<TokenServer> {
+export async function startTokenServer(
+  users: Record<string, string>,
+  readOnly: string[] = [],
+): Promise<TokenServer> {
   const key = createPrivateKey(await readFile(join(fixtures, 'token-key.pem')));
   const kid = libtrustKeyId(createPublicKey(key).export({ type: 'spki', format: 'der' }));
   const service = 'tbuild-test-registry';
@@ -207,7 +211,8 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
       ? scopes.map((s) => {
           const [type, ...rest] = s.split(':');
           const actions = rest.pop() ?? '';
-          return { type, name: rest.join(':'), actions: actions.split(',') };
+          const granted = actions.split(',').filter((a) => a === 'pull' || !readOnly.includes(user));
+          return { type, name: rest.join(':'), actions: granted };
         })
       : [];
     const now = Math.floor(Date.now() / 1000);
