@@ -32,11 +32,17 @@ const smallFileBytes = 256 * 1024;
 const defaultRacyWindowMs = 2000;
 const fileVersion = 1;
 
-/** Digests many files with bounded parallelism; reads each file as a stream (constant memory). */
+/**
+ * File content digests by stat tuple. Entries used by this process live in an LRU (bounded); the
+ * persisted ones are loaded into a plain map and move into the LRU when used, which keeps opening
+ * the cache of a large context cheap. Small files are read in one call, large ones streamed.
+ */
 export class ChecksumCache {
   readonly #path: string;
   readonly #racyWindowMs: number;
   readonly #lru = new LRUCache<string, { digest: string; racy: boolean }>({ max: maxEntries });
+  /** Loaded from disk and not used yet in this process. */
+  #persisted = new Map<string, string>();
   #dirty = false;
   /** How many files were actually read (for tests and benchmarks). */
   reads = 0;
@@ -57,7 +63,7 @@ export class ChecksumCache {
       if (data.version === fileVersion && Array.isArray(data.entries)) {
         for (const item of data.entries) {
           if (Array.isArray(item) && typeof item[0] === 'string' && typeof item[1] === 'string')
-            cache.#lru.set(item[0], { digest: item[1], racy: false });
+            cache.#persisted.set(item[0], item[1]);
         }
       }
     } catch {
@@ -71,6 +77,12 @@ export class ChecksumCache {
     const key = `${abs}\0${info.size}\0${info.mtimeMs}\0${info.ino}\0${info.ctimeMs}`;
     const known = this.#lru.get(key);
     if (known) return known.digest;
+    const stored = this.#persisted.get(key);
+    if (stored !== undefined) {
+      this.#persisted.delete(key);
+      this.#lru.set(key, { digest: stored, racy: false });
+      return stored;
+    }
     const started = Date.now();
     // Small files in one synchronous read: for the typical context of many small files, a
     // stream per file (open, fstat, reads, close through the thread pool) costs ~50× more.
@@ -85,11 +97,18 @@ export class ChecksumCache {
     return digest;
   }
 
-  /** Writes the non-racy entries back, most recently used first, if anything new was learnt. */
+  /**
+   * Writes the non-racy entries back if anything new was learnt: those used by this process most
+   * recently used first, then the loaded ones not used, up to the bound.
+   */
   async save(): Promise<void> {
     if (!this.#dirty) return;
     const entries: [string, string][] = [];
     for (const [key, value] of this.#lru.entries()) if (!value.racy) entries.push([key, value.digest]);
+    for (const entry of this.#persisted) {
+      if (entries.length >= maxEntries) break;
+      entries.push(entry);
+    }
     await mkdir(join(this.#path, '..'), { recursive: true });
     const temp = `${this.#path}.${randomBytes(6).toString('hex')}.tmp`;
     const file = await open(temp, 'w');
