@@ -217,8 +217,10 @@ export async function copyIntoRootfs(
           const existing = await lstat(to).catch(() => undefined);
           if (existing && !existing.isDirectory()) await rm(to, { recursive: true, force: true });
           if (!existing?.isDirectory()) await mkdir(to);
-          // An existing directory keeps its owner (BuildKit's copy does not re-own what it did not create).
-          if (!existing?.isDirectory() || owner) await lchown(to, ids.uid, ids.gid);
+          // A directory below the copy's root takes the source's owner and mode even when it
+          // exists (fsutil copy overwrites target metadata for children; only the destination
+          // root, made by ensureDirectory, keeps its own).
+          await lchown(to, ids.uid, ids.gid);
           await chmodPath(to, perms);
           dirTimes.push([to, info.atime, info.mtime]);
           return;
