@@ -1,15 +1,78 @@
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { applyLayer } from '../../image/index.ts';
 
 const TAR_MAGIC_OFFSET = 257;
-const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** The compressions ADD recognises by magic bytes (moby's archive.DetectCompression). */
+type Compression = 'none' | 'gzip' | 'bzip2' | 'xz';
+
+function detectCompression(head: Buffer): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'gzip';
+  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return 'none';
+}
+
+interface Decompressed {
+  stream: Readable;
+  /** Settles once a decompressor process has exited (at once for zlib and plain files). */
+  exited: Promise<void>;
+  /** Stops reading early: the stream is destroyed and a decompressor process killed. */
+  cancel(): void;
+}
 
 /**
- * Whether `path` is a tar archive ADD unpacks: a plain or gzip-compressed tar, recognised by the
- * `ustar` magic of its first header (after gunzip). Anything else, a `.tar.gz` name included, is
- * copied as a file, as Docker does (moby's archive.DetectCompression + tar header check).
+ * The archive's decompressed bytes. gzip uses zlib; bzip2 and xz run Debian's `bzip2`/`xz`
+ * (Node has neither codec, and moby itself runs `xz -d -c -q`); the stream errors when the
+ * decompressor fails.
+ */
+function openDecompressed(path: string, compression: Compression): Decompressed {
+  if (compression === 'none' || compression === 'gzip') {
+    const file = createReadStream(path);
+    const stream = compression === 'gzip' ? file.pipe(createGunzip()) : file;
+    const cancel = () => {
+      stream.destroy();
+      file.destroy();
+    };
+    return { stream, exited: Promise.resolve(), cancel };
+  }
+  const child = spawn(compression, ['-d', '-c', '-q', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const fail = (message: string) => child.stdout.destroy(new Error(`${compression} -d ${path}: ${message}`));
+  const exited = new Promise<void>((resolve) => {
+    child.on('error', (error) => {
+      fail(error.message);
+      resolve();
+    });
+    child.on('close', (code, signal) => {
+      if (code !== 0 && signal === null) fail(stderr.trim() || `exit code ${code}`);
+      resolve();
+    });
+  });
+  // Piped at once: Node discards a child's stdout that nobody reads by the time it exits
+  // (child_process flushStdio), and applyLayer starts reading only after an await.
+  const stream = child.stdout.pipe(new PassThrough());
+  child.stdout.on('error', (error) => stream.destroy(error));
+  const cancel = () => {
+    stream.destroy();
+    child.stdout.destroy();
+    child.kill();
+  };
+  return { stream, exited, cancel };
+}
+
+/**
+ * Whether `path` is a tar archive ADD unpacks: a plain, gzip, bzip2 or xz compressed tar,
+ * recognised by the `ustar` magic of its first header (after decompression). Anything else, a
+ * `.tar.gz` name included, is copied as a file, as Docker does (moby's archive.DetectCompression
+ * + tar header check).
  */
 export async function isTarArchive(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
@@ -21,18 +84,19 @@ export async function isTarArchive(path: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
-  if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) head = await readGunzipped(path, 512);
+  const compression = detectCompression(head);
+  if (compression !== 'none') head = await readDecompressed(path, compression, 512);
   return (
     head.length >= TAR_MAGIC_OFFSET + 5 &&
     head.subarray(TAR_MAGIC_OFFSET, TAR_MAGIC_OFFSET + 5).toString('latin1') === 'ustar'
   );
 }
 
-/** The first `size` bytes of a gzip file's content (fewer if it is shorter or corrupt). */
-async function readGunzipped(path: string, size: number): Promise<Buffer> {
+/** The first `size` bytes of a compressed file's content (fewer if it is shorter or corrupt). */
+async function readDecompressed(path: string, compression: Compression, size: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
-  const stream = createReadStream(path).pipe(createGunzip());
+  const { stream, exited, cancel } = openDecompressed(path, compression);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       chunks.push(chunk);
@@ -40,9 +104,11 @@ async function readGunzipped(path: string, size: number): Promise<Buffer> {
       if (length >= size) break;
     }
   } catch {
-    // A corrupt gzip is not an archive: ADD copies it as it is.
+    // Corrupt compressed data is not an archive: ADD copies it as it is.
   }
-  stream.destroy();
+  cancel();
+  // Wait for the decompressor so none outlives the check.
+  await exited;
   return Buffer.concat(chunks).subarray(0, size);
 }
 
@@ -53,5 +119,14 @@ async function readGunzipped(path: string, size: number): Promise<Buffer> {
  * extracts them as ordinary files.
  */
 export async function unpackArchive(path: string, target: string): Promise<void> {
-  await applyLayer(createReadStream(path), target);
+  const head = Buffer.alloc(6);
+  const handle = await open(path, 'r');
+  try {
+    await handle.read(head, 0, 6, 0);
+  } finally {
+    await handle.close();
+  }
+  const { stream, exited } = openDecompressed(path, detectCompression(head));
+  await applyLayer(stream, target);
+  await exited;
 }
