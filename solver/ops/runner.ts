@@ -3,6 +3,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChecksumCache,
+  claimKey,
   createCacheLease,
   readCacheRecord,
   touchCacheRecord,
@@ -56,6 +57,17 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     }
     if (record) await hold(key, record);
     return record;
+  };
+
+  /**
+   * A record another build on this root made while this one ran. Only those: an older record
+   * would have been a hit, unless the cache is being ignored (`--no-cache`, which the runner
+   * does not see), and then it must not be used.
+   */
+  const startedAt = Date.now();
+  const readConcurrent = async (key: Digest): Promise<FsResult | undefined> => {
+    const record = await readLocal(key);
+    return record?.created !== undefined && Date.parse(record.created) >= startedAt ? record : undefined;
   };
 
   /** A local record whose blobs are all present, or undefined. */
@@ -148,11 +160,32 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     async run(vertex, inputs, key, job) {
-      const output = await runOp(vertex, inputs, job);
-      const result: FsResult = { ...output, created: new Date().toISOString() };
-      await hold(key, result);
-      await writeCacheRecord(deps.root, key, result);
-      return result;
+      // Another build on this root making the same step: wait for it and take its result.
+      let claim = await claimKey(deps.root, key, job.signal);
+      while (!claim) {
+        const made = await readConcurrent(key);
+        if (made) {
+          await hold(key, made);
+          return made;
+        }
+        claim = await claimKey(deps.root, key, job.signal);
+      }
+      try {
+        // The claim may have come right after another build finished this step (between our
+        // lookup and our claim): its record is written before its claim goes, so look again.
+        const made = await readConcurrent(key);
+        if (made) {
+          await hold(key, made);
+          return made;
+        }
+        const output = await runOp(vertex, inputs, job);
+        const result: FsResult = { ...output, created: new Date().toISOString() };
+        await hold(key, result);
+        await writeCacheRecord(deps.root, key, result);
+        return result;
+      } finally {
+        await claim.release();
+      }
     },
 
     keys,

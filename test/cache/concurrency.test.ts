@@ -17,8 +17,9 @@ function files(round: number, i: number): Record<string, string> {
   return {
     Dockerfile: [
       'FROM busybox',
-      // Shared by all four builders of a round: built once or several times, same result.
-      `RUN echo shared-${round} > /shared && head -c 200000 /dev/zero > /zeros`,
+      // Shared by all four builders of a round: built once (a random nonce proves it), the others
+      // wait for it or hit its record.
+      `RUN echo shared-${round} > /shared && echo $RANDOM$RANDOM > /nonce && head -c 200000 /dev/zero > /zeros`,
       'COPY common.txt /common.txt',
       'COPY own.txt /own.txt',
       `RUN cat /own.txt /shared > /mine`,
@@ -50,13 +51,17 @@ it(`${builders} concurrent builds on one root, ${rounds} rounds, a prune racing 
   assert.equal(fsck.code, 0, `${fsck.stdout}\n${fsck.stderr}`);
   assert.match(fsck.stdout, /^ok/m);
   assert.doesNotMatch(fsck.stderr, /damaged/);
-  // Every image is whole and runnable, with its own file and the round's shared one.
+  // Every image is whole and runnable, with its own file and the round's shared one, made once.
   for (let round = 0; round < rounds; round++) {
+    const nonces = new Set<string>();
     for (let i = 0; i < builders; i++) {
-      const r = await h.cli(['run', '--rm', `c${round}-${i}`, 'cat', '/mine']);
+      const r = await h.cli(['run', '--rm', `c${round}-${i}`, 'cat', '/mine', '/nonce']);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, `builder ${i} round ${round}\nshared-${round}\n`);
+      const [own, shared, nonce] = r.stdout.split('\n');
+      assert.deepEqual([own, shared], [`builder ${i} round ${round}`, `shared-${round}`]);
+      nonces.add(nonce as string);
     }
+    assert.equal(nonces.size, 1, `round ${round}: the shared step ran more than once`);
   }
   // Records are whole JSON (listCacheRecords skips unreadable ones: compare with the files).
   const records = await listCacheRecords(h.root());
