@@ -4,7 +4,8 @@
  * Header policy (what makes two packs of the same tree byte-identical): entries in walk order
  * (layer-walk.ts), numeric uid/gid with empty uname/gname, exact mode bits, whole-second mtimes
  * (clamped to `epoch` when given), atime/ctime never written, xattrs sorted, hardlinks as `link`
- * entries to the first path of their inode, gzip through node:zlib (whose header has no mtime).
+ * entries to the first path of their inode, gzip through node:zlib (whose header has no mtime),
+ * random-looking stretches stored rather than deflated (adaptive-gzip.ts).
  */
 import type { BigIntStats } from 'node:fs';
 import { createReadStream } from 'node:fs';
@@ -12,7 +13,7 @@ import { readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createAdaptiveGzip } from './adaptive-gzip.ts';
 import { splitDevice } from './fs-meta.ts';
 import { HashTap } from './hash-tap.ts';
 import { LayerError } from './layer-error.ts';
@@ -60,7 +61,7 @@ export function packLayer(source: LayerSource, options: PackOptions = {}): Packe
   const blobTap = compression === 'gzip' ? new HashTap() : tarTap;
   const piping =
     compression === 'gzip'
-      ? pipeline(tar, tarTap, createGzip({ level: options.gzipLevel ?? 6 }), blobTap)
+      ? pipeline(tar, tarTap, createAdaptiveGzip(options.gzipLevel ?? 6), blobTap)
       : pipeline(tar, tarTap);
   const digests = piping.then(() => ({
     diffID: tarTap.digest(),
