@@ -2,7 +2,8 @@
 # bench/cache/run.sh - the build-cache benchmarks of issue 5, on bench/build's peer harness (no
 # second harness: same cases, engines, store and result format).
 #
-#   bench/cache/run.sh [-n RUNS] [-e "ENGINES"]        (defaults: 5 runs; tbuild docker_buildkit buildah)
+#   bench/cache/run.sh [-n RUNS] [-e "ENGINES"]   (defaults: 5 runs; tbuild docker_buildkit buildah;
+#                                                  env CASES to run a subset)
 #
 #   rebuild-nochange   warm: 20,000-file context rebuilt with nothing changed
 #   rebuild-onechange  warm: the same after one file that only the last COPY reads changed
@@ -16,4 +17,4 @@ while getopts "n:e:h" o; do
   case $o in n) RUNS=$OPTARG;; e) ENGINES=$OPTARG;; *) sed -n '2,13p' "$0"; exit 2;; esac
 done
 exec "$here/../build/run.sh" -n "$RUNS" -e "$ENGINES" \
-  -c "rebuild-nochange rebuild-onechange ctx-many ctx-big"
+  -c "${CASES:-rebuild-nochange rebuild-onechange ctx-many ctx-big}"
