@@ -188,6 +188,9 @@ export async function copyIntoRootfs(
     // Files hard-linked together in the source stay linked in the copy (fsutil copy's inode map).
     // Each inode maps to the path of its first copy once that copy is done (undefined if it failed).
     const copiedInodes = new Map<string, Promise<string | undefined>>();
+    // Directories this copy made or checked (a real directory now), by `rel`: their children are
+    // `<dir>/<name>` without resolving the whole path again, one lstat per component.
+    const madeDirs = new Map<string, string>();
     const copyEntry = async (entry: SelectedSource['entries'][number]): Promise<void> => {
       const from = await resolveSource(sourceRoot, entry.src, entry.rel === '');
       const info = await lstat(from);
@@ -210,7 +213,11 @@ export async function copyIntoRootfs(
         // The destination itself resolves through symlinks, its last component included (fsutil
         // copy resolves it with RootPath), so `COPY f /link` writes where /link points; paths
         // below it are replaced as they are.
-        const to = await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '');
+        const parent = entry.rel === '' ? undefined : madeDirs.get(parentOf(entry.rel));
+        const to =
+          parent === undefined
+            ? await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '')
+            : posix.join(parent, posix.basename(entry.rel));
         const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
         const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
         if (info.isDirectory()) {
@@ -223,6 +230,7 @@ export async function copyIntoRootfs(
           await lchown(to, ids.uid, ids.gid);
           await chmodPath(to, perms);
           dirTimes.push([to, info.atime, info.mtime]);
+          madeDirs.set(entry.rel, to);
           return;
         }
         await rm(to, { recursive: true, force: true });
@@ -277,6 +285,11 @@ export async function copyIntoRootfs(
     // Directory times last: creating their contents changed them.
     for (const [path, atime, mtime] of dirTimes.reverse()) await utimes(path, atime, mtime);
   }
+}
+
+function parentOf(rel: string): string {
+  const parent = posix.dirname(rel);
+  return parent === '.' ? '' : parent;
 }
 
 /** A top-level source that is a symlink is copied as what it points to (inside the source root). */
