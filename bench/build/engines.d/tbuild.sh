@@ -10,6 +10,8 @@ build_tbuild() { _tbuild build --network none --progress plain -t "$2" "$1"; }
 # Cold: a fresh root with only the base image, its layer already unpacked (as docker and buildah
 # keep their base images' layers unpacked). tbuild has no prune yet, so the root is remade.
 prune_tbuild() {
+  # A build killed mid-way can leave mounts under its root (overlays, the shared netns file).
+  findmnt -rn -o TARGET | grep "^$TBUILD_ROOT_DIR/" | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$TBUILD_ROOT_DIR"
   _tbuild load -i "$BUSYBOX_TAR" >/dev/null
   _tbuild run --rm --network none busybox:latest true >/dev/null   # unpacks the base layer's snapshot
