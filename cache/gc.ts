@@ -117,8 +117,9 @@ export async function pruneCache(
   }
   for (const r of removed) await deleteCacheRecord(root, r.key);
 
-  // Snapshots nothing needs: no image, no remaining record, no running build.
-  const needed = new Set<string>([...images.diffIds, ...leased]);
+  // Snapshots nothing needs: no image, no remaining record, no running build (leases read again:
+  // a build may have taken a record and held its layers while the records were being removed).
+  const needed = new Set<string>([...images.diffIds, ...(await readLiveLeases(root))]);
   for (const r of await listCacheRecords(root)) for (const l of r.record.layers) needed.add(l.diffId);
   let removedSnapshots = 0;
   for (const s of usage.snapshots) {

@@ -44,6 +44,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
   /** A local or imported record (made local, blobs included), held against GC; or undefined. */
   const readRecord = async (key: Digest): Promise<FsResult | undefined> => {
+    // Held before reading, so a concurrent prune that has not listed leases yet keeps the record.
+    await lease.hold([key]);
     let record = await readLocal(key);
     if (!record) {
       for (const source of deps.cacheSources ?? []) {
