@@ -1,7 +1,48 @@
 #!/usr/bin/env node
-// Entry point for `npx tbuild` and `npm link`: the sources are TypeScript run through tsx,
-// so there is no separate compile step between a fresh clone and a working command.
-import { register } from 'tsx/esm/api';
+// Entry point for `npx tbuild`. It runs dist/tbuild.mjs (made by `npm run bundle`, which
+// `npm ci` runs through `prepare`) while that bundle is newer than every source file; otherwise
+// it runs the TypeScript sources through tsx, so an edited checkout never runs stale code.
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(root, 'dist', 'tbuild.mjs');
+const sourceDirs = [
+  'cli',
+  'parser',
+  'frontend',
+  'solver',
+  'executor',
+  'cache',
+  'image',
+  'registry',
+  'runtime',
+  'progress',
+];
+
+function newestSource() {
+  let newest = statSync(join(root, 'errors.ts')).mtimeMs;
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const dir of sourceDirs) visit(join(root, dir));
+  return newest;
+}
+
+let bundleTime = 0;
+try {
+  bundleTime = statSync(bundle).mtimeMs;
+} catch {}
+
+if (bundleTime > 0 && bundleTime >= newestSource()) {
+  await import(bundle);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

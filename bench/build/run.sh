@@ -30,5 +30,7 @@ fi
 OUT=/var/tmp/bench/results/$(date +%Y%m%d-%H%M%S)
 args=(-n "$RUNS" -e "$ENGINES" -m "$MODES" -o "$OUT")
 [ -n "$CASES" ] && args+=(-c "$CASES")
+# A repo measured as it is gets a fresh bundle too (bin/tbuild.js falls back to tsx if stale).
+[ -f "$TBUILD_REPO/scripts/bundle.mjs" ] && (cd "$TBUILD_REPO" && node scripts/bundle.mjs)
 "$BENCH/run-peers.sh" "${args[@]}"
 "$BENCH/ratios.sh" "$OUT" | tee "$OUT/ratios.md"

@@ -4,7 +4,9 @@
 TBUILD_REPO=${TBUILD_REPO:-$(cd "$BENCH/../.." && pwd)}
 TBUILD_ROOT_DIR=${TBUILD_ROOT_DIR:-/var/tmp/bench/store/tbuild}
 BUSYBOX_TAR=${BUSYBOX_TAR:-/var/tmp/bench/images/busybox.docker.tar}   # the peers' busybox image
-_tbuild() { node --import tsx "$TBUILD_REPO/cli/main.ts" --root "$TBUILD_ROOT_DIR" "$@"; }
+# bin/tbuild.js runs the esbuild bundle (dist/, made by `npm run bundle`) while it is fresh, as an
+# installed tbuild would; the bench makes sure it is.
+_tbuild() { node "$TBUILD_REPO/bin/tbuild.js" --root "$TBUILD_ROOT_DIR" "$@"; }
 
 build_tbuild() { _tbuild build --network none --progress plain -t "$2" "$1"; }
 # Cold: a fresh root with only the base image, its layer already unpacked (as docker and buildah
