@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../processes.ts';
 
 /**
  * "I am building this key": so that two builds on one root needing the same step build it once.
@@ -44,19 +45,10 @@ export async function claimKey(
     }
     const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
     // A claim without a pid is being written right now; one of a dead process is stale.
-    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await rm(path, { force: true });
+    if (Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid)) await rm(path, { force: true });
     else {
       waited = true;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

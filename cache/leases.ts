@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../processes.ts';
 
 /**
  * What a running build uses, so that `prune`, the automatic GC and the image store's GC running in
@@ -47,7 +48,7 @@ export async function readLiveLeases(root: string): Promise<Set<string>> {
   for (const name of names) {
     const path = join(leasesDir(root), name);
     const pid = Number.parseInt(name.split('-')[0] ?? '', 10);
-    if (!Number.isInteger(pid) || !isAlive(pid)) {
+    if (!Number.isInteger(pid) || !isProcessAlive(pid)) {
       await rm(path, { force: true });
       continue;
     }
@@ -55,13 +56,4 @@ export async function readLiveLeases(root: string): Promise<Set<string>> {
     for (const line of text.split('\n')) if (line !== '') out.add(line);
   }
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

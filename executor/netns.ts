@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../processes.ts';
 import { ExecError } from './errors.ts';
 
 /**
@@ -55,17 +56,8 @@ let counter = 0;
 async function removeStale(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const pid = /^netns-(\d+)-\d+$/.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    if (pid === undefined || Number(pid) === process.pid || isProcessAlive(Number(pid))) continue;
     await unbind(join(dir, name));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

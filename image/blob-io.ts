@@ -26,16 +26,6 @@ export function ownerPid(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** True when a process with this pid exists (EPERM counts: it exists but is not ours). */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** fsyncs a directory so that a rename inside it survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

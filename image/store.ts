@@ -30,16 +30,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots } from '../cache/index.ts';
-import {
-  digestOf,
-  hashFile,
-  isPidAlive,
-  ownerPid,
-  readVerified,
-  syncDir,
-  tempName,
-  writeFileAtomic,
-} from './blob-io.ts';
+import { isProcessAlive } from '../processes.ts';
+import { digestOf, hashFile, ownerPid, readVerified, syncDir, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import { acquireLock, type HeldLock } from './lock.ts';
 import {
@@ -593,7 +585,7 @@ export class ImageStore {
       const path = join(this.#leaseDir, name);
       if (path === this.#lease && !includeOwn) continue;
       const pid = ownerPid(name);
-      if (pid === undefined || !isPidAlive(pid)) {
+      if (pid === undefined || !isProcessAlive(pid)) {
         await rm(path, { force: true });
         continue;
       }
@@ -644,7 +636,7 @@ export class ImageStore {
     const out: { path: string; size: number }[] = [];
     for (const name of await readdir(this.#tmpDir)) {
       const pid = ownerPid(name);
-      if (pid !== undefined && isPidAlive(pid)) continue;
+      if (pid !== undefined && isProcessAlive(pid)) continue;
       const path = join(this.#tmpDir, name);
       const s = await stat(path).catch(() => undefined);
       if (s) out.push({ path, size: s.size });

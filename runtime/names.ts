@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../processes.ts';
 import { RunError } from './errors.ts';
 
 /** Docker's container name rule (daemon/names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
@@ -27,7 +28,7 @@ export async function claimName(root: string, name: string): Promise<() => Promi
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(await readFile(file, 'utf8').catch(() => ''));
-      if (pid > 0 && isAlive(pid)) {
+      if (pid > 0 && isProcessAlive(pid)) {
         throw new RunError(
           `Conflict. The container name "/${bare}" is already in use by a running tbuild run (pid ${pid})`,
         );
@@ -36,13 +37,4 @@ export async function claimName(root: string, name: string): Promise<() => Promi
     }
   }
   throw new RunError(`could not reserve the container name "${bare}"`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
