@@ -142,17 +142,20 @@ export interface Vertex {
   ignoreCache?: boolean;
 }
 
+/**
+ * The part of an op that decides what the step makes. Neither the context's host path nor the
+ * proxy settings do, so they are left out of digests and cache keys: the same tree elsewhere hits
+ * the cache, and the digests (which cache records keep as layer `step`s, for history) stay stable.
+ */
+export function opIdentity(op: Op): Op | Record<string, unknown> {
+  if (op.type === 'context') return { ...op, dir: undefined };
+  if (op.type === 'exec') return { ...op, proxyEnv: undefined };
+  return op;
+}
+
 /** Makes a vertex; its digest is sha256 of the canonical JSON of its op and its inputs' digests. */
 export function vertex(op: Op, inputs: Vertex[], name: string, location?: string): Vertex {
-  // Neither the context's host path nor the proxy settings change what a step makes; leaving them
-  // out keeps the digests (which cache records keep as layer `step`s, for history) stable.
-  const identity =
-    op.type === 'context'
-      ? { ...op, dir: undefined }
-      : op.type === 'exec'
-        ? { ...op, proxyEnv: undefined }
-        : op;
-  const digest = digestOf({ op: identity, inputs: inputs.map((input) => input.digest) });
+  const digest = digestOf({ op: opIdentity(op), inputs: inputs.map((input) => input.digest) });
   return location === undefined ? { digest, op, inputs, name } : { digest, op, inputs, name, location };
 }
 
@@ -180,9 +183,10 @@ export function dumpGraph(root: Vertex): string {
     const inputs = v.inputs.map(visit);
     const id = seen.size;
     seen.set(v.digest, id);
-    const { type, ...rest } = v.op;
-    const shown = type === 'context' ? { ...rest, dir: undefined } : rest;
-    lines.push(`${id} ${type}${inputs.length ? ` <- ${inputs.join(',')}` : ''} ${canonicalJson(shown)}`);
+    const { type, ...shown } = opIdentity(v.op) as Record<string, unknown>;
+    lines.push(
+      `${id} ${String(type)}${inputs.length ? ` <- ${inputs.join(',')}` : ''} ${canonicalJson(shown)}`,
+    );
     return id;
   };
   visit(root);

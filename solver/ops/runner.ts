@@ -11,7 +11,7 @@ import {
 } from '../../cache/index.ts';
 import type { ImageConfig } from '../../image/index.ts';
 import { StepError } from '../errors.ts';
-import { type Digest, digestOf, type Op, type Vertex } from '../graph.ts';
+import { type Digest, digestOf, type Op, opIdentity, type Vertex } from '../graph.ts';
 import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { createMountState, prepareMounts } from './mounts.ts';
@@ -101,13 +101,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   return {
     async cacheKey(vertex, inputKeys) {
       const op = vertex.op;
-      const identity =
-        op.type === 'context'
-          ? { ...op, dir: undefined }
-          : op.type === 'exec'
-            ? { ...op, proxyEnv: undefined }
-            : op;
-      const parts: Record<string, unknown> = { version: cacheVersion, op: identity, inputs: inputKeys };
+      const parts: Record<string, unknown> = { version: cacheVersion, op: opIdentity(op), inputs: inputKeys };
       if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
         // A COPY from the context depends on exactly the files it reads, not on the rest of the
         // context and not on mtimes: a fresh checkout of the same tree hits.
