@@ -22,7 +22,10 @@ const sourceDirs = [
 ];
 
 function newestSource() {
-  let newest = statSync(join(root, 'errors.ts')).mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(root)) {
+    if (entry.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, entry)).mtimeMs);
+  }
   const visit = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
