@@ -264,9 +264,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
         return;
       }
       case 'label': {
+        const pairs = command.pairs.map(([k, v]) => [word(k), word(v)] as const);
         state.config.Labels ??= {};
-        for (const [key, value] of command.pairs) state.config.Labels[word(key)] = word(value);
-        record(state, `LABEL ${command.pairs.map(([k, v]) => `${word(k)}=${word(v)}`).join(' ')}`);
+        for (const [key, value] of pairs) state.config.Labels[key] = value;
+        record(state, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
         return;
       }
       case 'user':
