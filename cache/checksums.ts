@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
@@ -18,7 +18,14 @@ import { LRUCache } from 'lru-cache';
  *
  * Persisted as `<root>/cache/checksums.json`, replaced atomically; two builds saving at once
  * simply leave one of their views (it is a cache: a lost entry costs one re-read, never a wrong
- * result, because the stat tuple is part of the key).
+ * result, because the stat tuple is part of the key). The file is read on the first lookup, not
+ * on open: a build whose COPY selections all hit their memo (below) never loads it.
+ *
+ * Selection memos: a COPY's whole content checksum remembered under the digest of its files' stat
+ * tuples (see {@link ChecksumCache.readSelection}). A rebuild with nothing changed then costs one
+ * lstat per file and one tiny file read, instead of a lookup per file in the big table. Same
+ * safety argument and racy rule as the per-file entries. Stored as one small file per memo under
+ * `<root>/cache/checksum-memo/` (content-addressed, so concurrent builds never conflict).
  */
 export interface FileStat {
   size: number;
@@ -41,8 +48,9 @@ export class ChecksumCache {
   readonly #path: string;
   readonly #racyWindowMs: number;
   readonly #lru = new LRUCache<string, { digest: string; racy: boolean }>({ max: maxEntries });
-  /** Loaded from disk and not used yet in this process. */
+  /** Loaded from disk (on first use) and not used yet in this process. */
   #persisted = new Map<string, string>();
+  #loaded: Promise<void> | undefined;
   #dirty = false;
   /** How many files were actually read (for tests and benchmarks). */
   reads = 0;
@@ -52,24 +60,32 @@ export class ChecksumCache {
     this.#racyWindowMs = racyWindowMs;
   }
 
-  /** Loads the persisted cache of the root (an unreadable file is an empty cache). */
+  /** The checksum cache of a root; its persisted table is read when first needed. */
   static async open(root: string, options: { racyWindowMs?: number } = {}): Promise<ChecksumCache> {
-    const cache = new ChecksumCache(
+    return new ChecksumCache(
       join(root, 'cache', 'checksums.json'),
       options.racyWindowMs ?? defaultRacyWindowMs,
     );
+  }
+
+  /** The racy window: stat tuples this recent are not trusted beyond this process. */
+  get racyWindowMs(): number {
+    return this.#racyWindowMs;
+  }
+
+  /** Reads the persisted table (an unreadable file is an empty table). */
+  async #load(): Promise<void> {
     try {
-      const data = JSON.parse(await readFile(cache.#path, 'utf8')) as { version?: number; entries?: unknown };
+      const data = JSON.parse(await readFile(this.#path, 'utf8')) as { version?: number; entries?: unknown };
       if (data.version === fileVersion && Array.isArray(data.entries)) {
         for (const item of data.entries) {
           if (Array.isArray(item) && typeof item[0] === 'string' && typeof item[1] === 'string')
-            cache.#persisted.set(item[0], item[1]);
+            this.#persisted.set(item[0], item[1]);
         }
       }
     } catch {
       // missing or damaged: start empty
     }
-    return cache;
   }
 
   /** The sha256 (hex) of the regular file at `abs`, whose lstat is `info`. */
@@ -77,6 +93,8 @@ export class ChecksumCache {
     const key = `${abs}\0${info.size}\0${info.mtimeMs}\0${info.ino}\0${info.ctimeMs}`;
     const known = this.#lru.get(key);
     if (known) return known.digest;
+    this.#loaded ??= this.#load();
+    await this.#loaded;
     const stored = this.#persisted.get(key);
     if (stored !== undefined) {
       this.#persisted.delete(key);
@@ -103,6 +121,7 @@ export class ChecksumCache {
    */
   async save(): Promise<void> {
     if (!this.#dirty) return;
+    await this.#loaded;
     const entries: [string, string][] = [];
     for (const [key, value] of this.#lru.entries()) if (!value.racy) entries.push([key, value.digest]);
     for (const entry of this.#persisted) {
@@ -121,6 +140,62 @@ export class ChecksumCache {
     await rename(temp, this.#path);
     this.#dirty = false;
   }
+}
+
+/**
+ * A memo of whole selections: `statDigest` (the digest of the root, the files' paths and their stat
+ * tuples, made by the caller) → the selection's content checksum. Exported for the COPY key; see
+ * the class comment for why it is safe.
+ */
+export async function readSelectionMemo(root: string, statDigest: string): Promise<string | undefined> {
+  const path = memoPath(root, statDigest);
+  const text = await readFile(path, 'utf8').catch(() => '');
+  if (!/^sha256:[0-9a-f]{64}$/.test(text)) return undefined; // missing, or torn by a crash
+  // Marks it used, for pruneSelectionMemos.
+  const now = new Date();
+  await utimes(path, now, now).catch(() => undefined);
+  return text;
+}
+
+/**
+ * Remembers a selection's content checksum. `newestMs` is the newest mtime/ctime among its files:
+ * a selection with a file changed within the racy window of `hashedAt` is not remembered.
+ */
+export async function writeSelectionMemo(
+  root: string,
+  statDigest: string,
+  checksum: string,
+  newestMs: number,
+  hashedAt: number,
+  racyWindowMs = defaultRacyWindowMs,
+): Promise<void> {
+  if (newestMs > hashedAt - racyWindowMs) return;
+  const path = memoPath(root, statDigest);
+  await mkdir(join(path, '..'), { recursive: true });
+  // No fsync: a memo torn by a crash fails the format check and is a miss.
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, checksum);
+  await rename(temp, path);
+}
+
+/** Removes selection memos unused since `before` (ms since the epoch); all of them without it. */
+export async function pruneSelectionMemos(root: string, before?: number): Promise<number> {
+  const dir = join(root, 'cache', 'checksum-memo');
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, name);
+    if (before !== undefined) {
+      const info = await stat(path).catch(() => undefined);
+      if (!info || info.mtimeMs >= before) continue;
+    }
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function memoPath(root: string, statDigest: string): string {
+  return join(root, 'cache', 'checksum-memo', statDigest.replace(/^sha256:/, ''));
 }
 
 function hashStream(path: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pruneSelectionMemos } from './checksums.ts';
 import { readLiveLeases } from './leases.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
 import { snapshotsDir } from './snapshots.ts';
@@ -79,6 +80,9 @@ export async function measureCache(root: string, images: ImageUsage): Promise<Ca
   return { records, snapshots, cacheBlobs, bytes };
 }
 
+/** How long an unused COPY selection memo is kept. */
+const memoIdleMs = 7 * 24 * 3600 * 1000;
+
 /** Removes records (and then the snapshots nothing needs any more) by the options' rules. */
 export async function pruneCache(
   root: string,
@@ -126,6 +130,11 @@ export async function pruneCache(
     if (needed.has(s.diffId)) continue;
     if (await removeSnapshot(root, s.diffId)) removedSnapshots++;
   }
+  // COPY selection memos are tiny but one is added per changed selection: drop the idle ones (all
+  // of them on a plain `prune -a`; the size-capped GC keeps the recent ones). Losing one costs a
+  // rebuild one pass over the checksum cache, never a wrong key.
+  const dropAllMemos = options.all && options.keepBytes === undefined && options.olderThanMs === undefined;
+  await pruneSelectionMemos(root, dropAllMemos ? undefined : now - (options.olderThanMs ?? memoIdleMs));
   return {
     removedRecords: removed.length,
     removedSnapshots,

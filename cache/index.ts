@@ -1,6 +1,12 @@
 // Public surface of cache/: snapshots, the cache index, overlay mounts.
 
-export { ChecksumCache, type FileStat } from './checksums.ts';
+export {
+  ChecksumCache,
+  type FileStat,
+  pruneSelectionMemos,
+  readSelectionMemo,
+  writeSelectionMemo,
+} from './checksums.ts';
 export { claimKey, type KeyClaim } from './claims.ts';
 export { CacheError } from './errors.ts';
 export {

@@ -5,9 +5,11 @@ export {
   BuildContextError,
   type ContextEntry,
   type ContextEntryType,
+  type ContextStat,
   compareCodePoints,
   type LoadedDockerignore,
   readDockerignore,
+  scanContext,
   walkContext,
 } from './context-walk.ts';
 export {

@@ -229,6 +229,12 @@ export class ImageStore {
     options: PutBlobOptions = {},
   ): Promise<BlobInfo> {
     const what = options.what ?? 'blob';
+    if (source instanceof Uint8Array && source.length > 0 && !options.computeDiffId) {
+      // A whole buffer already in the store (the config and manifest of a cached rebuild) is
+      // not written again: no temp file, no fsync.
+      const known = await this.#findBuffer(source, options);
+      if (known) return known;
+    }
     const tmp = tempName(this.#tmpDir);
     const handle = await open(tmp, 'wx', 0o644);
     const hash = createHash('sha256');
@@ -295,6 +301,18 @@ export class ImageStore {
       }
       inner?.destroy();
     }
+  }
+
+  /** The BlobInfo of `data` when the store already has it (and it matches `options`). */
+  async #findBuffer(data: Uint8Array, options: PutBlobOptions): Promise<BlobInfo | undefined> {
+    const digest = digestOf(data);
+    if (options.digest !== undefined && options.digest !== digest) return undefined; // the slow path reports it
+    if (options.size !== undefined && options.size !== data.length) return undefined;
+    const gzip = data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
+    // Leased before it is looked up, so a concurrent gc cannot remove it after we found it.
+    await this.#addToLease(digest);
+    if (!(await this.hasBlob(digest))) return undefined;
+    return { digest, size: data.length, gzip, diffId: gzip ? undefined : digest, created: false };
   }
 
   async #addToLease(digest: Digest): Promise<void> {
@@ -386,6 +404,9 @@ export class ImageStore {
    */
   async commitImages(requests: CommitRequest[]): Promise<CommitResult> {
     for (const r of requests) await this.#checkComplete(r.descriptor);
+    // Nothing to change (a cached rebuild with the same tags): no lock, no index write. A
+    // concurrent retag racing this check is ordered after it, as if it came a moment later.
+    if (isCommitted(await this.readIndex(), requests)) return { moved: [] };
     const lock = await this.#lock();
     try {
       const index = await this.readIndex();
@@ -738,6 +759,20 @@ export function normalizeTag(ref: string): string {
   if (parsed.digest !== undefined)
     throw new StoreError(`refusing to create a tag with a digest reference: ${ref}`);
   return formatReference({ ...parsed, tag: parsed.tag ?? 'latest' });
+}
+
+/** Whether the index already says what `requests` would make it say. */
+function isCommitted(index: ImageIndex, requests: CommitRequest[]): boolean {
+  return requests.every((r) => {
+    const { digest } = r.descriptor;
+    if (r.tags.length === 0) return index.manifests.some((m) => m.digest === digest);
+    return (
+      r.tags.every((tag) => {
+        const named = index.manifests.filter((m) => refName(m) === tag);
+        return named.length === 1 && named[0]?.digest === digest;
+      }) && !index.manifests.some((m) => m.digest === digest && refName(m) === undefined)
+    );
+  });
 }
 
 function removeTag(manifests: Descriptor[], tag: string): Descriptor[] {

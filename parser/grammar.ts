@@ -8,7 +8,7 @@
 //   health the HEALTHCHECK type word, then the rest
 // Token patterns follow BuildKit's hand-written scanners (parser/split_command.go,
 // line_parsers.go parseWords/parseJSON/parseHealthConfig); each quirk is noted where it is encoded.
-import type { TokenType } from 'chevrotain';
+import type { Lexer as LexerType, TokenType } from 'chevrotain';
 import { createToken, EmbeddedActionsParser, Lexer } from './chevrotain.ts';
 import { SyntaxFault } from './errors.ts';
 import { goSpaceClass, replaceLoneSurrogates } from './text.ts';
@@ -110,7 +110,21 @@ const modes = {
   wordsBacktick,
 };
 const allTokens = [...new Set([...Object.values(modes).flat(), Word])];
-const lexer = new Lexer({ modes, defaultMode: 'flags' }, { positionTracking: 'onlyOffset' });
+// Validations are skipped at start-up (they cost ~20 ms of every `tbuild` run and the grammar is
+// fixed); test/parser runs them through validateGrammar().
+const lexer = createLexer(true);
+
+function createLexer(skipValidations: boolean): LexerType {
+  return new Lexer({ modes, defaultMode: 'flags' }, { positionTracking: 'onlyOffset', skipValidations });
+}
+
+/** Builds the lexer and parser with Chevrotain's grammar validations on; throws on a defect. */
+export function validateGrammar(): void {
+  const checked = createLexer(false);
+  if (checked.lexerDefinitionErrors.length > 0)
+    throw new Error(checked.lexerDefinitionErrors.map((e) => e.message).join('\n'));
+  new InstructionParser(false);
+}
 
 /** A token's text and where it starts in the text handed to the grammar. */
 export interface Piece {
@@ -125,8 +139,8 @@ interface HeadResult {
 type JsonElement = string | undefined;
 
 class InstructionParser extends EmbeddedActionsParser {
-  constructor() {
-    super(allTokens, { recoveryEnabled: false, maxLookahead: 1 });
+  constructor(skipValidations = true) {
+    super(allTokens, { recoveryEnabled: false, maxLookahead: 1, skipValidations });
     this.performSelfAnalysis();
   }
 

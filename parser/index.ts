@@ -4,6 +4,7 @@
 export { type ParseOptions, parseDockerfile } from './dockerfile.ts';
 export { dumpDockerfile, dumpNode } from './dump.ts';
 export { ParseError } from './errors.ts';
+export { validateGrammar } from './grammar.ts';
 export { chompHeredoc, parseHeredocWord } from './heredoc.ts';
 export {
   type ArgCommand,

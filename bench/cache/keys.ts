@@ -16,7 +16,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileDockerignore, walkContext } from '../../frontend/index.ts';
+import { compileDockerignore, scanContext } from '../../frontend/index.ts';
 import { ImageStore } from '../../image/index.ts';
 import { createFsRunner, type Digest, type FsRunner, vertex } from '../../solver/index.ts';
 
@@ -37,9 +37,7 @@ try {
       root,
       store,
       executor: { run: () => Promise.reject(new Error('nothing runs in this benchmark')) } as never,
-      walkSource: async function* (dir, excludes) {
-        for await (const e of walkContext(dir, excludes)) yield { path: e.path, type: e.type };
-      },
+      walkSource: async (dir, excludes) => scanContext(dir, excludes),
       excludeMatcher: (patterns) => {
         if (patterns.length === 0) return () => false;
         const m = compileDockerignore(patterns);

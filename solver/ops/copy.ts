@@ -18,7 +18,7 @@ import { resolveUser } from '../../executor/index.ts';
 import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
 import { parseChmod } from './chmod.ts';
 import { resolveInRoot } from './paths.ts';
-import type { SourceEntry } from './types.ts';
+import type { SourceEntry, SourceStat } from './types.ts';
 import { isTarArchive, unpackArchive } from './unpack.ts';
 
 /** One COPY source, resolved: the item named (or matched by a wildcard) and what it brings along. */
@@ -27,7 +27,7 @@ export interface SelectedSource {
   item: string;
   type: SourceEntry['type'];
   /** The entries to copy: the item itself for a file, everything below it for a directory. */
-  entries: { src: string; rel: string; type: SourceEntry['type'] }[];
+  entries: { src: string; rel: string; type: SourceEntry['type']; stat?: SourceStat }[];
 }
 
 const wildcard = /[*?[]/;
@@ -47,7 +47,8 @@ export function resolveCopySources(
   vertex: Pick<Vertex, 'name'>,
   sourceRoot?: string,
 ): SelectedSource[] {
-  const types = new Map(tree.map((entry) => [entry.path, entry.type]));
+  const byPath = new Map<string, SourceEntry>();
+  for (const entry of tree) byPath.set(entry.path, entry);
   const selected: SelectedSource[] = [];
   const resolvedItems = new Map<string, string>();
   for (const source of sources) {
@@ -57,25 +58,25 @@ export function resolveCopySources(
       const pattern = globToRegExp(clean);
       items = tree.filter((entry) => pattern.test(entry.path)).map((entry) => entry.path);
     } else {
-      const target = sourceRoot === undefined ? clean : resolveTreePath(sourceRoot, clean, types);
-      if (target === undefined || (target !== '' && !types.has(target)))
+      const target = sourceRoot === undefined ? clean : resolveTreePath(sourceRoot, clean, byPath);
+      if (target === undefined || (target !== '' && !byPath.has(target)))
         throw new Error(`"/${clean}": not found`);
       items = [clean];
       if (target !== clean) resolvedItems.set(clean, target);
     }
     for (const item of items) {
       const real = resolvedItems.get(item) ?? item;
-      const type = real === '' ? 'dir' : (types.get(real) ?? 'file');
+      const type = real === '' ? 'dir' : (byPath.get(real)?.type ?? 'file');
       const entries: SelectedSource['entries'] = [];
       if (type === 'dir') {
         const prefix = real === '' ? '' : `${real}/`;
         for (const entry of tree) {
           if (!entry.path.startsWith(prefix) || entry.path === real) continue;
           const rel = entry.path.slice(prefix.length);
-          if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type });
+          if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type, stat: entry.stat });
         }
       } else if (!isExcluded(posix.basename(item))) {
-        entries.push({ src: item, rel: '', type });
+        entries.push({ src: item, rel: '', type, stat: byPath.get(item)?.stat });
       } else continue;
       selected.push({ item, type, entries });
     }
@@ -88,11 +89,7 @@ export function resolveCopySources(
  * Resolves a root-relative path through the symlinks the tree lists, each read inside `root`
  * (absolute targets restart at the root, `..` stops there); undefined after 40 links.
  */
-function resolveTreePath(
-  root: string,
-  path: string,
-  types: Map<string, SourceEntry['type']>,
-): string | undefined {
+function resolveTreePath(root: string, path: string, tree: Map<string, SourceEntry>): string | undefined {
   const pending = path.split('/').filter((part) => part !== '' && part !== '.');
   const resolved: string[] = [];
   let hops = 0;
@@ -103,7 +100,7 @@ function resolveTreePath(
       continue;
     }
     const candidate = [...resolved, name].join('/');
-    if (types.get(candidate) !== 'symlink') {
+    if (tree.get(candidate)?.type !== 'symlink') {
       resolved.push(name);
       continue;
     }

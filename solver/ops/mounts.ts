@@ -169,7 +169,7 @@ async function prepareBind(
 /** Copies the entries of `dir` kept by `excludes` that lie under `source` into `into`. */
 async function copyKept(deps: Deps, dir: string, excludes: string[], source: string, into: string) {
   const prefix = source.replace(/^\/+|\/+$/g, '');
-  for await (const entry of deps.walkSource(dir, excludes)) {
+  for (const entry of await deps.walkSource(dir, excludes)) {
     if (prefix !== '' && entry.path !== prefix && !entry.path.startsWith(`${prefix}/`)) continue;
     await copyEntry(dir, entry, into);
   }

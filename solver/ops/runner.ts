@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChecksumCache,
   claimKey,
   createCacheLease,
   readCacheRecord,
+  readSelectionMemo,
   touchCacheRecord,
   writeCacheRecord,
+  writeSelectionMemo,
 } from '../../cache/index.ts';
 import type { ImageConfig } from '../../image/index.ts';
 import { StepError } from '../errors.ts';
@@ -16,7 +18,7 @@ import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { createMountState, prepareMounts } from './mounts.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
-import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
+import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry, SourceStat } from './types.ts';
 
 /** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
 const cacheVersion = 'tbuild.cache.v1';
@@ -88,11 +90,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     const id = `${op.dir}\0${op.excludes.join('\n')}`;
     let tree = contextTrees.get(id);
     if (!tree) {
-      tree = (async () => {
-        const entries: SourceEntry[] = [];
-        for await (const entry of deps.walkSource(op.dir, op.excludes)) entries.push(entry);
-        return entries;
-      })();
+      tree = deps.walkSource(op.dir, op.excludes);
       contextTrees.set(id, tree);
     }
     return tree;
@@ -127,7 +125,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
             error,
           );
         }
-        parts.content = await checksumEntries(source.dir, selected, await checksumCache());
+        parts.content = await checksumEntries(deps.root, source.dir, selected, checksumCache);
       }
       if (op.type === 'exec' && op.mounts) {
         // A bind mount of the context depends on the files under its source, like a COPY.
@@ -139,8 +137,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           const entries = (await contextTree(source)).filter(
             (e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`),
           );
-          const selected = [{ entries: entries.map((e) => ({ src: e.path })) }];
-          content.push(await checksumEntries(source.dir, selected, await checksumCache()));
+          const selected = [{ entries: entries.map((e) => ({ src: e.path, stat: e.stat })) }];
+          content.push(await checksumEntries(deps.root, source.dir, selected, checksumCache));
         }
         if (content.length > 0) parts.mountContent = content;
       }
@@ -293,8 +291,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           const view = await mountReadonly(deps.root, deps.store, inputs[1] as FsResult);
           release = view.release;
           sourceRoot = view.path;
-          tree = [];
-          for await (const entry of deps.walkSource(sourceRoot, [])) tree.push(entry);
+          tree = await deps.walkSource(sourceRoot, []);
         }
         const selected = resolveCopySources(
           tree,
@@ -320,34 +317,73 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   }
 }
 
-/** How many files are stat'ed and hashed at once while computing a COPY's key. */
+/** How many files are hashed at once while computing a COPY's key. */
 const checksumParallelism = 32;
+
+/**
+ * Below these, a selection whose memo missed is hashed directly: reading a few small files costs
+ * less than loading the checksum cache's table (~4 MB for a 20,000-file context).
+ */
+const directHashFiles = 256;
+const directHashBytes = 1 << 20;
+
+type ChecksumSelection = { entries: { src: string; stat?: SourceStat }[] }[];
 
 /**
  * The content checksum of the files a COPY reads: path, type, mode (which holds the type bits),
  * owner, link target and content digest of each, never mtime or atime. Contents are streamed and
- * remembered by the checksum cache, so an unchanged file is read once, ever.
+ * remembered by the checksum cache, so an unchanged file is read once, ever; and the whole result
+ * is remembered under the digest of the files' stat tuples, so an unchanged selection costs only
+ * the lstats the walk already made.
  */
 async function checksumEntries(
+  cacheRoot: string,
   root: string,
-  selected: { entries: { src: string }[] }[],
-  cache: ChecksumCache,
+  selected: ChecksumSelection,
+  cache: () => Promise<ChecksumCache>,
 ): Promise<string> {
-  const entries = selected.flatMap((group, i) => group.entries.map(({ src }) => ({ src, group: i })));
+  const statedAt = Date.now();
+  const entries = selected.flatMap((group, i) =>
+    group.entries.map(({ src, stat }) => ({ src, group: i, stat: stat ?? lstatOf(join(root, src)) })),
+  );
+  // One string, hashed once: 20,000 small hash updates cost more than the text itself.
+  const statLines: string[] = [`${root}\0${selected.map((group) => group.entries.length).join(',')}`];
+  let newest = 0;
+  let files = 0;
+  let bytes = 0;
+  for (const { src, group, stat } of entries) {
+    statLines.push(
+      `${group}\0${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0${stat.ino}\0${stat.dev}`,
+    );
+    if (stat.mtimeMs > newest) newest = stat.mtimeMs;
+    if (stat.ctimeMs > newest) newest = stat.ctimeMs;
+    if ((stat.mode & 0o170000) === 0o100000) {
+      files++;
+      bytes += stat.size;
+    }
+  }
+  const statDigest = `sha256:${createHash('sha256').update(statLines.join('\n')).digest('hex')}`;
+  const remembered = await readSelectionMemo(cacheRoot, statDigest);
+  if (remembered) return remembered;
+
+  const direct = files <= directHashFiles && bytes <= directHashBytes;
+  const checksums = direct ? undefined : await cache();
   const lines: string[] = new Array(entries.length);
   let next = 0;
   const worker = async () => {
     while (next < entries.length) {
       const i = next++;
-      const { src } = entries[i] as { src: string };
+      const { src, stat } = entries[i] as (typeof entries)[number];
       const abs = join(root, src);
-      // Synchronous on purpose: tens of thousands of lstats through the thread pool cost several
-      // times more than the calls themselves (measured on a 20,000-file context).
-      const info = lstatSync(abs);
+      const type = stat.mode & 0o170000;
       let content = '';
-      if (info.isSymbolicLink()) content = `link:${readlinkSync(abs)}`;
-      else if (info.isFile()) content = await cache.digestFile(abs, info);
-      lines[i] = `${src}\0${info.mode}\0${info.uid}\0${info.gid}\0${content}\n`;
+      if (type === 0o120000) content = `link:${readlinkSync(abs)}`;
+      else if (type === 0o100000) {
+        content = checksums
+          ? await checksums.digestFile(abs, stat)
+          : createHash('sha256').update(readFileSync(abs)).digest('hex');
+      }
+      lines[i] = `${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${content}\n`;
     }
   };
   await Promise.all(Array.from({ length: Math.min(checksumParallelism, entries.length) }, worker));
@@ -358,7 +394,24 @@ async function checksumEntries(
     hash.update(lines[i] as string);
   });
   for (; group < selected.length; group++) hash.update('\x01');
-  return `sha256:${hash.digest('hex')}`;
+  const checksum = `sha256:${hash.digest('hex')}`;
+  await writeSelectionMemo(cacheRoot, statDigest, checksum, newest, statedAt);
+  return checksum;
+}
+
+/** The stat fields of a path (for a selection entry the walk did not stat). */
+function lstatOf(abs: string): SourceStat {
+  const info = lstatSync(abs);
+  return {
+    mode: info.mode,
+    uid: info.uid,
+    gid: info.gid,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    ctimeMs: info.ctimeMs,
+    ino: info.ino,
+    dev: info.dev,
+  };
 }
 
 function createTail(max: number) {

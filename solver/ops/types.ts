@@ -53,6 +53,20 @@ export interface SourceEntry {
   /** Relative to the source root, `/`-separated, no leading `./`. */
   path: string;
   type: 'file' | 'dir' | 'symlink' | 'other';
+  /** The entry's lstat as the walk saw it; the COPY checksum uses it instead of a second lstat. */
+  stat?: SourceStat;
+}
+
+/** The lstat fields a COPY's cache key depends on, or that say a file is unchanged. */
+export interface SourceStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
 }
 
 /**
@@ -64,8 +78,11 @@ export interface RunnerDeps {
   root: string;
   store: ImageStore;
   executor: Executor;
-  /** Walks `dir`, leaving out what `excludes` (.dockerignore patterns) exclude; paths sorted. */
-  walkSource(dir: string, excludes: string[]): AsyncIterable<SourceEntry>;
+  /**
+   * Walks `dir`, leaving out what `excludes` (.dockerignore patterns) exclude: the kept entries in
+   * walk order (paths sorted), each with its lstat.
+   */
+  walkSource(dir: string, excludes: string[]): Promise<SourceEntry[]>;
   /** Compiles `COPY --exclude` patterns (.dockerignore syntax) into a predicate on relative paths. */
   excludeMatcher(patterns: string[]): (path: string) => boolean;
   /** `--network` for RUN steps that do not say otherwise. */

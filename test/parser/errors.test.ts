@@ -1,7 +1,7 @@
 // Malformed Dockerfiles and the exact located error each one gets (message, line:col, hint).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ParseError, parseDockerfile, toInstructions } from '../../parser/index.ts';
+import { ParseError, parseDockerfile, toInstructions, validateGrammar } from '../../parser/index.ts';
 
 /** [Dockerfile, line, col, reason, hint (undefined: not checked)] */
 const table: [string, number, number, string, string | undefined][] = [
@@ -148,4 +148,8 @@ test('a physical line over 65535 bytes is an error', () => {
     message: 'Dockerfile:2:1: dockerfile line greater than max allowed size of 65535',
   });
   assert.doesNotThrow(() => parseDockerfile(`FROM alpine\nRUN echo ${'x'.repeat(60000)}\n`));
+});
+
+test('the instruction grammar passes Chevrotain validations (skipped at start-up)', () => {
+  assert.doesNotThrow(() => validateGrammar());
 });
