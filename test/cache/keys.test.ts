@@ -1,7 +1,7 @@
 // Cache keys end to end: what must hit and what must miss (issue 5, "Keys"). A step is a hit when
 // `--progress plain` shows it CACHED, a miss when it shows DONE.
 import assert from 'node:assert/strict';
-import { chmod, chown, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setupBuildTests } from '../build/helpers.ts';
@@ -159,4 +159,41 @@ it('--no-cache runs every step; --no-cache-filter runs only that stage', async (
   const filtered = await build(dir, ['--no-cache-filter', 'b']);
   assert.deepEqual(filtered.ran, ['[b 2/3] COPY --from=a /a /a', '[b 3/3] RUN echo b > /b']);
   assert.ok(filtered.cached.includes('[a 2/2] RUN echo a > /a'), filtered.stderr);
+});
+
+it('a settled context is keyed from its stat memo; a same-size change with the old mtime still misses', async () => {
+  const dir = await h.testdir(basic);
+  // Files changed within the racy window (2 s) are never memoised: let the context settle.
+  await new Promise((r) => setTimeout(r, 2100));
+  const first = await build(dir);
+  const memoDir = join(h.root(), 'cache', 'checksum-memo');
+  const memos = await readdir(memoDir);
+  assert.ok(memos.length >= 1, 'the COPY selection was memoised');
+  // The memo is what the rebuild uses: replacing every memo's checksum makes the COPY a miss...
+  const saved = await Promise.all(memos.map((m) => readFile(join(memoDir, m), 'utf8')));
+  for (const m of memos) await writeFile(join(memoDir, m), `sha256:${'0'.repeat(64)}`);
+  assert.deepEqual((await build(dir)).ran, all3.slice(1));
+  // ...and putting them back makes it a hit with the first image again.
+  for (const [i, m] of memos.entries()) await writeFile(join(memoDir, m), saved[i] as string);
+  const third = await build(dir);
+  assert.deepEqual(third.ran, []);
+  assert.equal(third.id, first.id);
+  // Same size, mtime restored: the ctime (and the stat digest) moved, so it is re-read. (Content
+  // no other test of this root copied, or the COPY would rightly be a hit on their record.)
+  const { mtime } = await stat(join(dir, 'a.txt'));
+  await writeFile(join(dir, 'a.txt'), 'six\n');
+  await utimes(join(dir, 'a.txt'), mtime, mtime);
+  assert.deepEqual((await build(dir)).ran, all3.slice(1));
+});
+
+it('a cached rebuild with the same tag leaves the store index untouched', async () => {
+  const dir = await h.testdir(basic);
+  await build(dir, ['-t', 'same-tag']);
+  const index = join(h.root(), 'image', 'index.json');
+  const before = await stat(index);
+  const again = await h.cli(['build', '--progress', 'plain', '-t', `keys${n}`, '-t', 'same-tag', dir]);
+  assert.equal(again.code, 0, again.stderr);
+  const after = await stat(index);
+  assert.equal(after.ino, before.ino, 'index.json was not replaced');
+  assert.equal(after.mtimeMs, before.mtimeMs);
 });

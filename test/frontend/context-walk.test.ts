@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -22,6 +23,7 @@ import {
   compareCodePoints,
   DockerignoreError,
   readDockerignore,
+  scanContext,
   walkContext,
 } from '../../frontend/index.ts';
 
@@ -273,4 +275,30 @@ test('readDockerignore: a bad pattern is a DockerignoreError naming the file and
   });
   writeFiles(dir, { '.dockerignore': 'a[\n' });
   await assert.rejects(readDockerignore(dir, join(dir, 'Dockerfile')), /"a\[".*syntax error in pattern/);
+});
+
+test('scanContext lists each kept entry with its own lstat, an excluded parent included', (t) => {
+  const root = makeTempDir(t);
+  writeFiles(root, { 'a.txt': 'aa', 'build/keep': 'kkk', 'build/drop': 'd' });
+  symlinkSync('a.txt', join(root, 'ln'));
+  chmodSync(join(root, 'build/keep'), 0o640);
+  const entries = scanContext(root, ['build', '!build/keep']);
+  assert.deepEqual(
+    entries.map((e) => `${e.type} ${e.path}`),
+    ['file a.txt', 'dir build', 'file build/keep', 'symlink ln'],
+  );
+  for (const entry of entries) {
+    const info = lstatSync(join(root, entry.path));
+    assert.deepEqual(entry.stat, {
+      mode: info.mode,
+      uid: info.uid,
+      gid: info.gid,
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      ctimeMs: info.ctimeMs,
+      ino: info.ino,
+      dev: info.dev,
+    });
+  }
+  assert.equal((entries[2]?.stat.mode ?? 0) & 0o7777, 0o640);
 });
