@@ -23,6 +23,9 @@ export interface SnapshotPaths {
   relative: string;
 }
 
+/** `<snapshot>/size`: the disk bytes of its `fs` tree, as gc.ts's snapshotBytes reads and writes it. */
+const snapshotSizeFile = 'size';
+
 export function snapshotsDir(root: string): string {
   return join(root, 'snapshots');
 }
@@ -63,7 +66,8 @@ export async function createMutable(root: string): Promise<MutableSnapshot> {
 }
 
 /**
- * Turns a finished step's upper directory into the snapshot for `diffId`. The rename is atomic, so
+ * Turns a finished step's upper directory into the snapshot for `diffId`, with its disk size
+ * (`diskBytes`, when the caller knows it) recorded for the cache's accounting. The rename is atomic, so
  * another process sees either no snapshot or a complete one; when another process committed the
  * same layer first, ours is dropped.
  */
@@ -71,10 +75,13 @@ export async function commitMutable(
   root: string,
   mutable: MutableSnapshot,
   diffId: string,
+  diskBytes?: number,
 ): Promise<SnapshotPaths> {
   const paths = snapshotPaths(root, diffId);
   const target = join(snapshotsDir(root), snapshotId(diffId));
   await rm(mutable.work, { recursive: true, force: true });
+  // The size gc.ts would otherwise measure with a walk of the whole tree after the build.
+  if (diskBytes !== undefined) await writeFile(join(mutable.dir, snapshotSizeFile), String(diskBytes));
   await writeFile(join(mutable.dir, 'diffid'), diffId);
   await mkdir(snapshotsDir(root), { recursive: true });
   if (await hasSnapshot(root, diffId)) {

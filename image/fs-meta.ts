@@ -4,7 +4,13 @@
  * coreutils `mknod`/`mkfifo` commands, since Node has no mknod).
  */
 import { spawn } from 'node:child_process';
-import { getAttribute, listAttributes, setAttribute } from '@napi-rs/xattr';
+import {
+  getAttribute,
+  getAttributeSync,
+  listAttributes,
+  listAttributesSync,
+  setAttribute,
+} from '@napi-rs/xattr';
 
 /** An extended attribute: its full name (`security.capability`) and raw value bytes. */
 export type Xattr = readonly [name: string, value: Buffer];
@@ -33,6 +39,26 @@ export async function readXattrs(
   const result: Xattr[] = [];
   for (const name of names.filter(keep).sort(compareBytes)) {
     const value = await getAttribute(path, name);
+    if (value !== null) result.push([name, Buffer.from(value)]);
+  }
+  return result;
+}
+
+/**
+ * {@link readXattrs} without the thread pool: for walks over many small files, where a round trip
+ * through libuv's pool costs several times the listxattr call itself.
+ */
+export function readXattrsSync(path: string, keep: (name: string) => boolean = () => true): Xattr[] {
+  let names: string[];
+  try {
+    names = listAttributesSync(path);
+  } catch (error) {
+    if (/not supported/i.test(String(error))) return [];
+    throw error;
+  }
+  const result: Xattr[] = [];
+  for (const name of names.filter(keep).sort(compareBytes)) {
+    const value = getAttributeSync(path, name);
     if (value !== null) result.push([name, Buffer.from(value)]);
   }
   return result;

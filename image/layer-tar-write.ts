@@ -38,7 +38,7 @@ export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
  */
 export async function* encodeTarEntry(
   entry: LayerEntry,
-  body?: AsyncIterable<Uint8Array>,
+  body?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<Buffer> {
   const isDir = entry.type === 'directory';
   const name = isDir && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;

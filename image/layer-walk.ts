@@ -2,10 +2,10 @@
  * What goes into a layer: the changes a source yields, in the order BuildKit/containerd write them
  * (a depth-first walk with each directory's names sorted by bytes, like Go's filepath.Walk).
  */
-import type { BigIntStats } from 'node:fs';
+import { type BigIntStats, lstatSync, readdirSync } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareBytes, readXattrs, type Xattr } from './fs-meta.ts';
+import { compareBytes, readXattrs, readXattrsSync, type Xattr } from './fs-meta.ts';
 import { LayerError } from './layer-error.ts';
 
 /** Where a layer's content comes from. */
@@ -58,12 +58,19 @@ export function walkChanges(source: LayerSource): AsyncGenerator<LayerChange> {
   }
 }
 
-type XattrReader = (abs: string, rel: string) => Promise<Xattr[]>;
+type XattrReader = (abs: string, rel: string) => Xattr[];
 
-const readAllXattrs: XattrReader = (abs) => readXattrs(abs);
+const readAllXattrs: XattrReader = (abs) => readXattrsSync(abs);
 
 async function sortedNames(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort(compareBytes);
+}
+
+// The whole-tree walks below call the file system synchronously: a layer of 20,000 small files
+// spent ~0.25 ms a file waiting on libuv's pool for lstat and listxattr, calls that take a few
+// microseconds each when made directly (the packer's consumer, gzip, runs in the pool meanwhile).
+function sortedNamesSync(dir: string): string[] {
+  return readdirSync(dir).sort(compareBytes);
 }
 
 function childPath(rel: string, name: string): string {
@@ -71,11 +78,11 @@ function childPath(rel: string, name: string): string {
 }
 
 async function* walkTree(absDir: string, relDir: string, xattrsOf: XattrReader): AsyncGenerator<LayerChange> {
-  for (const name of await sortedNames(absDir)) {
+  for (const name of sortedNamesSync(absDir)) {
     const abs = join(absDir, name);
     const path = childPath(relDir, name);
-    const stat = await lstat(abs, { bigint: true });
-    yield { kind: 'node', path, abs, stat, xattrs: await xattrsOf(abs, path), opaque: false };
+    const stat = lstatSync(abs, { bigint: true });
+    yield { kind: 'node', path, abs, stat, xattrs: xattrsOf(abs, path), opaque: false };
     if (stat.isDirectory()) yield* walkTree(abs, path, xattrsOf);
   }
 }
@@ -84,15 +91,15 @@ async function* walkTree(absDir: string, relDir: string, xattrsOf: XattrReader):
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
 
 async function* walkOverlay(absDir: string, relDir: string): AsyncGenerator<LayerChange> {
-  for (const name of await sortedNames(absDir)) {
+  for (const name of sortedNamesSync(absDir)) {
     const abs = join(absDir, name);
     const path = childPath(relDir, name);
-    const stat = await lstat(abs, { bigint: true });
+    const stat = lstatSync(abs, { bigint: true });
     if ((stat.mode & S_IFMT) === S_IFCHR && stat.rdev === 0n) {
       yield { kind: 'whiteout', path, stat };
       continue;
     }
-    const all = await readXattrs(abs);
+    const all = readXattrsSync(abs);
     const overlay = new Map(all.filter(([key]) => OVERLAY_XATTR.test(key)));
     for (const key of overlay.keys()) {
       // Renamed directories (redirect_dir) and metadata-only copy-ups (metacopy) keep their data

@@ -1,18 +1,24 @@
-import { readlinkSync } from 'node:fs';
 import {
-  chmod as chmodPath,
-  copyFile,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  readlink,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod as chmodPath, copyFile, lchown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { resolveUser } from '../../executor/index.ts';
 import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
@@ -139,6 +145,9 @@ function escapeRegExp(text: string): string {
 
 /** Files copied at once by one COPY (the libuv pool has 4 threads; more keeps it busy). */
 const copyParallelism = 16;
+/** Files up to this size are copied with synchronous calls; larger ones through the pool. */
+const syncCopyMaxBytes = 1 << 20;
+const newFileFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 interface CopyContext {
   /** Context files arrive owned by root, as Docker documents; stage files keep their owner. */
@@ -190,7 +199,9 @@ export async function copyIntoRootfs(
     const madeDirs = new Map<string, string>();
     const copyEntry = async (entry: SelectedSource['entries'][number]): Promise<void> => {
       const from = await resolveSource(sourceRoot, entry.src, entry.rel === '');
-      const info = await lstat(from);
+      // Synchronous calls from here on, but for the data of large files: a COPY of 20,000 small
+      // files spent ~3 s in libuv pool round trips for calls that take microseconds each.
+      const info = lstatSync(from);
       let linked: ((path: string | undefined) => void) | undefined;
       let firstCopy: Promise<string | undefined> | undefined;
       if (info.isFile() && info.nlink > 1) {
@@ -218,36 +229,51 @@ export async function copyIntoRootfs(
         const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
         const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
         if (info.isDirectory()) {
-          const existing = await lstat(to).catch(() => undefined);
-          if (existing && !existing.isDirectory()) await rm(to, { recursive: true, force: true });
-          if (!existing?.isDirectory()) await mkdir(to);
+          const existing = lstatSync(to, { throwIfNoEntry: false });
+          if (existing && !existing.isDirectory()) rmSync(to, { recursive: true, force: true });
+          if (!existing?.isDirectory()) mkdirSync(to);
           // A directory below the copy's root takes the source's owner and mode even when it
           // exists (fsutil copy overwrites target metadata for children; only the destination
           // root, made by ensureDirectory, keeps its own).
-          await lchown(to, ids.uid, ids.gid);
-          await chmodPath(to, perms);
+          lchownSync(to, ids.uid, ids.gid);
+          chmodSync(to, perms);
           dirTimes.push([to, info.atime, info.mtime]);
           madeDirs.set(entry.rel, to);
           return;
         }
-        await rm(to, { recursive: true, force: true });
         const first = firstCopy && (await firstCopy);
         if (first !== undefined) {
-          await link(first, to);
+          replacing(to, () => linkSync(first, to));
           return;
         }
         if (info.isSymbolicLink()) {
-          await symlink(await readlink(from), to);
-          await lchown(to, ids.uid, ids.gid);
-          await lutimes(to, info.atime, info.mtime);
+          const target = readlinkSync(from);
+          replacing(to, () => symlinkSync(target, to));
+          lchownSync(to, ids.uid, ids.gid);
+          lutimesSync(to, info.atime, info.mtime);
           return;
         }
         // Sockets and other special files arrive as regular files, as BuildKit copies them.
-        if (info.isFile()) await copyFile(from, to);
-        else await writeFile(to, '');
-        await lchown(to, ids.uid, ids.gid);
-        await chmodPath(to, perms);
-        await utimes(to, info.atime, info.mtime);
+        // O_EXCL|O_NOFOLLOW: whatever is in the way (a symlink included) is replaced, not written through.
+        const fd = replacing(to, () => openSync(to, newFileFlags, 0o600));
+        const large = info.isFile() && info.size > syncCopyMaxBytes;
+        try {
+          if (!large) {
+            if (info.isFile() && info.size > 0) writeFileSync(fd, readFileSync(from));
+            fchownSync(fd, ids.uid, ids.gid);
+            fchmodSync(fd, perms);
+            futimesSync(fd, info.atime, info.mtime);
+          }
+        } finally {
+          closeSync(fd);
+        }
+        if (large) {
+          // Large files copy in the pool (copy_file_range), not blocking the event loop for long.
+          await copyFile(from, to);
+          lchownSync(to, ids.uid, ids.gid);
+          chmodSync(to, perms);
+          utimesSync(to, info.atime, info.mtime);
+        }
         linked?.(to);
       } finally {
         linked?.(undefined);
@@ -280,8 +306,22 @@ export async function copyIntoRootfs(
     }
     if (failed) throw failed.error;
     // Directory times last: creating their contents changed them.
-    for (const [path, atime, mtime] of dirTimes.reverse()) await utimes(path, atime, mtime);
+    for (const [path, atime, mtime] of dirTimes.reverse()) utimesSync(path, atime, mtime);
   }
+}
+
+/**
+ * Makes a new node at `to` with `make`; when something is already there (EEXIST), removes it and
+ * makes the node again. One call for the usual fresh destination instead of a removal first.
+ */
+function replacing<T>(to: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  rmSync(to, { recursive: true, force: true });
+  return make();
 }
 
 function parentOf(rel: string): string {

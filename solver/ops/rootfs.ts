@@ -1,4 +1,5 @@
-import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, rmdirSync, type Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { commitMutable, discardMutable } from '../../cache/index.ts';
@@ -10,7 +11,7 @@ import {
   mountReadonlyRootfs,
   mountWritableRootfs,
   packLayer,
-  readXattrs,
+  readXattrsSync,
   type WritableRootfs,
 } from '../../image/index.ts';
 import type { Digest } from '../graph.ts';
@@ -63,7 +64,8 @@ export async function commitWritable(
       return base;
     }
     const diffId = digests.diffID;
-    await commitMutable(root, rootfs.mutable, diffId);
+    const fsBytes = lstatSync(rootfs.mutable.fs).blocks * 512;
+    await commitMutable(root, rootfs.mutable, diffId, fsBytes + digests.diskBytes);
     const layer: LayerRecord = {
       diffId,
       blob: {
@@ -99,24 +101,21 @@ async function isEmptyLayer(store: ImageStore, digest: Digest): Promise<boolean>
  * is removed before packing, as BuildKit's overlay differ skips it (util/overlay/overlay_linux.go).
  */
 async function pruneCopiedUpDirs(upper: string, lowers: string[]): Promise<void> {
-  const visit = async (rel: string): Promise<boolean> => {
+  // Synchronous, and only directories are looked at closer: a COPY of 20,000 files spent ~1 s here
+  // in thread-pool round trips, an lstat for every file.
+  const visit = (rel: string): boolean => {
     const dir = join(upper, rel);
-    const names = await readdir(dir);
     let empty = true;
-    for (const name of names) {
-      const childRel = rel ? `${rel}/${name}` : name;
-      const info = await lstat(join(upper, childRel));
-      if (info.isDirectory() && (await visit(childRel))) continue;
+    for (const child of readdirSync(dir, { withFileTypes: true })) {
+      if (child.isDirectory() && visit(rel ? `${rel}/${child.name}` : child.name)) continue;
       empty = false;
     }
     if (!rel || !empty) return false;
-    const info = await lstat(dir);
-    const opaque = await readXattrs(dir).then((attrs) =>
-      attrs.some(([name]: readonly [string, Buffer]) => name.endsWith('overlay.opaque')),
-    );
+    const info = lstatSync(dir);
+    const opaque = readXattrsSync(dir).some(([name]) => name.endsWith('overlay.opaque'));
     if (opaque) return false;
     for (let i = lowers.length - 1; i >= 0; i--) {
-      const below = await lstat(join(lowers[i] as string, rel)).catch(() => undefined);
+      const below = lstatOrUndefined(join(lowers[i] as string, rel));
       if (!below) continue;
       if (
         below.isDirectory() &&
@@ -124,12 +123,20 @@ async function pruneCopiedUpDirs(upper: string, lowers: string[]): Promise<void>
         below.uid === info.uid &&
         below.gid === info.gid
       ) {
-        await rmdir(dir);
+        rmdirSync(dir);
         return true;
       }
       return false;
     }
     return false;
   };
-  await visit('');
+  visit('');
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
