@@ -346,15 +346,26 @@ async function checksumEntries(
   const entries = selected.flatMap((group, i) =>
     group.entries.map(({ src, stat }) => ({ src, group: i, stat: stat ?? lstatOf(join(root, src)) })),
   );
-  // One string, hashed once: 20,000 small hash updates cost more than the text itself.
-  const statLines: string[] = [`${root}\0${selected.map((group) => group.entries.length).join(',')}`];
+  // The stat digest hashes the paths as one string and the numbers as raw float64s: 20,000
+  // small hash updates, or 160,000 number-to-text conversions, cost more than the lstats did.
+  const fields = 8;
+  const numbers = new Float64Array(entries.length * fields + selected.length);
+  const paths: string[] = [root];
   let newest = 0;
   let files = 0;
   let bytes = 0;
-  for (const { src, group, stat } of entries) {
-    statLines.push(
-      `${group}\0${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0${stat.ino}\0${stat.dev}`,
-    );
+  let at = 0;
+  for (const group of selected) numbers[at++] = group.entries.length;
+  for (const { src, stat } of entries) {
+    paths.push(src);
+    numbers[at++] = stat.mode;
+    numbers[at++] = stat.uid;
+    numbers[at++] = stat.gid;
+    numbers[at++] = stat.size;
+    numbers[at++] = stat.mtimeMs;
+    numbers[at++] = stat.ctimeMs;
+    numbers[at++] = stat.ino;
+    numbers[at++] = stat.dev;
     if (stat.mtimeMs > newest) newest = stat.mtimeMs;
     if (stat.ctimeMs > newest) newest = stat.ctimeMs;
     if ((stat.mode & 0o170000) === 0o100000) {
@@ -362,7 +373,8 @@ async function checksumEntries(
       bytes += stat.size;
     }
   }
-  const statDigest = `sha256:${createHash('sha256').update(statLines.join('\n')).digest('hex')}`;
+  const statHash = createHash('sha256').update(paths.join('\0')).update(new Uint8Array(numbers.buffer));
+  const statDigest = `sha256:${statHash.digest('hex')}`;
   const remembered = await readSelectionMemo(cacheRoot, statDigest);
   if (remembered) return remembered;
 
