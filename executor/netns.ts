@@ -30,10 +30,18 @@ export async function createLoopbackNetns(dir: string): Promise<LoopbackNetns> {
   await removeStale(dir);
   const path = join(dir, `netns-${process.pid}-${++counter}`);
   await writeFile(path, '');
-  const ip = (await commandWorks('ip', ['-V'])) ? ['ip'] : ['busybox', 'ip'];
-  const made = await runQuiet('unshare', [`--net=${path}`, ...ip, 'link', 'set', 'lo', 'up']).catch(
-    (error: unknown) => ({ code: -1, stderr: String(error) }),
-  );
+  // iproute2's `ip`, else busybox's applet (tried in that order rather than probed first).
+  const bringUp = (ip: string[]) =>
+    runQuiet('unshare', [`--net=${path}`, ...ip, 'link', 'set', 'lo', 'up']).catch((error: unknown) => ({
+      code: -1,
+      stderr: String(error),
+    }));
+  let made = await bringUp(['ip']);
+  if (made.code !== 0) {
+    await unbind(path);
+    await writeFile(path, '');
+    made = await bringUp(['busybox', 'ip']);
+  }
   if (made.code !== 0) {
     await unbind(path);
     throw new ExecError(`could not create a network namespace: ${made.stderr.trim()}`, {
@@ -64,11 +72,6 @@ async function removeStale(dir: string): Promise<void> {
 async function unbind(path: string): Promise<void> {
   await runQuiet('umount', [path]).catch(() => undefined);
   await rm(path, { force: true });
-}
-
-async function commandWorks(cmd: string, args: string[]): Promise<boolean> {
-  const result = await runQuiet(cmd, args).catch(() => undefined);
-  return result?.code === 0;
 }
 
 function runQuiet(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {

@@ -260,3 +260,28 @@ describe('runc executor', { skip: skip ? `runc tests skipped: ${skip}` : false }
     assert.ok(median > 0);
   });
 });
+
+test('a missing runc is a one-line ExecError with the install hint, not a spawn stack', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tbuild-norunc-'));
+  try {
+    const rootfs = join(dir, 'rootfs');
+    await mkdir(rootfs);
+    const executor = createRuncExecutor({ stateDir: join(dir, 'state'), runc: join(dir, 'no-such-runc') });
+    const io = { stdout: () => {}, stderr: () => {} };
+    const meta: ExecMeta = { args: ['/bin/true'], env: [], cwd: '/', user: '0', network: 'host' };
+    await assert.rejects(
+      executor.run(rootfs, [], meta, io, new AbortController().signal),
+      (error: unknown) => {
+        assert.ok(error instanceof ExecError);
+        assert.match(
+          error.message,
+          /^runc is required to run RUN steps but .*no-such-runc could not be executed$/,
+        );
+        assert.match(error.hint ?? '', /apt-get install runc/);
+        return true;
+      },
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,7 @@
 // The store API the build uses, and its safety properties: verified writes and reads, damage
 // found by fsck, dangling images on retag, shared blobs kept, concurrent processes.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -123,6 +124,15 @@ test('the lock excludes a second holder until released', async () => {
   await first.release();
   await (await second).release();
   assert.equal(secondGot, true);
+});
+
+test('the lock is a kernel flock that stays held after the helper exits, until release', async () => {
+  const path = join(tmp.dir, 'lockfile2');
+  const tryLock = () => spawnSync('flock', ['-n', path, 'true']).status;
+  const held = await acquireLock(path);
+  assert.equal(tryLock(), 1, 'another process cannot take it while held');
+  await held.release();
+  assert.equal(tryLock(), 0, 'free once released');
 });
 
 test('concurrent loads from several processes all land, and the store stays sound', async () => {
