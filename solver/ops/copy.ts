@@ -53,8 +53,7 @@ export function resolveCopySources(
   vertex: Pick<Vertex, 'name'>,
   sourceRoot?: string,
 ): SelectedSource[] {
-  const byPath = new Map<string, SourceEntry>();
-  for (const entry of tree) byPath.set(entry.path, entry);
+  const byPath = indexTree(tree);
   const selected: SelectedSource[] = [];
   const resolvedItems = new Map<string, string>();
   for (const source of sources) {
@@ -72,17 +71,21 @@ export function resolveCopySources(
     }
     for (const item of items) {
       const real = resolvedItems.get(item) ?? item;
-      const type = real === '' ? 'dir' : (byPath.get(real)?.type ?? 'file');
+      const type = real === '' ? 'dir' : (byPath.get(real)?.entry.type ?? 'file');
       const entries: SelectedSource['entries'] = [];
       if (type === 'dir') {
         const prefix = real === '' ? '' : `${real}/`;
-        for (const entry of tree) {
-          if (!entry.path.startsWith(prefix) || entry.path === real) continue;
+        // The tree is in walk order (a directory, then everything below it), so a directory's
+        // contents are the run of entries right after it: no scan of the whole context.
+        const start = real === '' ? 0 : (byPath.get(real)?.index ?? tree.length) + 1;
+        for (let i = start; i < tree.length; i++) {
+          const entry = tree[i] as SourceEntry;
+          if (!entry.path.startsWith(prefix)) break;
           const rel = entry.path.slice(prefix.length);
           if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type, stat: entry.stat });
         }
       } else if (!isExcluded(posix.basename(item))) {
-        entries.push({ src: item, rel: '', type, stat: byPath.get(item)?.stat });
+        entries.push({ src: item, rel: '', type, stat: byPath.get(item)?.entry.stat });
       } else continue;
       selected.push({ item, type, entries });
     }
@@ -91,11 +94,30 @@ export function resolveCopySources(
   return selected;
 }
 
+/** A tree's entries by path, with their positions. */
+type TreeIndex = Map<string, { entry: SourceEntry; index: number }>;
+
+/** Each tree is indexed once, however many COPYs read it (a context is shared by all of them). */
+const treeIndexes = new WeakMap<SourceEntry[], TreeIndex>();
+
+function indexTree(tree: SourceEntry[]): TreeIndex {
+  let index = treeIndexes.get(tree);
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < tree.length; i++) {
+      const entry = tree[i] as SourceEntry;
+      index.set(entry.path, { entry, index: i });
+    }
+    treeIndexes.set(tree, index);
+  }
+  return index;
+}
+
 /**
  * Resolves a root-relative path through the symlinks the tree lists, each read inside `root`
  * (absolute targets restart at the root, `..` stops there); undefined after 40 links.
  */
-function resolveTreePath(root: string, path: string, tree: Map<string, SourceEntry>): string | undefined {
+function resolveTreePath(root: string, path: string, tree: TreeIndex): string | undefined {
   const pending = path.split('/').filter((part) => part !== '' && part !== '.');
   const resolved: string[] = [];
   let hops = 0;
@@ -106,7 +128,7 @@ function resolveTreePath(root: string, path: string, tree: Map<string, SourceEnt
       continue;
     }
     const candidate = [...resolved, name].join('/');
-    if (tree.get(candidate)?.type !== 'symlink') {
+    if (tree.get(candidate)?.entry.type !== 'symlink') {
       resolved.push(name);
       continue;
     }
