@@ -40,6 +40,96 @@ export async function* encodeTarEntry(
   entry: LayerEntry,
   body?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<Buffer> {
+  const headers: Buffer[] = [];
+  const size = writeHeaders(entry, (n) => {
+    const region = Buffer.alloc(n);
+    headers.push(region);
+    return region;
+  });
+  yield* headers;
+  if (size === 0) return;
+  if (body === undefined) throw new Error('no content given for a non-empty file');
+  let written = 0;
+  for await (const chunk of body) {
+    written += chunk.length;
+    if (written > size) break;
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  }
+  if (written !== size) throw changedSize(size);
+  const padding = paddingFor(size);
+  if (padding > 0) yield Buffer.alloc(padding);
+}
+
+/**
+ * Tar bytes gathered in large zero-filled chunks: entries whose body is in memory are written
+ * straight into them (headers, body, padding), with no buffer or stream chunk per piece. A layer
+ * of 20,000 small files spent more time allocating and passing ~80,000 small buffers than reading
+ * the files.
+ */
+export class TarBuffer {
+  readonly #chunkSize: number;
+  #chunk: Buffer | undefined;
+  #pos = 0;
+  #done: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(chunkSize = 256 << 10) {
+    this.#chunkSize = chunkSize;
+  }
+
+  /** Bytes written and not yet taken by {@link drain}. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The same bytes {@link encodeTarEntry} yields, for a body given whole (or none). */
+  writeEntry(entry: LayerEntry, body?: Uint8Array): void {
+    const size = writeHeaders(entry, (n) => this.#take(n));
+    if (size === 0) return;
+    if (body === undefined) throw new Error('no content given for a non-empty file');
+    if (body.length !== size) throw changedSize(size);
+    this.#take(size + paddingFor(size)).set(body);
+  }
+
+  /** The end-of-archive marker. */
+  writeTrailer(): void {
+    this.#take(2 * BLOCK);
+  }
+
+  /** Everything written so far, in order; the buffer is empty afterwards. */
+  drain(): Buffer[] {
+    if (this.#chunk && this.#pos > 0) this.#done.push(this.#chunk.subarray(0, this.#pos));
+    this.#chunk = undefined;
+    this.#pos = 0;
+    this.#bytes = 0;
+    const done = this.#done;
+    this.#done = [];
+    return done;
+  }
+
+  /** A zero-filled region of `n` bytes appended to the output. */
+  #take(n: number): Buffer {
+    if (!this.#chunk || this.#chunk.length - this.#pos < n) {
+      if (this.#chunk && this.#pos > 0) this.#done.push(this.#chunk.subarray(0, this.#pos));
+      this.#chunk = Buffer.alloc(Math.max(this.#chunkSize, n));
+      this.#pos = 0;
+    }
+    const region = this.#chunk.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    this.#bytes += n;
+    return region;
+  }
+}
+
+function changedSize(size: number): Error {
+  return new Error(`file changed size while packing (expected ${size} bytes)`);
+}
+
+/**
+ * Writes an entry's headers (a PAX header and its records when needed, then the ustar header)
+ * into zero-filled regions `take` hands out, in order; returns the size of the body to follow.
+ */
+function writeHeaders(entry: LayerEntry, take: (n: number) => Buffer): number {
   const isDir = entry.type === 'directory';
   const name = isDir && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
   const size = entry.type === 'file' ? entry.size : 0;
@@ -59,7 +149,8 @@ export async function* encodeTarEntry(
   const mtime = timeFits ? entry.mtime : Math.min(Math.max(Math.floor(entry.mtime), 0), OCTAL11_MAX);
   if (records.length > 0) {
     const pax = encodePax(records);
-    yield encodeHeader({
+    const region = take(BLOCK + pax.length + paddingFor(pax.length));
+    encodeHeader(region, {
       name: 'PaxHeader',
       prefix: '',
       typeflag: 'x',
@@ -72,11 +163,9 @@ export async function* encodeTarEntry(
       devmajor: 0,
       devminor: 0,
     });
-    yield pax;
-    const padding = paddingFor(pax.length);
-    if (padding > 0) yield Buffer.alloc(padding);
+    region.set(pax, BLOCK);
   }
-  yield encodeHeader({
+  encodeHeader(take(BLOCK), {
     name: split?.name ?? asciiPrefix(name),
     prefix: split?.prefix ?? '',
     typeflag: TYPEFLAGS[entry.type],
@@ -89,17 +178,7 @@ export async function* encodeTarEntry(
     devmajor: entry.devmajor,
     devminor: entry.devminor,
   });
-  if (size === 0) return;
-  if (body === undefined) throw new Error('no content given for a non-empty file');
-  let written = 0;
-  for await (const chunk of body) {
-    written += chunk.length;
-    if (written > size) break;
-    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-  }
-  if (written !== size) throw new Error(`file changed size while packing (expected ${size} bytes)`);
-  const padding = paddingFor(size);
-  if (padding > 0) yield Buffer.alloc(padding);
+  return size;
 }
 
 interface RawHeader {
@@ -116,9 +195,11 @@ interface RawHeader {
   devminor: number;
 }
 
-/** One ustar header block (POSIX.1-2001 layout, checksum over the block with spaces for itself). */
-function encodeHeader(h: RawHeader): Buffer {
-  const block = Buffer.alloc(BLOCK);
+/**
+ * One ustar header block (POSIX.1-2001 layout, checksum over the block with spaces for itself),
+ * written into the first 512 bytes of `block`, which must be zero-filled.
+ */
+function encodeHeader(block: Buffer, h: RawHeader): void {
   block.write(h.name, 0, 100, 'latin1');
   writeOctal(block, 100, 8, h.mode);
   writeOctal(block, 108, 8, h.uid);
@@ -133,9 +214,8 @@ function encodeHeader(h: RawHeader): Buffer {
   block.write(h.prefix, 345, 155, 'latin1');
   block.fill(0x20, 148, 156);
   let sum = 0;
-  for (const byte of block) sum += byte;
+  for (let i = 0; i < BLOCK; i++) sum += block[i] as number;
   block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'latin1');
-  return block;
 }
 
 /** Zero-padded octal filling the field but its last byte, which stays NUL (as Go writes it). */
