@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
+import { readMemo, writeMemo } from './memos.ts';
 
 /**
  * The content checksum cache behind COPY cache keys (BuildKit: cache/contenthash). A file's
@@ -148,13 +149,9 @@ export class ChecksumCache {
  * the class comment for why it is safe.
  */
 export async function readSelectionMemo(root: string, statDigest: string): Promise<string | undefined> {
-  const path = memoPath(root, statDigest);
-  const text = await readFile(path, 'utf8').catch(() => '');
-  if (!/^sha256:[0-9a-f]{64}$/.test(text)) return undefined; // missing, or torn by a crash
-  // Marks it used, for pruneSelectionMemos.
-  const now = new Date();
-  await utimes(path, now, now).catch(() => undefined);
-  return text;
+  const text = await readMemo(root, 'checksum-memo', statDigest);
+  // Missing, or cut short by a crash: a miss, never a wrong checksum.
+  return text !== undefined && /^sha256:[0-9a-f]{64}$/.test(text) ? text : undefined;
 }
 
 /**
@@ -170,32 +167,7 @@ export async function writeSelectionMemo(
   racyWindowMs = defaultRacyWindowMs,
 ): Promise<void> {
   if (newestMs > hashedAt - racyWindowMs) return;
-  const path = memoPath(root, statDigest);
-  await mkdir(join(path, '..'), { recursive: true });
-  // No fsync: a memo torn by a crash fails the format check and is a miss.
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, checksum);
-  await rename(temp, path);
-}
-
-/** Removes selection memos unused since `before` (ms since the epoch); all of them without it. */
-export async function pruneSelectionMemos(root: string, before?: number): Promise<number> {
-  const dir = join(root, 'cache', 'checksum-memo');
-  let removed = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const path = join(dir, name);
-    if (before !== undefined) {
-      const info = await stat(path).catch(() => undefined);
-      if (!info || info.mtimeMs >= before) continue;
-    }
-    await rm(path, { force: true });
-    removed++;
-  }
-  return removed;
-}
-
-function memoPath(root: string, statDigest: string): string {
-  return join(root, 'cache', 'checksum-memo', statDigest.replace(/^sha256:/, ''));
+  await writeMemo(root, 'checksum-memo', statDigest, checksum);
 }
 
 function hashStream(path: string): Promise<string> {

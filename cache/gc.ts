@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pruneSelectionMemos } from './checksums.ts';
 import { readLiveLeases } from './leases.ts';
+import { pruneMemos } from './memos.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
 import { snapshotsDir } from './snapshots.ts';
 
@@ -130,11 +130,11 @@ export async function pruneCache(
     if (needed.has(s.diffId)) continue;
     if (await removeSnapshot(root, s.diffId)) removedSnapshots++;
   }
-  // COPY selection memos are tiny but one is added per changed selection: drop the idle ones (all
-  // of them on a plain `prune -a`; the size-capped GC keeps the recent ones). Losing one costs a
-  // rebuild one pass over the checksum cache, never a wrong key.
+  // Memos (COPY selection checksums, parsed Dockerfiles) are tiny but one is added per changed
+  // input: drop the idle ones (all of them on a plain `prune -a`; the size-capped GC keeps the
+  // recent ones). Losing one costs a rebuild one derivation, never a wrong result.
   const dropAllMemos = options.all && options.keepBytes === undefined && options.olderThanMs === undefined;
-  await pruneSelectionMemos(root, dropAllMemos ? undefined : now - (options.olderThanMs ?? memoIdleMs));
+  await pruneMemos(root, dropAllMemos ? undefined : now - (options.olderThanMs ?? memoIdleMs));
   return {
     removedRecords: removed.length,
     removedSnapshots,

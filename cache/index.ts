@@ -3,7 +3,6 @@
 export {
   ChecksumCache,
   type FileStat,
-  pruneSelectionMemos,
   readSelectionMemo,
   writeSelectionMemo,
 } from './checksums.ts';
@@ -30,6 +29,7 @@ export {
   writeCacheLayout,
 } from './layout.ts';
 export { type CacheLease, createCacheLease, readLiveLeases } from './leases.ts';
+export { type MemoKind, pruneMemos, readMemo, writeMemo } from './memos.ts';
 export {
   copyLowers,
   isOverlaySupported,

@@ -110,9 +110,8 @@ const modes = {
   wordsBacktick,
 };
 const allTokens = [...new Set([...Object.values(modes).flat(), Word])];
-// Validations are skipped at start-up (they cost ~20 ms of every `tbuild` run and the grammar is
-// fixed); test/parser runs them through validateGrammar().
-const lexer = createLexer(true);
+// Validations are skipped (they cost ~20 ms of every `tbuild` run and the grammar is fixed);
+// test/parser runs them through validateGrammar().
 
 function createLexer(skipValidations: boolean): LexerType {
   return new Lexer({ modes, defaultMode: 'flags' }, { positionTracking: 'onlyOffset', skipValidations });
@@ -224,24 +223,32 @@ class InstructionParser extends EmbeddedActionsParser {
   });
 }
 
-const parser = new InstructionParser();
+/**
+ * The lexer and parser, made on first use: building them costs ~15-20 ms, which a build whose
+ * Dockerfile comes from the parse cache (cli/parse-cache.ts) never pays.
+ */
+let grammar: { lexer: LexerType; parser: InstructionParser } | undefined;
+function getGrammar(): { lexer: LexerType; parser: InstructionParser } {
+  grammar ??= { lexer: createLexer(true), parser: new InstructionParser() };
+  return grammar;
+}
 
 /**
  * Splits the text after the instruction word into its leading `--flags` and the rest (untrimmed).
  * `text` must be the byte view of the line (see text.ts `toByteString`); offsets index into it.
  */
 export function splitFlags(text: string): HeadResult {
-  return run(text, 'flags', () => parser.head()) ?? { flags: [], rest: undefined };
+  return run(text, 'flags', (parser) => parser.head()) ?? { flags: [], rest: undefined };
 }
 
 /** HEALTHCHECK: the first word (as the only "flag") and the rest after the whitespace. Byte view. */
 export function splitHealth(text: string): HeadResult {
-  return run(text, 'health', () => parser.health()) ?? { flags: [], rest: undefined };
+  return run(text, 'health', (parser) => parser.health()) ?? { flags: [], rest: undefined };
 }
 
 /** Quote-aware words (ENV, LABEL, ARG); quotes and escapes are kept as written. */
 export function splitWords(text: string, esc: '\\' | '`'): Piece[] {
-  return run(text, esc === '\\' ? 'wordsBackslash' : 'wordsBacktick', () => parser.words()) ?? [];
+  return run(text, esc === '\\' ? 'wordsBackslash' : 'wordsBacktick', (parser) => parser.words()) ?? [];
 }
 
 /**
@@ -249,7 +256,7 @@ export function splitWords(text: string, esc: '\\' | '`'): Piece[] {
  * (the caller falls back to shell form) and throws when it is valid JSON with a non-string element.
  */
 export function parseJsonArray(text: string): string[] | undefined {
-  const elements = run(text, 'json', () => parser.jsonArray());
+  const elements = run(text, 'json', (parser) => parser.jsonArray());
   if (elements === undefined) return undefined;
   const strings: string[] = [];
   for (const e of elements) {
@@ -262,11 +269,12 @@ export function parseJsonArray(text: string): string[] | undefined {
   return strings;
 }
 
-function run<T>(text: string, mode: string, rule: () => T): T | undefined {
+function run<T>(text: string, mode: string, rule: (parser: InstructionParser) => T): T | undefined {
+  const { lexer, parser } = getGrammar();
   const lexed = lexer.tokenize(text, mode);
   if (lexed.errors.length > 0) return undefined;
   parser.input = lexed.tokens;
-  const result = rule();
+  const result = rule(parser);
   if (parser.errors.length > 0) return undefined;
   return result;
 }

@@ -11,7 +11,7 @@ import {
   scanContext,
 } from '../../frontend/index.ts';
 import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
-import { parseDockerfile, toInstructions } from '../../parser/index.ts';
+import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
 import { createFsRunner, type FsRunner, solve } from '../../solver/index.ts';
@@ -31,6 +31,7 @@ import { formatBuildFailure } from '../build-errors.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
+import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
 import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
 
@@ -239,11 +240,11 @@ export const buildCommand: Command = {
             `failed to read dockerfile: open ${dockerfilePath}: no such file or directory`,
           );
         });
-    const ast = parseDockerfile(text, { file: dockerfileName });
+    const root = resolveRoot(ctx.globals.root);
+    const ast = await parseDockerfileCached(root, text, dockerfileName);
     const instructions = toInstructions(ast);
     const ignore = await readDockerignore(contextDir, dockerfilePath);
 
-    const root = resolveRoot(ctx.globals.root);
     const store = await ImageStore.open(root);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) =>

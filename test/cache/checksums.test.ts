@@ -4,12 +4,7 @@ import { lstat, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  ChecksumCache,
-  pruneSelectionMemos,
-  readSelectionMemo,
-  writeSelectionMemo,
-} from '../../cache/index.ts';
+import { ChecksumCache, pruneMemos, readSelectionMemo, writeSelectionMemo } from '../../cache/index.ts';
 
 let dir = '';
 before(async () => {
@@ -94,9 +89,9 @@ test('selection memos: kept when settled, skipped when racy, ignored when torn, 
   await writeSelectionMemo(root, stat2, sum, now - 5000, now);
   const old = new Date(now - 10 * 24 * 3600 * 1000);
   await utimes(join(memoDir, sha('stat tuple 1')), old, old);
-  assert.equal(await pruneSelectionMemos(root, now - 7 * 24 * 3600 * 1000), 1);
+  assert.equal(await pruneMemos(root, now - 7 * 24 * 3600 * 1000), 1);
   assert.deepEqual(await readdir(memoDir), [sha('stat tuple 2')]);
-  assert.equal(await pruneSelectionMemos(root), 1);
+  assert.equal(await pruneMemos(root), 1);
   assert.deepEqual(await readdir(memoDir), []);
 });
 

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Memos: small files of data derived from inputs that are expensive to derive again, each named by
+ * a digest of everything it derives from, so a memo can never be stale, only unused; and
+ * concurrent builds writing the same memo write the same bytes. Each kind is a directory under
+ * `<root>/cache/`:
+ * - `checksum-memo`: a COPY selection's content checksum by the digest of its files' stat tuples
+ *   (see checksums.ts);
+ * - `parsed`: a Dockerfile's syntax tree by the digest of the parser build and the file's bytes.
+ * A read marks the memo used (its mtime), so pruneMemos can drop the idle ones.
+ */
+export type MemoKind = 'checksum-memo' | 'parsed';
+
+const kinds: readonly MemoKind[] = ['checksum-memo', 'parsed'];
+
+/** The memo's text, or undefined when there is none. */
+export async function readMemo(root: string, kind: MemoKind, key: string): Promise<string | undefined> {
+  const path = memoPath(root, kind, key);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const now = new Date();
+  await utimes(path, now, now).catch(() => undefined);
+  return text;
+}
+
+/**
+ * Writes a memo: temp file then rename, so a reader sees all of it or nothing. Not fsynced: after
+ * a crash a memo may be empty or cut short, which each kind's reader treats as a miss.
+ */
+export async function writeMemo(root: string, kind: MemoKind, key: string, text: string): Promise<void> {
+  const path = memoPath(root, kind, key);
+  await mkdir(join(path, '..'), { recursive: true });
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+/** Removes memos of every kind unused since `before` (ms since the epoch); all of them without it. */
+export async function pruneMemos(root: string, before?: number): Promise<number> {
+  let removed = 0;
+  for (const kind of kinds) {
+    const dir = join(root, 'cache', kind);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const path = join(dir, name);
+      if (before !== undefined) {
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.mtimeMs >= before) continue;
+      }
+      await rm(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+function memoPath(root: string, kind: MemoKind, key: string): string {
+  return join(root, 'cache', kind, key.replace(/^sha256:/, ''));
+}
