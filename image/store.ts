@@ -157,6 +157,7 @@ export class ImageStore {
   #leaseCreated = false;
   /** Blobs this instance added; candidates for `discardUnreferenced`. */
   readonly #created = new Set<Digest>();
+  #blobsAdded = 0;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -286,6 +287,7 @@ export class ImageStore {
         await rename(tmp, target);
         await syncDir(this.#blobDir);
         this.#created.add(digest);
+        this.#blobsAdded++;
       }
       renamed = true;
       const diffId: Digest | undefined = inner
@@ -540,6 +542,8 @@ export class ImageStore {
 
   /** Like `resolve`, but returns every manifest that matches (an ID may have several manifests). */
   async find(refOrId: string): Promise<StoredImage[]> {
+    const byTag = await this.#findTagged(refOrId);
+    if (byTag) return [byTag];
     const images = await this.listImages();
     const id = /^(sha256:)?([a-f0-9]{64})$/.exec(refOrId);
     if (id) return images.filter((i) => i.id === `sha256:${id[2]}`);
@@ -560,6 +564,30 @@ export class ImageStore {
     const prefix = /^(?:sha256:)?([a-f0-9]+)$/.exec(refOrId);
     if (prefix) return images.filter((i) => digestHex(i.id).startsWith(prefix[1] as string));
     return [];
+  }
+
+  /**
+   * The image a tag reference names, loading only that image (a build resolves its base this way
+   * on every run; `listImages` reads and verifies every image's manifest and config). Undefined
+   * when `refOrId` is not a tag reference or no tag matches: `find` then does the full search.
+   */
+  async #findTagged(refOrId: string): Promise<StoredImage | undefined> {
+    if (/^(sha256:)?[a-f0-9]+$/.test(refOrId)) return undefined; // an ID or ID prefix
+    let ref: ImageReference;
+    try {
+      ref = parseReference(refOrId);
+    } catch {
+      return undefined;
+    }
+    if (ref.digest !== undefined) return undefined;
+    const tag = formatReference({ ...ref, tag: ref.tag ?? 'latest' });
+    const index = await this.readIndex();
+    const named = index.manifests.find((m) => refName(m) === tag);
+    if (!named) return undefined;
+    return this.#loadImage([
+      named,
+      ...index.manifests.filter((m) => m !== named && m.digest === named.digest),
+    ]);
   }
 
   /** Every digest reachable from the index: manifests, nested indexes, configs, layers. */
@@ -642,6 +670,11 @@ export class ImageStore {
     } finally {
       await lock.release();
     }
+  }
+
+  /** How many blobs this instance has added to the store (kept or not). */
+  get blobsAdded(): number {
+    return this.#blobsAdded;
   }
 
   /** Removes the blobs this instance added that ended up unreferenced (after a failure, or spooled extras). */

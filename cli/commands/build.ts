@@ -360,9 +360,12 @@ export const buildCommand: Command = {
         if (to.type === 'local') await exportLocalCache(to, runner, result, store);
         if (to.type === 'registry') await exportRegistryCache(to, runner, result, store, registryFlags);
       }
+      const grew = runner.ran > 0 || store.blobsAdded > 0;
       await runner.close();
       runner = undefined;
-      await collectAfterBuild(root, store);
+      // The automatic GC measures the whole cache: only worth it when this build added to it
+      // (a fully cached rebuild adds nothing: no step ran, no blob, no snapshot).
+      if (grew) await collectAfterBuild(root, store);
       renderer.close();
       if (flags.quiet) ctx.stdout.write(`${image.id}\n`);
       else {

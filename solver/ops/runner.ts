@@ -34,6 +34,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
   const mountState = createMountState();
   const keys = new Map<Digest, Digest>();
+  let ran = 0;
   let checksums: Promise<ChecksumCache> | undefined;
   const checksumCache = () => {
     checksums ??= ChecksumCache.open(deps.root);
@@ -154,6 +155,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     async run(vertex, inputs, key, job) {
+      ran++;
       // Another build on this root making the same step: wait for it and take its result.
       let claim = await claimKey(deps.root, key, job.signal);
       while (!claim) {
@@ -184,6 +186,9 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
     keys,
     readRecord,
+    get ran() {
+      return ran;
+    },
 
     async close() {
       if (checksums) await (await checksums).save();
@@ -307,7 +312,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       }
       await release?.();
       release = undefined;
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
+      // A file op leaves no process behind that could still write into the mount.
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
     } catch (error) {
       await release?.().catch(() => {});
       await discardWritable(rootfs);

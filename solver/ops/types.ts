@@ -35,6 +35,8 @@ export interface FsRunner extends OpRunner<FsResult> {
    * undefined when there is none or its blobs are gone.
    */
   readRecord(key: Digest): Promise<FsResult | undefined>;
+  /** How many steps this runner has run (cache misses); a fully cached build runs none. */
+  readonly ran: number;
   /** Saves the checksum cache and releases what this build held against GC. */
   close(): Promise<void>;
 }

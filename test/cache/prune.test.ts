@@ -149,3 +149,24 @@ it('the automatic GC after a build keeps the cache under the cap in <root>/confi
   assert.ok((await usage()).bytes > 400 * 1024);
   assert.deepEqual(await rebuild(dir, 'a3'), []);
 });
+
+it('a fully cached rebuild leaves the automatic GC alone; the next build that adds runs it', async () => {
+  await h.cli(['prune', '-a', '-f']);
+  const { dir } = await buildTagged(dockerfile('idle1', 400), 'i1');
+  const cap = 100 * 1024;
+  await writeFile(join(h.root(), 'config.json'), JSON.stringify({ gc: { keepStorage: `${cap}` } }));
+  try {
+    const before = await usage();
+    assert.ok(before.bytes > cap);
+    // Nothing ran and nothing was added: the cache is not measured, let alone pruned.
+    assert.deepEqual(await rebuild(dir, 'i1'), []);
+    assert.equal((await usage()).bytes, before.bytes);
+    await buildTagged(dockerfile('idle2', 400), 'i2');
+    const after = await usage();
+    assert.ok(after.bytes <= cap, `${after.bytes} > ${cap}`);
+    await assertRunnable('i1');
+    await assertRunnable('i2');
+  } finally {
+    await writeFile(join(h.root(), 'config.json'), '{}');
+  }
+});
