@@ -312,8 +312,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       }
       await release?.();
       release = undefined;
-      // A file op leaves no process behind that could still write into the mount.
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
     } catch (error) {
       await release?.().catch(() => {});
       await discardWritable(rootfs);
