@@ -312,7 +312,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       }
       await release?.();
       release = undefined;
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
+      // A file op leaves no process behind that could still write into the mount.
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
     } catch (error) {
       await release?.().catch(() => {});
       await discardWritable(rootfs);
