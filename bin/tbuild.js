@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Entry point for `npx tbuild`. It runs dist/tbuild.mjs (made by `npm run bundle`, which
-// `npm ci` runs through `prepare`) while that bundle is newer than every source file; otherwise
-// it runs the TypeScript sources through tsx, so an edited checkout never runs stale code.
+// Entry point for `npx tbuild`. It runs dist/tbuild.cjs (made by `npm run bundle`, which
+// `npm ci` runs through `prepare`) with a code cache (run-bundle.js) while that bundle is newer
+// than every source file; otherwise it runs the TypeScript sources through tsx, so an edited
+// checkout never runs stale code.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'dist', 'tbuild.mjs');
+const bundle = join(root, 'dist', 'tbuild.cjs');
 const sourceDirs = [
   'cli',
   'parser',
@@ -43,7 +44,13 @@ try {
 } catch {}
 
 if (bundleTime > 0 && bundleTime >= newestSource()) {
-  await import(bundle);
+  // One code cache per command (a build compiles much more than `images`); the short form
+  // `tbuild -t name .` is a build. Commands of cli/main.ts missing here share the build's cache.
+  const commands = ['build', 'run', 'images', 'inspect', 'history', 'load', 'save', 'pull', 'push', 'prune'];
+  const { runBundle } = await import('./run-bundle.js');
+  const args = process.argv.slice(2);
+  const help = args.length === 0 || args.includes('--help') || args.includes('-h');
+  runBundle(bundle, args.find((arg) => commands.includes(arg)) ?? (help ? 'help' : 'build'));
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -100,4 +100,7 @@ async function reportError(error: unknown, debug: boolean): Promise<number> {
   return 2;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Not a top-level await: the bundle is a classic script (bin/tbuild.js caches its compiled code).
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

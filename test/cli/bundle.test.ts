@@ -2,7 +2,7 @@
 // sources' behaviour plus the parsed-Dockerfile memo keyed by the bundle's source digest.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseDockerfile } from '../../parser/index.ts';
@@ -13,7 +13,7 @@ const h = setupBuildTests();
 // Inside the checkout, so the bundle finds its one external package (@napi-rs/xattr) in node_modules.
 mkdirSync(join(repo, 'node_modules', '.cache'), { recursive: true });
 const work = mkdtempSync(join(repo, 'node_modules', '.cache', 'tbuild-bundle-'));
-const bundle = join(work, 'tbuild.mjs');
+const bundle = join(work, 'tbuild.cjs');
 after(() => rmSync(work, { recursive: true, force: true }));
 before(() => {
   const made = spawnSync(process.execPath, [join(repo, 'scripts/bundle.mjs'), '--outfile', bundle], {
@@ -66,4 +66,31 @@ test('a rebuild takes the Dockerfile syntax tree from its memo; a changed Docker
   assert.equal(fourth.code, 0, fourth.stderr);
   assert.match(fourth.stderr, /COPY a\.txt \/b\.txt/);
   assert.equal(readdirSync(memoDir).length, 2);
+});
+
+test('bin/run-bundle.js keeps a code cache beside the bundle that later runs load, not rewrite', () => {
+  const run = () =>
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { runBundle } from ${JSON.stringify(join(repo, 'bin/run-bundle.js'))}; runBundle(process.argv[1], 'help');`,
+        bundle,
+        '--help',
+      ],
+      { encoding: 'utf8' },
+    );
+  const caches = () => readdirSync(work).filter((name) => name.endsWith('.help.v8cache'));
+  const first = run();
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /Usage: {2}tbuild/);
+  assert.equal(caches().length, 1);
+  const cache = join(work, caches()[0] as string);
+  const made = statSync(cache).mtimeMs;
+  const second = run();
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(second.stdout, first.stdout);
+  // Accepted by V8 (a rejected cache is written again at exit).
+  assert.equal(statSync(cache).mtimeMs, made);
 });
