@@ -63,7 +63,7 @@ export function resolveCopySources(
       const pattern = globToRegExp(clean);
       items = tree.filter((entry) => pattern.test(entry.path)).map((entry) => entry.path);
     } else {
-      const target = sourceRoot === undefined ? clean : resolveTreePath(sourceRoot, clean, byPath);
+      const target = sourceRoot === undefined ? clean : resolveTreePath(sourceRoot, clean, tree, byPath);
       if (target === undefined || (target !== '' && !byPath.has(target)))
         throw new Error(`"/${clean}": not found`);
       items = [clean];
@@ -71,13 +71,13 @@ export function resolveCopySources(
     }
     for (const item of items) {
       const real = resolvedItems.get(item) ?? item;
-      const type = real === '' ? 'dir' : (byPath.get(real)?.entry.type ?? 'file');
+      const type = real === '' ? 'dir' : (entryAt(tree, byPath.get(real))?.type ?? 'file');
       const entries: SelectedSource['entries'] = [];
       if (type === 'dir') {
         const prefix = real === '' ? '' : `${real}/`;
         // The tree is in walk order (a directory, then everything below it), so a directory's
         // contents are the run of entries right after it: no scan of the whole context.
-        const start = real === '' ? 0 : (byPath.get(real)?.index ?? tree.length) + 1;
+        const start = real === '' ? 0 : (byPath.get(real) ?? tree.length) + 1;
         for (let i = start; i < tree.length; i++) {
           const entry = tree[i] as SourceEntry;
           if (!entry.path.startsWith(prefix)) break;
@@ -85,7 +85,7 @@ export function resolveCopySources(
           if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type, stat: entry.stat });
         }
       } else if (!isExcluded(posix.basename(item))) {
-        entries.push({ src: item, rel: '', type, stat: byPath.get(item)?.entry.stat });
+        entries.push({ src: item, rel: '', type, stat: entryAt(tree, byPath.get(item))?.stat });
       } else continue;
       selected.push({ item, type, entries });
     }
@@ -94,8 +94,8 @@ export function resolveCopySources(
   return selected;
 }
 
-/** A tree's entries by path, with their positions. */
-type TreeIndex = Map<string, { entry: SourceEntry; index: number }>;
+/** A tree's entries' positions by path. */
+type TreeIndex = Map<string, number>;
 
 /** Each tree is indexed once, however many COPYs read it (a context is shared by all of them). */
 const treeIndexes = new WeakMap<SourceEntry[], TreeIndex>();
@@ -104,20 +104,26 @@ function indexTree(tree: SourceEntry[]): TreeIndex {
   let index = treeIndexes.get(tree);
   if (!index) {
     index = new Map();
-    for (let i = 0; i < tree.length; i++) {
-      const entry = tree[i] as SourceEntry;
-      index.set(entry.path, { entry, index: i });
-    }
+    for (let i = 0; i < tree.length; i++) index.set((tree[i] as SourceEntry).path, i);
     treeIndexes.set(tree, index);
   }
   return index;
+}
+
+function entryAt(tree: SourceEntry[], index: number | undefined): SourceEntry | undefined {
+  return index === undefined ? undefined : tree[index];
 }
 
 /**
  * Resolves a root-relative path through the symlinks the tree lists, each read inside `root`
  * (absolute targets restart at the root, `..` stops there); undefined after 40 links.
  */
-function resolveTreePath(root: string, path: string, tree: TreeIndex): string | undefined {
+function resolveTreePath(
+  root: string,
+  path: string,
+  tree: SourceEntry[],
+  byPath: TreeIndex,
+): string | undefined {
   const pending = path.split('/').filter((part) => part !== '' && part !== '.');
   const resolved: string[] = [];
   let hops = 0;
@@ -128,7 +134,7 @@ function resolveTreePath(root: string, path: string, tree: TreeIndex): string | 
       continue;
     }
     const candidate = [...resolved, name].join('/');
-    if (tree.get(candidate)?.entry.type !== 'symlink') {
+    if (entryAt(tree, byPath.get(candidate))?.type !== 'symlink') {
       resolved.push(name);
       continue;
     }

@@ -349,21 +349,27 @@ async function checksumEntries(
   cache: () => Promise<ChecksumCache>,
 ): Promise<string> {
   const statedAt = Date.now();
-  const entries = selected.flatMap((group, i) =>
-    group.entries.map(({ src, stat }) => ({ src, group: i, stat: stat ?? lstatOf(join(root, src)) })),
-  );
+  // Flat columns rather than an object per file: this runs for every COPY of every build.
+  const srcs: string[] = [];
+  const stats: SourceStat[] = [];
+  const groups: number[] = [];
+  selected.forEach((group, i) => {
+    for (const { src, stat } of group.entries) {
+      srcs.push(src);
+      stats.push(stat ?? lstatOf(join(root, src)));
+      groups.push(i);
+    }
+  });
   // The stat digest hashes the paths as one string and the numbers as raw float64s: 20,000
   // small hash updates, or 160,000 number-to-text conversions, cost more than the lstats did.
   const fields = 8;
-  const numbers = new Float64Array(entries.length * fields + selected.length);
-  const paths: string[] = [root];
+  const numbers = new Float64Array(srcs.length * fields + selected.length);
   let newest = 0;
   let files = 0;
   let bytes = 0;
   let at = 0;
   for (const group of selected) numbers[at++] = group.entries.length;
-  for (const { src, stat } of entries) {
-    paths.push(src);
+  for (const stat of stats) {
     numbers[at++] = stat.mode;
     numbers[at++] = stat.uid;
     numbers[at++] = stat.gid;
@@ -379,19 +385,22 @@ async function checksumEntries(
       bytes += stat.size;
     }
   }
-  const statHash = createHash('sha256').update(paths.join('\0')).update(new Uint8Array(numbers.buffer));
+  const statHash = createHash('sha256')
+    .update(`${root}\0${srcs.join('\0')}`)
+    .update(new Uint8Array(numbers.buffer));
   const statDigest = `sha256:${statHash.digest('hex')}`;
   const remembered = await readSelectionMemo(cacheRoot, statDigest);
   if (remembered) return remembered;
 
   const direct = files <= directHashFiles && bytes <= directHashBytes;
   const checksums = direct ? undefined : await cache();
-  const lines: string[] = new Array(entries.length);
+  const lines: string[] = new Array(srcs.length);
   let next = 0;
   const worker = async () => {
-    while (next < entries.length) {
+    while (next < srcs.length) {
       const i = next++;
-      const { src, stat } = entries[i] as (typeof entries)[number];
+      const src = srcs[i] as string;
+      const stat = stats[i] as SourceStat;
       const abs = join(root, src);
       const type = stat.mode & 0o170000;
       let content = '';
@@ -404,12 +413,12 @@ async function checksumEntries(
       lines[i] = `${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${content}\n`;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(checksumParallelism, entries.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(checksumParallelism, srcs.length) }, worker));
   const hash = createHash('sha256');
   let group = 0;
-  entries.forEach((entry, i) => {
-    for (; group < entry.group; group++) hash.update('\x01');
-    hash.update(lines[i] as string);
+  lines.forEach((line, i) => {
+    for (; group < (groups[i] as number); group++) hash.update('\x01');
+    hash.update(line);
   });
   for (; group < selected.length; group++) hash.update('\x01');
   const checksum = `sha256:${hash.digest('hex')}`;
