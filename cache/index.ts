@@ -19,6 +19,7 @@ export {
   pruneCache,
   type SnapshotUsage,
 } from './gc.ts';
+export { holdCacheForBuild, lockCacheForGc } from './gc-lock.ts';
 export {
   type BlobRef,
   type CacheConfig,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   CacheError,
   type ImageUsage,
+  lockCacheForGc,
   measureCache,
   type PortableRecord,
   parseByteSize,
@@ -283,9 +284,17 @@ export async function readGcPolicy(root: string): Promise<{ enabled: boolean; ke
 export async function collectAfterBuild(root: string, store: ImageStore): Promise<void> {
   const policy = await readGcPolicy(root);
   if (!policy.enabled) return;
-  const images = await imageUsage(store);
-  const usage = await measureCache(root, images);
-  if (usage.bytes <= policy.keepBytes) return;
-  await pruneCache(root, images, { all: true, keepBytes: policy.keepBytes });
-  await store.collectGarbage();
+  // Not while other builds run (the build calling this has released its own hold): the next
+  // build to finish alone does it.
+  const lock = await lockCacheForGc(root, { wait: false });
+  if (!lock) return;
+  try {
+    const images = await imageUsage(store);
+    const usage = await measureCache(root, images);
+    if (usage.bytes <= policy.keepBytes) return;
+    await pruneCache(root, images, { all: true, keepBytes: policy.keepBytes });
+    await store.collectGarbage();
+  } finally {
+    await lock.release();
+  }
 }

@@ -33,7 +33,7 @@ import { cacheBlobRoots } from '../cache/index.ts';
 import { isProcessAlive } from '../processes.ts';
 import { digestOf, hashFile, ownerPid, readVerified, syncDir, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
-import { acquireLock, type HeldLock } from './lock.ts';
+import { acquireLock, type HeldLock } from '../locks.ts';
 import {
   classifyMediaType,
   type Descriptor,

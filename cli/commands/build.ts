@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
 import {
@@ -11,6 +12,7 @@ import {
   scanContext,
 } from '../../frontend/index.ts';
 import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
+import type { HeldLock } from '../../locks.ts';
 import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
@@ -253,6 +255,7 @@ export const buildCommand: Command = {
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
     let runner: FsRunner | undefined;
+    let cacheHold: HeldLock | undefined;
     let executor: RuncExecutor | undefined;
     try {
       const definition = await convert(instructions, {
@@ -332,6 +335,11 @@ export const buildCommand: Command = {
             },
           ),
       );
+      // Held while this build may read or write the cache: no prune or GC deletes from it
+      // meanwhile (other builds share it).
+      cacheHold = await holdCacheForBuild(root, () =>
+        ctx.stderr.write('waiting for a running prune on this root to finish...\n'),
+      );
       runner = createFsRunner({
         root,
         store,
@@ -363,6 +371,7 @@ export const buildCommand: Command = {
       const grew = runner.ran > 0 || store.blobsAdded > 0;
       await runner.close();
       runner = undefined;
+      await cacheHold.release();
       // The automatic GC measures the whole cache: only worth it when this build added to it
       // (a fully cached rebuild adds nothing: no step ran, no blob, no snapshot).
       if (grew) await collectAfterBuild(root, store);
@@ -384,6 +393,7 @@ export const buildCommand: Command = {
       throw error;
     } finally {
       await runner?.close().catch(() => {});
+      await cacheHold?.release();
       await executor?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { measureCache, parseByteSize, parseDuration, pruneCache } from '../../cache/index.ts';
+import { lockCacheForGc, measureCache, parseByteSize, parseDuration, pruneCache } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { imageUsage } from '../build-cache.ts';
@@ -70,6 +70,11 @@ export const pruneCommand: Command = {
     }
     const root = resolveRoot(ctx.globals.root);
     const store = await openStore(ctx);
+    // Running builds finish first: nothing they use can go while they run.
+    const lock = await lockCacheForGc(root, {
+      wait: true,
+      onWait: () => ctx.stderr.write('waiting for running builds on this root to finish...\n'),
+    });
     try {
       const images = await imageUsage(store);
       const before = await measureCache(root, images);
@@ -91,6 +96,7 @@ export const pruneCommand: Command = {
       ctx.stdout.write(`Total:\t${humanSize(Math.max(0, before.bytes - after.bytes))}\n`);
       return 0;
     } finally {
+      await lock?.release();
       await store.close();
     }
   },

@@ -2,6 +2,7 @@
 // -a, --filter until, --keep-storage, the automatic GC after builds, fsck keeping cache-only blobs;
 // sizes before and after; images stay intact and runnable.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -169,4 +170,25 @@ it('a fully cached rebuild leaves the automatic GC alone; the next build that ad
   } finally {
     await writeFile(join(h.root(), 'config.json'), '{}');
   }
+});
+
+it('a prune started during a build waits for it; the build finishes intact and fsck is clean', async () => {
+  const dir = await h.testdir({ Dockerfile: 'FROM busybox\nRUN sleep 2 && echo waited > /w\n' });
+  const build = h.cli(['build', '--progress', 'plain', '-t', 'held', dir]);
+  // The build holds <root>/cache/gc.lock shared once it reaches its steps.
+  const lock = join(h.root(), 'cache', 'gc.lock');
+  const deadline = Date.now() + 20_000;
+  while (spawnSync('flock', ['-n', lock, 'true']).status === 0) {
+    assert.ok(Date.now() < deadline, 'the build never took the cache lock');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const prune = await h.cli(['prune', '-a', '-f']);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.match(prune.stderr, /waiting for running builds on this root to finish/);
+  const built = await build;
+  assert.equal(built.code, 0, built.stderr);
+  const run = await h.cli(['run', '--rm', 'held', 'cat', '/w']);
+  assert.equal(run.stdout, 'waited\n');
+  const fsck = await h.cli(['fsck']);
+  assert.equal(fsck.code, 0, fsck.stderr);
 });

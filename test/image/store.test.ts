@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Digest, digestOf, ImageStore, MediaType, resolveRoot } from '../../image/index.ts';
-import { acquireLock } from '../../image/lock.ts';
+import { acquireLock, tryLock } from '../../locks.ts';
 import { makeBusyboxArchive, makeTempDir, packTar, tbuild } from './helpers.ts';
 
 const tmp = makeTempDir();
@@ -133,6 +133,20 @@ test('the lock is a kernel flock that stays held after the helper exits, until r
   assert.equal(tryLock(), 1, 'another process cannot take it while held');
   await held.release();
   assert.equal(tryLock(), 0, 'free once released');
+});
+
+test('shared locks coexist and keep an exclusive one out; tryLock does not wait', async () => {
+  const path = join(tmp.dir, 'lockfile3');
+  const a = await acquireLock(path, { shared: true });
+  const b = await acquireLock(path, { shared: true });
+  assert.equal(await tryLock(path), undefined, 'no exclusive lock while shared ones are held');
+  await a.release();
+  assert.equal(await tryLock(path), undefined, 'one shared holder is enough to keep it out');
+  await b.release();
+  const exclusive = await tryLock(path);
+  assert.ok(exclusive, 'free once every shared holder released');
+  assert.equal(await tryLock(path, { shared: true }), undefined);
+  await exclusive.release();
 });
 
 test('concurrent loads from several processes all land, and the store stays sound', async () => {
