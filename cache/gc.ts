@@ -32,12 +32,24 @@ export interface SnapshotUsage {
   image: boolean;
 }
 
+/** A `RUN --mount=type=cache` directory (`<root>/cache/mounts/<id>`). */
+export interface CacheMountUsage {
+  name: string;
+  bytes: number;
+  /** Its mtime: each step that mounts it touches it. */
+  lastUsed: number;
+}
+
 export interface CacheUsage {
   records: StoredCacheRecord[];
   snapshots: SnapshotUsage[];
+  mounts: CacheMountUsage[];
   /** Layer blobs only the cache keeps, with their sizes. */
   cacheBlobs: Map<string, number>;
-  /** Bytes the cache alone holds: record files, snapshots no image uses and cache-only blobs. */
+  /**
+   * Bytes the cache alone holds: record files, snapshots no image uses, cache-only blobs and
+   * cache mounts.
+   */
   bytes: number;
 }
 
@@ -53,7 +65,8 @@ export interface PruneOptions {
 export interface PruneResult {
   removedRecords: number;
   removedSnapshots: number;
-  /** Bytes of records and snapshots removed, plus the cache-only blobs they left unreferenced. */
+  removedMounts: number;
+  /** Bytes of records, snapshots and mounts removed, plus the cache-only blobs they left unreferenced. */
   reclaimedBytes: number;
 }
 
@@ -77,7 +90,15 @@ export async function measureCache(root: string, images: ImageUsage): Promise<Ca
   for (const r of records) bytes += r.bytes;
   for (const s of snapshots) if (!s.image) bytes += s.bytes;
   for (const size of cacheBlobs.values()) bytes += size;
-  return { records, snapshots, cacheBlobs, bytes };
+  const mounts: CacheMountUsage[] = [];
+  for (const name of await readdir(mountsDir(root)).catch(() => [] as string[])) {
+    const dir = join(mountsDir(root), name);
+    const info = await lstat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    mounts.push({ name, bytes: await treeBytes(dir), lastUsed: info.mtimeMs });
+  }
+  for (const m of mounts) bytes += m.bytes;
+  return { records, snapshots, mounts, cacheBlobs, bytes };
 }
 
 /** How long an unused COPY selection memo is kept. */
@@ -130,6 +151,20 @@ export async function pruneCache(
     if (needed.has(s.diffId)) continue;
     if (await removeSnapshot(root, s.diffId)) removedSnapshots++;
   }
+  // Cache mounts are data steps chose to keep between builds, not results: they go like records
+  // (by `until`), and under `--keep-storage` only while the cache is still above it, least
+  // recently used first. No build runs meanwhile (gc-lock.ts), so none is mounted.
+  let removedMounts = 0;
+  const idleMounts = usage.mounts
+    .filter((m) => options.olderThanMs === undefined || m.lastUsed <= now - options.olderThanMs)
+    .sort((a, b) => a.lastUsed - b.lastUsed);
+  for (const m of idleMounts) {
+    if (options.keepBytes !== undefined && bytes <= options.keepBytes) break;
+    if (await removeAside(root, join(mountsDir(root), m.name))) {
+      removedMounts++;
+      bytes -= m.bytes;
+    }
+  }
   // Memos (COPY selection checksums, parsed Dockerfiles) are tiny but one is added per changed
   // input: drop the idle ones (all of them on a plain `prune -a`; the size-capped GC keeps the
   // recent ones). Losing one costs a rebuild one derivation, never a wrong result.
@@ -138,6 +173,7 @@ export async function pruneCache(
   return {
     removedRecords: removed.length,
     removedSnapshots,
+    removedMounts,
     reclaimedBytes: Math.max(0, usage.bytes - bytes),
   };
 }
@@ -145,15 +181,24 @@ export async function pruneCache(
 /** Moves the snapshot out of sight atomically, then deletes it; false if it was already gone. */
 async function removeSnapshot(root: string, diffId: string): Promise<boolean> {
   const id = diffId.replace(/^sha256:/, '').slice(0, 16);
+  return removeAside(root, join(snapshotsDir(root), id));
+}
+
+/** Renames `dir` into `<root>/tmp` (atomic), then deletes it; false if it was already gone. */
+async function removeAside(root: string, dir: string): Promise<boolean> {
   const trash = join(root, 'tmp', `trash-${randomBytes(6).toString('hex')}`);
   await mkdir(join(root, 'tmp'), { recursive: true });
   try {
-    await rename(join(snapshotsDir(root), id), trash);
+    await rename(dir, trash);
   } catch {
     return false;
   }
   await rm(trash, { recursive: true, force: true });
   return true;
+}
+
+function mountsDir(root: string): string {
+  return join(root, 'cache', 'mounts');
 }
 
 /** Disk bytes (allocated blocks) of a directory tree, cached in `<dir>/size`. */

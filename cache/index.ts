@@ -9,6 +9,7 @@ export {
 export { claimKey, type KeyClaim } from './claims.ts';
 export { CacheError } from './errors.ts';
 export {
+  type CacheMountUsage,
   type CacheUsage,
   type ImageUsage,
   measureCache,

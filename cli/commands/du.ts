@@ -78,7 +78,7 @@ export const duCommand: Command = {
       );
       if (values.verbose) {
         ctx.stdout.write(
-          `\nBuild cache: ${cache.records.length} records, ${cache.snapshots.length} snapshots (${humanSize(snapshotBytes)}, ${humanSize(imageSnapshotBytes)} of them images'), ${cache.cacheBlobs.size} cache-only blobs (${humanSize(cacheBlobBytes)})\n\n`,
+          `\nBuild cache: ${cache.records.length} records, ${cache.snapshots.length} snapshots (${humanSize(snapshotBytes)}, ${humanSize(imageSnapshotBytes)} of them images'), ${cache.cacheBlobs.size} cache-only blobs (${humanSize(cacheBlobBytes)}), ${cache.mounts.length} cache mounts (${humanSize(cache.mounts.reduce((n, m) => n + m.bytes, 0))})\n\n`,
         );
         const rows = [['CACHE ID', 'LAYERS', 'SIZE', 'CREATED', 'LAST USED', 'IN USE']];
         const sorted = [...cache.records].sort((a, b) => b.lastUsed - a.lastUsed);

@@ -93,6 +93,7 @@ export const pruneCommand: Command = {
         ctx.stdout.write('\n');
       }
       if (result.removedSnapshots > 0) ctx.stdout.write(`Removed ${result.removedSnapshots} snapshots\n`);
+      if (result.removedMounts > 0) ctx.stdout.write(`Removed ${result.removedMounts} cache mounts\n`);
       ctx.stdout.write(`Total:\t${humanSize(Math.max(0, before.bytes - after.bytes))}\n`);
       return 0;
     } finally {

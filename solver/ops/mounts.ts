@@ -11,6 +11,7 @@ import {
   rm,
   stat,
   symlink,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -229,6 +230,9 @@ async function prepareCache(
     // Made aside and renamed, so a concurrent first use never sees a half-made directory.
     await rename(partial, dir).catch(() => rm(partial, { recursive: true, force: true }));
   }
+  // Its mtime is its last use, for prune's `until` and LRU order (cache/gc.ts).
+  const now = new Date();
+  await utimes(dir, now, now);
   return { type: 'bind', target: mount.target, source: dir, readonly: mount.readonly };
 }
 

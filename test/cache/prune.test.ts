@@ -192,3 +192,25 @@ it('a prune started during a build waits for it; the build finishes intact and f
   const fsck = await h.cli(['fsck']);
   assert.equal(fsck.code, 0, fsck.stderr);
 });
+
+it('cache mounts count in du and go with prune; the next build starts with an empty one', async () => {
+  await h.cli(['prune', '-a', '-f']);
+  const files = (n: number) => ({
+    Dockerfile: `FROM busybox\nRUN --mount=type=cache,id=pm,target=/c head -c 204800 /dev/urandom > /c/blob${n} && ls /c | wc -l > /count\n`,
+  });
+  await buildTagged(files(1), 'pm1');
+  const before = await usage();
+  assert.equal(before.mounts.length, 1);
+  assert.ok((before.mounts[0]?.bytes ?? 0) >= 200 * 1024);
+  const kept = await h.cli(['prune', '-f', '--filter', 'until=1h']);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal((await usage()).mounts.length, 1, 'a mount used within the hour stays');
+  const pruned = await h.cli(['prune', '-a', '-f']);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.match(pruned.stdout, /Removed 1 cache mounts/);
+  assert.deepEqual((await usage()).mounts, []);
+  // The cache mount starts empty again: only this build's file is in it.
+  await buildTagged(files(2), 'pm2');
+  const count = await h.cli(['run', '--rm', 'pm2', 'cat', '/count']);
+  assert.equal(count.stdout.trim(), '1');
+});
