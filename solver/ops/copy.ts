@@ -176,6 +176,8 @@ const copyParallelism = 16;
 /** Files up to this size are copied with synchronous calls; larger ones through the pool. */
 const syncCopyMaxBytes = 1 << 20;
 const newFileFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** How long a COPY runs synchronous calls before it lets the event loop turn. */
+const yieldEveryMs = 50;
 
 interface CopyContext {
   /** Context files arrive owned by root, as Docker documents; stage files keep their owner. */
@@ -312,9 +314,15 @@ export async function copyIntoRootfs(
     // time. One by one, a 20,000-file COPY spent ~11 file system round trips per file in a row.
     const inFlight = new Set<Promise<void>>();
     let failed: { error: unknown } | undefined;
+    let lastYield = Date.now();
     try {
       for (const entry of source.entries) {
         if (failed) break;
+        // Entries mostly copy with synchronous calls: let timers, signals and progress run now and then.
+        if (Date.now() - lastYield >= yieldEveryMs) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
         context.signal.throwIfAborted();
         if (entry.type === 'dir' || entry.rel === '') {
           await copyEntry(entry);
