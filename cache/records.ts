@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLiveLeases } from './leases.ts';
 
@@ -65,14 +66,21 @@ export async function deleteCacheRecord(root: string, key: string): Promise<void
 /** Every readable record (temp files and damaged records are skipped). */
 export async function listCacheRecords(root: string): Promise<StoredCacheRecord[]> {
   const dir = join(root, 'cache', 'keys');
-  const names = await readdir(dir).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const out: StoredCacheRecord[] = [];
+  // Synchronous: hundreds of small reads through the thread pool cost ~0.3 ms each in round
+  // trips, ~20 µs each here; the automatic GC lists every record after each build that grew.
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
     const path = join(dir, name);
     try {
-      const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-      const record = JSON.parse(text) as CacheRecordLayers;
+      const info = statSync(path);
+      const record = JSON.parse(readFileSync(path, 'utf8')) as CacheRecordLayers;
       if (!Array.isArray(record.layers)) continue;
       out.push({ key: `sha256:${name.slice(0, -5)}`, record, lastUsed: info.mtimeMs, bytes: info.size });
     } catch {
