@@ -20,6 +20,8 @@ export interface OpRunner<R> {
 /** What a running op gets: cancellation and a place for its output. */
 export interface JobContext {
   signal: AbortSignal;
+  /** `--no-cache` or `--no-cache-filter` applies: the result must be made, not taken from elsewhere. */
+  ignoreCache: boolean;
   /** Sends a chunk of the step's output to the progress display. */
   log(stream: 1 | 2, data: string): void;
 }
@@ -107,6 +109,7 @@ export async function solve<R>(root: Vertex, runner: OpRunner<R>, options: Solve
           emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started: Date.now() });
           const job: JobContext = {
             signal,
+            ignoreCache: options.noCache || vertex.ignoreCache === true,
             log: (stream, data) =>
               emit({ type: 'log', digest: vertex.digest, stream, data, time: Date.now() }),
           };

@@ -66,8 +66,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
   /**
    * A record another build on this root made while this one ran. Only those: an older record
-   * would have been a hit, unless the cache is being ignored (`--no-cache`, which the runner
-   * does not see), and then it must not be used.
+   * would have been a hit (a step ignoring the cache never comes here).
    */
   const startedAt = Date.now();
   const readConcurrent = async (key: Digest): Promise<FsResult | undefined> => {
@@ -156,6 +155,15 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
     async run(vertex, inputs, key, job) {
       ran++;
+      const make = async (): Promise<FsResult> => {
+        const output = await runOp(vertex, inputs, job);
+        const result: FsResult = { ...output, created: new Date().toISOString() };
+        await hold(key, result);
+        await writeCacheRecord(deps.root, key, result);
+        return result;
+      };
+      // `--no-cache` (or its stage filter): made here, never taken from another build.
+      if (job.ignoreCache) return make();
       // Another build on this root making the same step: wait for it and take its result.
       let claim = await claimKey(deps.root, key, job.signal);
       while (!claim) {
@@ -174,11 +182,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           await hold(key, made);
           return made;
         }
-        const output = await runOp(vertex, inputs, job);
-        const result: FsResult = { ...output, created: new Date().toISOString() };
-        await hold(key, result);
-        await writeCacheRecord(deps.root, key, result);
-        return result;
+        return await make();
       } finally {
         await claim.release();
       }
