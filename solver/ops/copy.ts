@@ -33,7 +33,7 @@ export interface SelectedSource {
   item: string;
   type: SourceEntry['type'];
   /** The entries to copy: the item itself for a file, everything below it for a directory. */
-  entries: { src: string; rel: string; type: SourceEntry['type']; stat?: SourceStat }[];
+  entries: { src: string; rel: string; type: SourceEntry['type']; stat: SourceStat }[];
 }
 
 const wildcard = /[*?[]/;
@@ -85,7 +85,12 @@ export function resolveCopySources(
           if (!isExcluded(rel)) entries.push({ src: entry.path, rel, type: entry.type, stat: entry.stat });
         }
       } else if (!isExcluded(posix.basename(item))) {
-        entries.push({ src: item, rel: '', type, stat: entryAt(tree, byPath.get(item))?.stat });
+        // Read from where the item resolves inside the source root (a symlink's target): that is
+        // what is copied, so that is what the cache key must cover. Never the host path of the
+        // item, whose symlinks the host would follow out of the root.
+        const at = entryAt(tree, byPath.get(real));
+        if (!at) throw new Error(`"/${item}": not found`);
+        entries.push({ src: real, rel: '', type, stat: at.stat });
       } else continue;
       selected.push({ item, type, entries });
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChecksumCache,
@@ -337,7 +337,7 @@ const checksumParallelism = 32;
 const directHashFiles = 256;
 const directHashBytes = 1 << 20;
 
-type ChecksumSelection = { entries: { src: string; stat?: SourceStat }[] }[];
+type ChecksumSelection = { entries: { src: string; stat: SourceStat }[] }[];
 
 /**
  * The content checksum of the files a COPY reads: path, type, mode (which holds the type bits),
@@ -360,7 +360,7 @@ async function checksumEntries(
   selected.forEach((group, i) => {
     for (const { src, stat } of group.entries) {
       srcs.push(src);
-      stats.push(stat ?? lstatOf(join(root, src)));
+      stats.push(stat);
       groups.push(i);
     }
   });
@@ -428,21 +428,6 @@ async function checksumEntries(
   const checksum = `sha256:${hash.digest('hex')}`;
   await writeSelectionMemo(cacheRoot, statDigest, checksum, newest, statedAt);
   return checksum;
-}
-
-/** The stat fields of a path (for a selection entry the walk did not stat). */
-function lstatOf(abs: string): SourceStat {
-  const info = lstatSync(abs);
-  return {
-    mode: info.mode,
-    uid: info.uid,
-    gid: info.gid,
-    size: info.size,
-    mtimeMs: info.mtimeMs,
-    ctimeMs: info.ctimeMs,
-    ino: info.ino,
-    dev: info.dev,
-  };
 }
 
 function createTail(max: number) {

@@ -56,7 +56,7 @@ export interface SourceEntry {
   path: string;
   type: 'file' | 'dir' | 'symlink' | 'other';
   /** The entry's lstat as the walk saw it; the COPY checksum uses it instead of a second lstat. */
-  stat?: SourceStat;
+  stat: SourceStat;
 }
 
 /** The lstat fields a COPY's cache key depends on, or that say a file is unchanged. */

@@ -197,3 +197,22 @@ it('a cached rebuild with the same tag leaves the store index untouched', async 
   assert.equal(after.ino, before.ino, 'index.json was not replaced');
   assert.equal(after.mtimeMs, before.mtimeMs);
 });
+
+it('COPY of a symlink copies, and is keyed by, what it points to: changing the target misses', async () => {
+  const dir = await h.testdir({
+    Dockerfile: 'FROM busybox\nCOPY link.txt /x\nCOPY dir-link/inner.txt /y\n',
+    'real.txt': 'first\n',
+    'link.txt': { symlink: 'real.txt' },
+    'sub/inner.txt': 'inner one\n',
+    'dir-link': { symlink: '/sub' },
+  });
+  const first = await build(dir);
+  const copies = ['[2/3] COPY link.txt /x', '[3/3] COPY dir-link/inner.txt /y'];
+  assert.deepEqual(first.ran.slice(-2), copies);
+  await writeFile(join(dir, 'real.txt'), 'second\n');
+  await writeFile(join(dir, 'sub/inner.txt'), 'inner two\n');
+  const second = await build(dir);
+  assert.deepEqual(second.ran, copies);
+  const x = await h.cli(['run', '--rm', `keys${n}`, 'cat', '/x', '/y']);
+  assert.equal(x.stdout, 'second\ninner two\n');
+});
