@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readLiveLeases } from './leases.ts';
 import { pruneMemos } from './memos.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
-import { snapshotsDir } from './snapshots.ts';
+import { snapshotSizeFile, snapshotsDir } from './snapshots.ts';
 
 /**
  * Disk usage and garbage collection of the build cache: records (cache key → layers), the
@@ -216,10 +216,10 @@ function mountsDir(root: string): string {
 
 /** Disk bytes (allocated blocks) of a directory tree, cached in `<dir>/size`. */
 async function snapshotBytes(dir: string): Promise<number> {
-  const cached = Number.parseInt(readOptional(join(dir, 'size')) ?? '', 10);
+  const cached = Number.parseInt(readOptional(join(dir, snapshotSizeFile)) ?? '', 10);
   if (Number.isFinite(cached)) return cached;
   const bytes = await treeBytes(join(dir, 'fs'));
-  await writeFile(join(dir, 'size'), String(bytes)).catch(() => undefined);
+  await writeFile(join(dir, snapshotSizeFile), String(bytes)).catch(() => undefined);
   return bytes;
 }
 

@@ -24,7 +24,7 @@ export interface SnapshotPaths {
 }
 
 /** `<snapshot>/size`: the disk bytes of its `fs` tree, as gc.ts's snapshotBytes reads and writes it. */
-const snapshotSizeFile = 'size';
+export const snapshotSizeFile = 'size';
 
 export function snapshotsDir(root: string): string {
   return join(root, 'snapshots');
