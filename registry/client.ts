@@ -11,8 +11,6 @@
  * 429 (waiting `Retry-After` when given) and broken connections, with exponential backoff and a
  * bounded number of attempts. Anything else fails at once.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -98,13 +96,16 @@ function networkReason(error: unknown): string {
  * upload took the process to 499 MB RSS, against 109 MB with `http.request` and `pipe`, which
  * honours backpressure. The answer is wrapped in a `Response` so callers see one interface.
  */
-function sendStreaming(
+async function sendStreaming(
   url: URL,
   method: string,
   headers: Record<string, string>,
   body: AsyncIterable<Uint8Array>,
 ): Promise<Response> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Loaded here, not at the top: every `tbuild build` loads this module, few of them upload,
+  // and node:http/https/tls cost ~5-10 ms to load.
+  const send =
+    url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise<Response>((resolve, reject) => {
     const request = send(url, { method, headers }, (incoming) => {
       const responseHeaders = new Headers();
