@@ -284,15 +284,14 @@ export async function readGcPolicy(root: string): Promise<{ enabled: boolean; ke
 export async function collectAfterBuild(root: string, store: ImageStore): Promise<void> {
   const policy = await readGcPolicy(root);
   if (!policy.enabled) return;
-  // Not while other builds run (the build calling this has released its own hold): the next
-  // build to finish alone does it.
-  const lock = await lockCacheForGc(root, { wait: false });
+  // Measured without the lock (reading only): most builds end under the cap and lock nothing.
+  if ((await measureCache(root, await imageUsage(store))).bytes <= policy.keepBytes) return;
+  // Over the cap: wait a while for other running builds (new ones queue behind, see gc-lock.ts);
+  // if they take longer, the next build to finish tries again.
+  const lock = await lockCacheForGc(root, { wait: true, timeoutSeconds: 30 });
   if (!lock) return;
   try {
-    const images = await imageUsage(store);
-    const usage = await measureCache(root, images);
-    if (usage.bytes <= policy.keepBytes) return;
-    await pruneCache(root, images, { all: true, keepBytes: policy.keepBytes });
+    await pruneCache(root, await imageUsage(store), { all: true, keepBytes: policy.keepBytes });
     await store.collectGarbage();
   } finally {
     await lock.release();

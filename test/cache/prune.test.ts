@@ -178,7 +178,8 @@ it('a prune started during a build waits for it; the build finishes intact and f
   // The build holds <root>/cache/gc.lock shared once it reaches its steps.
   const lock = join(h.root(), 'cache', 'gc.lock');
   const deadline = Date.now() + 20_000;
-  while (spawnSync('flock', ['-n', lock, 'true']).status === 0) {
+  // flock exits 1 when the lock is held (0: free; 66: no cache directory yet).
+  while (spawnSync('flock', ['-n', lock, 'true']).status !== 1) {
     assert.ok(Date.now() < deadline, 'the build never took the cache lock');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -213,4 +214,33 @@ it('cache mounts count in du and go with prune; the next build starts with an em
   await buildTagged(files(2), 'pm2');
   const count = await h.cli(['run', '--rm', 'pm2', 'cat', '/count']);
   assert.equal(count.stdout.trim(), '1');
+});
+
+it('a build started while a prune waits for another build queues behind the prune', async () => {
+  const slow = await h.testdir({ Dockerfile: 'FROM busybox\nRUN sleep 3 && echo slow > /s\n' });
+  const later = await h.testdir({ Dockerfile: 'FROM busybox\nRUN echo later > /l\n' });
+  const { intent, lock } = {
+    intent: join(h.root(), 'cache', 'gc.intent'),
+    lock: join(h.root(), 'cache', 'gc.lock'),
+  };
+  const until = async (what: string, held: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!held()) {
+      assert.ok(Date.now() < deadline, `never: ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const first = h.cli(['build', '--progress', 'plain', '-t', 'q-slow', slow]);
+  await until('the first build holds the cache', () => spawnSync('flock', ['-n', lock, 'true']).status === 1);
+  const prune = h.cli(['prune', '-a', '-f']);
+  // The waiting prune holds the intent exclusively: even a shared request is refused.
+  await until('the prune queues', () => spawnSync('flock', ['-s', '-n', intent, 'true']).status === 1);
+  const second = await h.cli(['build', '--progress', 'plain', '-t', 'q-later', later]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /waiting for a running prune on this root to finish/);
+  const pruned = await prune;
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.equal((await first).code, 0);
+  assert.equal((await h.cli(['run', '--rm', 'q-later', 'cat', '/l'])).stdout, 'later\n');
+  assert.equal((await h.cli(['fsck'])).code, 0);
 });
