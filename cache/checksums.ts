@@ -23,7 +23,7 @@ import { readMemo, writeMemo } from './memos.ts';
  * on open: a build whose COPY selections all hit their memo (below) never loads it.
  *
  * Selection memos: a COPY's whole content checksum remembered under the digest of its files' stat
- * tuples (see {@link ChecksumCache.readSelection}). A rebuild with nothing changed then costs one
+ * tuples (see {@link readSelectionMemo}). A rebuild with nothing changed then costs one
  * lstat per file and one tiny file read, instead of a lookup per file in the big table. Same
  * safety argument and racy rule as the per-file entries. Stored as one small file per memo under
  * `<root>/cache/checksum-memo/` (content-addressed, so concurrent builds never conflict).
@@ -69,11 +69,6 @@ export class ChecksumCache {
     );
   }
 
-  /** The racy window: stat tuples this recent are not trusted beyond this process. */
-  get racyWindowMs(): number {
-    return this.#racyWindowMs;
-  }
-
   /** Reads the persisted table (an unreadable file is an empty table). */
   async #load(): Promise<void> {
     try {
@@ -110,7 +105,7 @@ export class ChecksumCache {
         ? createHash('sha256').update(readFileSync(abs)).digest('hex')
         : await hashStream(abs);
     this.reads++;
-    const racy = Math.max(info.mtimeMs, info.ctimeMs) > started - this.#racyWindowMs;
+    const racy = isRacy(Math.max(info.mtimeMs, info.ctimeMs), started, this.#racyWindowMs);
     this.#lru.set(key, { digest, racy });
     if (!racy) this.#dirty = true;
     return digest;
@@ -166,8 +161,13 @@ export async function writeSelectionMemo(
   hashedAt: number,
   racyWindowMs = defaultRacyWindowMs,
 ): Promise<void> {
-  if (newestMs > hashedAt - racyWindowMs) return;
+  if (isRacy(newestMs, hashedAt, racyWindowMs)) return;
   await writeMemo(root, 'checksum-memo', statDigest, checksum);
+}
+
+/** A file whose newest mtime/ctime is within `windowMs` before `at` may change unseen (racy). */
+function isRacy(newestMs: number, at: number, windowMs: number): boolean {
+  return newestMs > at - windowMs;
 }
 
 function hashStream(path: string): Promise<string> {
