@@ -4,6 +4,7 @@ import { type Dirent, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TbuildError } from '../errors.ts';
+import type { SourceStat } from '../solver/index.ts';
 import {
   compileDockerignore,
   DockerignoreError,
@@ -67,18 +68,10 @@ export type ContextEntryType = 'file' | 'dir' | 'symlink' | 'other';
 
 /**
  * The lstat fields of a context entry that the build cares about: what a COPY records (mode,
- * owner) and the tuple that says a file is unchanged since it was last hashed (size, times, inode).
+ * owner) and the tuple that says a file is unchanged since it was last hashed (size, times,
+ * inode). The solver's own type: the walk hands these straight to the COPY checksum.
  */
-export interface ContextStat {
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-  readonly ino: number;
-  readonly dev: number;
-}
+export type ContextStat = Readonly<SourceStat>;
 
 /** One path the build context keeps: slash-separated, relative to the context root. */
 export interface ContextEntry {
@@ -126,14 +119,6 @@ export function scanContext(
     throw new BuildContextError(`open ${contextDir}: no such file or directory`, undefined);
   scanEntries(scan, `${contextDir}/`, '', root, undefined, []);
   return scan.out;
-}
-
-/** The same walk as {@link scanContext}, one entry at a time. */
-export async function* walkContext(
-  contextDir: string,
-  ignore: DockerignoreMatcher | readonly string[] = [],
-): AsyncGenerator<ContextEntry> {
-  yield* scanContext(contextDir, ignore);
 }
 
 interface Scan {

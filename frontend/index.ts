@@ -10,7 +10,6 @@ export {
   type LoadedDockerignore,
   readDockerignore,
   scanContext,
-  walkContext,
 } from './context-walk.ts';
 export {
   type BuildDefinition,

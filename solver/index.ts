@@ -20,5 +20,13 @@ export {
   vertex,
 } from './graph.ts';
 export { createFsRunner } from './ops/runner.ts';
-export type { CacheSource, FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './ops/types.ts';
+export type {
+  CacheSource,
+  FsResult,
+  FsRunner,
+  LayerRecord,
+  RunnerDeps,
+  SourceEntry,
+  SourceStat,
+} from './ops/types.ts';
 export { type JobContext, type OpRunner, type SolveOptions, solve } from './solve.ts';
