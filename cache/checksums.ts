@@ -98,12 +98,7 @@ export class ChecksumCache {
       return stored;
     }
     const started = Date.now();
-    // Small files in one synchronous read: for the typical context of many small files, a
-    // stream per file (open, fstat, reads, close through the thread pool) costs ~50× more.
-    const digest =
-      info.size <= smallFileBytes
-        ? createHash('sha256').update(readFileSync(abs)).digest('hex')
-        : await hashStream(abs);
+    const digest = await hashFile(abs, info.size);
     this.reads++;
     const racy = isRacy(Math.max(info.mtimeMs, info.ctimeMs), started, this.#racyWindowMs);
     this.#lru.set(key, { digest, racy });
@@ -168,6 +163,17 @@ export async function writeSelectionMemo(
 /** A file whose newest mtime/ctime is within `windowMs` before `at` may change unseen (racy). */
 function isRacy(newestMs: number, at: number, windowMs: number): boolean {
   return newestMs > at - windowMs;
+}
+
+/**
+ * The sha256 (hex) of a file's content, read directly. Small files in one synchronous read: for
+ * the typical context of many small files, a stream per file (open, fstat, reads, close through
+ * the thread pool) costs ~50× more.
+ */
+export async function hashFile(path: string, size: number): Promise<string> {
+  return size <= smallFileBytes
+    ? createHash('sha256').update(readFileSync(path)).digest('hex')
+    : hashStream(path);
 }
 
 function hashStream(path: string): Promise<string> {

@@ -3,6 +3,7 @@
 export {
   ChecksumCache,
   type FileStat,
+  hashFile,
   readSelectionMemo,
   writeSelectionMemo,
 } from './checksums.ts';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChecksumCache,
   claimKey,
   createCacheLease,
+  hashFile,
   readCacheRecord,
   readSelectionMemo,
   touchCacheRecord,
@@ -410,9 +411,7 @@ async function checksumEntries(
       let content = '';
       if (type === 0o120000) content = `link:${readlinkSync(abs)}`;
       else if (type === 0o100000) {
-        content = checksums
-          ? await checksums.digestFile(abs, stat)
-          : createHash('sha256').update(readFileSync(abs)).digest('hex');
+        content = checksums ? await checksums.digestFile(abs, stat) : await hashFile(abs, stat.size);
       }
       lines[i] = `${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${content}\n`;
     }
