@@ -37,7 +37,9 @@ export interface FileStat {
 
 const maxEntries = 200_000;
 const smallFileBytes = 256 * 1024;
-const defaultRacyWindowMs = 2000;
+/** How recent a change must be to count as racy (see the class comment); exported for callers
+ *  whose memo keys come from elsewhere (the COPY fingerprints of solver/ops/runner.ts). */
+export const racyWindowMs = 2000;
 const fileVersion = 1;
 
 /**
@@ -63,10 +65,7 @@ export class ChecksumCache {
 
   /** The checksum cache of a root; its persisted table is read when first needed. */
   static async open(root: string, options: { racyWindowMs?: number } = {}): Promise<ChecksumCache> {
-    return new ChecksumCache(
-      join(root, 'cache', 'checksums.json'),
-      options.racyWindowMs ?? defaultRacyWindowMs,
-    );
+    return new ChecksumCache(join(root, 'cache', 'checksums.json'), options.racyWindowMs ?? racyWindowMs);
   }
 
   /** Reads the persisted table (an unreadable file is an empty table). */
@@ -154,10 +153,15 @@ export async function writeSelectionMemo(
   checksum: string,
   newestMs: number,
   hashedAt: number,
-  racyWindowMs = defaultRacyWindowMs,
+  windowMs = racyWindowMs,
 ): Promise<void> {
-  if (isRacy(newestMs, hashedAt, racyWindowMs)) return;
-  await writeMemo(root, 'checksum-memo', statDigest, checksum);
+  if (isRacy(newestMs, hashedAt, windowMs)) return;
+  await rememberSelection(root, statDigest, checksum);
+}
+
+/** Remembers a selection's checksum under a key whose inputs the caller knows are not racy. */
+export async function rememberSelection(root: string, key: string, checksum: string): Promise<void> {
+  await writeMemo(root, 'checksum-memo', key, checksum);
 }
 
 /** A file whose newest mtime/ctime is within `windowMs` before `at` may change unseen (racy). */

@@ -4,7 +4,9 @@ export {
   ChecksumCache,
   type FileStat,
   hashFile,
+  racyWindowMs,
   readSelectionMemo,
+  rememberSelection,
   writeSelectionMemo,
 } from './checksums.ts';
 export { claimKey, type KeyClaim } from './claims.ts';

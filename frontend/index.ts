@@ -1,6 +1,7 @@
 // Public surface of frontend/: Dockerfile instructions -> build graph, and the build context filter.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
 
+export { fingerprintContextPath, type PathFingerprint } from './context-fingerprint.ts';
 export {
   BuildContextError,
   type ContextEntry,

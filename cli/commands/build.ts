@@ -8,6 +8,7 @@ import {
   BuildError,
   compileDockerignore,
   convert,
+  fingerprintContextPath,
   readDockerignore,
   scanContext,
 } from '../../frontend/index.ts';
@@ -335,16 +336,13 @@ export const buildCommand: Command = {
             },
           ),
       );
-      // Held while this build may read or write the cache: no prune or GC deletes from it
-      // meanwhile (other builds share it).
-      cacheHold = await holdCacheForBuild(root, () =>
-        ctx.stderr.write('waiting for a running prune on this root to finish...\n'),
-      );
       runner = createFsRunner({
         root,
         store,
         executor,
-        walkSource: async (dir, excludes) => scanContext(dir, excludes),
+        walkSource: async (dir, excludes, within) => scanContext(dir, excludes, within),
+        fingerprintSource: (dir, excludes, path, settleMs) =>
+          fingerprintContextPath(dir, compileDockerignore(excludes), path, settleMs),
         excludeMatcher: (patterns) => {
           if (patterns.length === 0) return () => false;
           const matcher = compileDockerignore(patterns);
@@ -353,6 +351,16 @@ export const buildCommand: Command = {
         defaultNetwork: flags.network,
         cacheSources,
         secrets: await readSecrets(flags.secrets),
+      });
+      // Fingerprinting the context (find(1) processes) overlaps taking the cache lock.
+      runner.prefetch(definition.root);
+      // Held while this build may read or write the cache: no prune or GC deletes from it
+      // meanwhile (other builds share it).
+      const cacheRunner = runner;
+      cacheHold = await holdCacheForBuild(root, () => {
+        ctx.stderr.write('waiting for a running prune on this root to finish...\n');
+        // The files may change while we wait: the keys must see them as they are after it.
+        cacheRunner.dropPrefetched();
       });
       const result = await solve(definition.root, runner, {
         noCache: flags.noCache,

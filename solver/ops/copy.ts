@@ -57,7 +57,7 @@ export function resolveCopySources(
   const selected: SelectedSource[] = [];
   const resolvedItems = new Map<string, string>();
   for (const source of sources) {
-    const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '').replace(/^\.$/, '');
+    const clean = cleanSource(source);
     let items: string[];
     if (wildcard.test(clean)) {
       const pattern = globToRegExp(clean);
@@ -97,6 +97,36 @@ export function resolveCopySources(
   }
   if (selected.length === 0) throw new Error(`${vertex.name}: no source files were specified`);
   return selected;
+}
+
+/** A COPY source as a path relative to the source root, without `./`, `..` or a trailing `/`. */
+function cleanSource(source: string): string {
+  return posix.normalize(`/${source}`).slice(1).replace(/\/$/, '').replace(/^\.$/, '');
+}
+
+/**
+ * The paths of the source root that `sources` can select from: each source's leading plain
+ * segments (a wildcard's matches all lie below them; `\` escapes only count with a wildcard, so a
+ * segment with one ends the plain part too). '' is the whole root. {@link resolveCopySources}
+ * over a tree holding just these paths (and their parents) selects what it selects over the
+ * whole tree, as long as none of them passes through a symlink (which it would follow elsewhere).
+ */
+export function copySourceScope(sources: readonly string[]): string[] {
+  const scope = new Set<string>();
+  for (const source of sources) {
+    const clean = cleanSource(source);
+    if (!wildcard.test(clean)) {
+      scope.add(clean);
+      continue;
+    }
+    const plain: string[] = [];
+    for (const part of clean.split('/')) {
+      if (/[*?[\\]/.test(part)) break;
+      plain.push(part);
+    }
+    scope.add(plain.join('/'));
+  }
+  return scope.has('') ? [''] : [...scope].sort();
 }
 
 /** A tree's entries' positions by path. */

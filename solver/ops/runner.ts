@@ -6,8 +6,10 @@ import {
   claimKey,
   createCacheLease,
   hashFile,
+  racyWindowMs,
   readCacheRecord,
   readSelectionMemo,
+  rememberSelection,
   touchCacheRecord,
   writeCacheRecord,
   writeSelectionMemo,
@@ -16,10 +18,18 @@ import type { ImageConfig } from '../../image/index.ts';
 import { StepError } from '../errors.ts';
 import { type Digest, digestOf, type Op, opIdentity, type Vertex } from '../graph.ts';
 import type { JobContext } from '../solve.ts';
-import { copyIntoRootfs, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
+import { copyIntoRootfs, copySourceScope, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { createMountState, prepareMounts } from './mounts.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
-import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry, SourceStat } from './types.ts';
+import type {
+  FsResult,
+  FsRunner,
+  LayerRecord,
+  RunnerDeps,
+  SourceEntry,
+  SourceFingerprint,
+  SourceStat,
+} from './types.ts';
 
 /** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
 const cacheVersion = 'tbuild.cache.v1';
@@ -33,6 +43,9 @@ const logTailLines = 10;
  */
 export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
+  const fingerprints = new Map<string, Promise<SourceFingerprint | undefined>>();
+  /** The part of the context each COPY reads, by vertex digest (undefined: all of it). */
+  const copyScopes = new Map<Digest, readonly string[] | undefined>();
   const mountState = createMountState();
   const keys = new Map<Digest, Digest>();
   let ran = 0;
@@ -86,47 +99,125 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     return record;
   };
 
-  /** The kept entries of a context, walked once per build and shared by every COPY from it. */
-  const contextTree = (op: Extract<Op, { type: 'context' }>): Promise<SourceEntry[]> => {
+  /**
+   * The kept entries of a context (or of the paths `within` it), walked once per build and shared
+   * by every COPY that reads the same part; a walk of the whole context serves every part.
+   */
+  const contextTree = (
+    op: Extract<Op, { type: 'context' }>,
+    within?: readonly string[],
+  ): Promise<SourceEntry[]> => {
     const id = `${op.dir}\0${op.excludes.join('\n')}`;
-    let tree = contextTrees.get(id);
+    const part = within === undefined ? id : `${id}\0${within.join('\0')}`;
+    let tree = contextTrees.get(id) ?? contextTrees.get(part);
     if (!tree) {
-      tree = deps.walkSource(op.dir, op.excludes);
-      contextTrees.set(id, tree);
+      tree = deps.walkSource(op.dir, op.excludes, within);
+      contextTrees.set(part, tree);
     }
     return tree;
   };
 
+  const fingerprint = (op: Extract<Op, { type: 'context' }>, path: string) => {
+    const id = `${op.dir}\0${op.excludes.join('\n')}\0${path}`;
+    let print = fingerprints.get(id);
+    if (!print) {
+      print = deps.fingerprintSource?.(op.dir, op.excludes, path, racyWindowMs) ?? Promise.resolve(undefined);
+      fingerprints.set(id, print);
+    }
+    return print;
+  };
+
+  /**
+   * The memo key of a COPY's content checksum from the fingerprints of the context paths it can
+   * read: undefined when one cannot be taken. Everything the checksum derives from is in it: the
+   * context and its .dockerignore, the sources and `--exclude`s, and the paths' fingerprints.
+   */
+  const copyMemoKey = async (
+    op: Extract<Op, { type: 'copy' }>,
+    source: Extract<Op, { type: 'context' }>,
+    scope: readonly string[],
+  ): Promise<{ digest: Digest; settled: boolean } | undefined> => {
+    const prints = await Promise.all(scope.map((path) => fingerprint(source, path)));
+    if (prints.some((print) => print === undefined)) return undefined;
+    const taken = prints as SourceFingerprint[];
+    return {
+      digest: digestOf({
+        version: cacheVersion,
+        memo: 'copy-content',
+        dir: source.dir,
+        ignore: source.excludes,
+        sources: op.sources,
+        excludes: op.excludes,
+        prints: scope.map((path, i) => [path, taken[i]?.digest]),
+      }),
+      settled: taken.every((print) => print.settled),
+    };
+  };
+
+  /**
+   * The content checksum of what a COPY reads from the context. Fast path: the context paths it
+   * can read are fingerprinted (by find(1), no walk here) and the checksum comes from the memo of
+   * earlier ones. Otherwise those paths are walked (the whole context when a fingerprint cannot be
+   * taken, e.g. for a symlink on the way) and the checksum computed and remembered.
+   */
+  const copyContent = async (
+    vertex: Vertex,
+    op: Extract<Op, { type: 'copy' }>,
+    source: Extract<Op, { type: 'context' }>,
+  ): Promise<string> => {
+    const scope = copySourceScope(op.sources);
+    const memo = await copyMemoKey(op, source, scope);
+    copyScopes.set(vertex.digest, memo ? scope : undefined);
+    const remembered = memo ? await readSelectionMemo(deps.root, memo.digest) : undefined;
+    if (remembered) return remembered;
+    const tree = await contextTree(source, memo ? scope : undefined);
+    let selected: ReturnType<typeof resolveCopySources>;
+    try {
+      selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex, source.dir);
+    } catch (error) {
+      // A missing source is the user's error, found while computing the key: report it as the
+      // step's failure, located, like BuildKit's `failed to compute cache key`.
+      throw new StepError(
+        vertex.name,
+        vertex.location,
+        `failed to compute cache key: ${errorText(error)}`,
+        [],
+        error,
+      );
+    }
+    const content = await checksumEntries(deps.root, source.dir, selected, checksumCache);
+    // Remembered only when no entry changed within the racy window before the fingerprint (the
+    // rule of the selection memos); any change after it makes a different fingerprint.
+    if (memo?.settled) await rememberSelection(deps.root, memo.digest, content);
+    return content;
+  };
+
   return {
+    prefetch(root) {
+      const seen = new Set<Digest>();
+      const visit = (vertex: Vertex) => {
+        if (seen.has(vertex.digest)) return;
+        seen.add(vertex.digest);
+        const source = vertex.inputs[1]?.op;
+        if (vertex.op.type === 'copy' && source?.type === 'context') {
+          for (const path of copySourceScope(vertex.op.sources)) void fingerprint(source, path);
+        }
+        for (const input of vertex.inputs) visit(input);
+      };
+      visit(root);
+    },
+
+    dropPrefetched() {
+      fingerprints.clear();
+    },
+
     async cacheKey(vertex, inputKeys) {
       const op = vertex.op;
       const parts: Record<string, unknown> = { version: cacheVersion, op: opIdentity(op), inputs: inputKeys };
       if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
         // A COPY from the context depends on exactly the files it reads, not on the rest of the
         // context and not on mtimes: a fresh checkout of the same tree hits.
-        const source = vertex.inputs[1].op;
-        const tree = await contextTree(source);
-        let selected: ReturnType<typeof resolveCopySources>;
-        try {
-          selected = resolveCopySources(
-            tree,
-            op.sources,
-            deps.excludeMatcher(op.excludes),
-            vertex,
-            source.dir,
-          );
-        } catch (error) {
-          // A missing source is the user's error, found while computing the key: report it as
-          // the step's failure, located, like BuildKit's `failed to compute cache key`.
-          throw new StepError(
-            vertex.name,
-            vertex.location,
-            `failed to compute cache key: ${errorText(error)}`,
-            [],
-            error,
-          );
-        }
-        parts.content = await checksumEntries(deps.root, source.dir, selected, checksumCache);
+        parts.content = await copyContent(vertex, op, vertex.inputs[1].op);
       }
       if (op.type === 'exec' && op.mounts) {
         // A bind mount of the context depends on the files under its source, like a COPY.
@@ -296,7 +387,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         let tree: SourceEntry[];
         if (sourceVertex.op.type === 'context') {
           sourceRoot = sourceVertex.op.dir;
-          tree = await contextTree(sourceVertex.op);
+          tree = await contextTree(sourceVertex.op, copyScopes.get(vertex.digest));
         } else {
           const view = await mountReadonly(deps.root, deps.store, inputs[1] as FsResult);
           release = view.release;

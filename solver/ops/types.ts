@@ -1,6 +1,6 @@
 import type { Executor } from '../../executor/index.ts';
 import type { Descriptor, ImageStore } from '../../image/index.ts';
-import type { Digest } from '../graph.ts';
+import type { Digest, Vertex } from '../graph.ts';
 import type { OpRunner } from '../solve.ts';
 
 /**
@@ -28,6 +28,13 @@ export interface CacheSource {
 
 /** The root-filesystem runner: the solver's OpRunner plus what the build needs around it. */
 export interface FsRunner extends OpRunner<FsResult> {
+  /**
+   * Starts what the cache keys of the graph under `root` will need from outside this process (the
+   * context fingerprints), so it runs while the build does other things; keys work without it.
+   */
+  prefetch(root: Vertex): void;
+  /** Forgets what prefetch took: after a long wait (behind a prune) it may be out of date. */
+  dropPrefetched(): void;
   /** The cache key of every vertex whose key was computed, by vertex digest. */
   readonly keys: ReadonlyMap<Digest, Digest>;
   /**
@@ -59,6 +66,13 @@ export interface SourceEntry {
   stat: SourceStat;
 }
 
+/** See {@link RunnerDeps.fingerprintSource}. */
+export interface SourceFingerprint {
+  readonly digest: string;
+  /** No entry changed within the `settleMs` asked for before the fingerprint began. */
+  readonly settled: boolean;
+}
+
 /** The lstat fields a COPY's cache key depends on, or that say a file is unchanged. */
 export interface SourceStat {
   mode: number;
@@ -84,7 +98,19 @@ export interface RunnerDeps {
    * Walks `dir`, leaving out what `excludes` (.dockerignore patterns) exclude: the kept entries in
    * walk order (paths sorted), each with its lstat.
    */
-  walkSource(dir: string, excludes: string[]): Promise<SourceEntry[]>;
+  walkSource(dir: string, excludes: string[], within?: readonly string[]): Promise<SourceEntry[]>;
+  /**
+   * A digest of the metadata of `path` (relative to the context `dir`, '' for all of it) and of
+   * everything below it, or undefined when it cannot be taken (then the context is walked). Any
+   * change a COPY could see — a file's content (through its times), mode, owner, name, link
+   * target, an entry added or removed — changes it. Optional: without it every key walks.
+   */
+  fingerprintSource?(
+    dir: string,
+    excludes: string[],
+    path: string,
+    settleMs: number,
+  ): Promise<SourceFingerprint | undefined>;
   /** Compiles `COPY --exclude` patterns (.dockerignore syntax) into a predicate on relative paths. */
   excludeMatcher(patterns: string[]): (path: string) => boolean;
   /** `--network` for RUN steps that do not say otherwise. */
