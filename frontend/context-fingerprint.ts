@@ -7,6 +7,7 @@ import {
   lstatSync,
   openSync,
   readdirSync,
+  readlinkSync,
   type Stats,
   statSync,
   unlinkSync,
@@ -29,8 +30,8 @@ export interface PathFingerprint {
 
 /**
  * One record per entry: the numbers (mtime and ctime last, `seconds.nanoseconds`), the path
- * (`./` and relative to the path fingerprinted), the link target; each part NUL-terminated, so any byte a file
- * name may hold is unambiguous.
+ * (`./` and relative to the path fingerprinted), the link target; each part NUL-terminated, so
+ * any byte a file name may hold is unambiguous.
  */
 const recordFormat = '%y %m %U %G %s %i %D %n %T@ %C@\\0%p\\0%l\\0';
 
@@ -41,7 +42,8 @@ const recordFormat = '%y %m %U %G %s %i %D %n %T@ %C@\\0%p\\0%l\\0';
  * process, beside whatever this one does meanwhile. Its output is hashed as it streams and never
  * parsed into objects. The fingerprint is only ever a memo key (see solver/ops/runner.ts): when it
  * cannot be taken — no GNU find, an unreadable directory, a symlink on the way — the caller walks
- * the context itself, so find is a speed-up, never a dependency.
+ * the context itself, so find is a speed-up, never a dependency. (A small directory of files
+ * only is stat'ed here: starting processes would cost more.)
  *
  * Returns undefined when `path` (relative to the context, '' for all of it) or one of its parent
  * directories is missing, is a symlink (COPY follows it, find would not), or find fails.
@@ -68,9 +70,7 @@ export async function fingerprintContextPath(
   }
   if (info === undefined) return undefined;
   // The starting point's own record (find's would be the same numbers, formatted differently).
-  hash.update(
-    `${info.mode} ${info.uid} ${info.gid} ${info.size} ${info.ino} ${info.dev} ${info.nlink} ${info.mtimeMs} ${info.ctimeMs}\0`,
-  );
+  hash.update(statRecord(info, '', ''));
   let settled = Math.max(info.mtimeMs, info.ctimeMs) < settledBefore;
   if (info.isDirectory()) {
     const prunes = pruneArgs(path, ignore);
@@ -80,6 +80,16 @@ export async function fingerprintContextPath(
       names = readdirSync(at).sort();
     } catch {
       return undefined;
+    }
+    // A few files and no directory (a COPY of one small folder): stat'ed here, no process.
+    const files = names.length <= smallDirNames ? statFiles(at, names) : undefined;
+    if (files === null) return undefined;
+    if (files !== undefined) {
+      for (const file of files) {
+        hash.update(statRecord(file.info, file.name, file.target));
+        settled &&= Math.max(file.info.mtimeMs, file.info.ctimeMs) < settledBefore;
+      }
+      return { digest: `sha256:${hash.digest('hex')}`, settled };
     }
     // The subtrees go to one find per core, each taking every n-th top-level name: a context's
     // directories are rarely one big and many small, and the stats are all kernel time.
@@ -99,6 +109,40 @@ export async function fingerprintContextPath(
 
 /** At most this many find processes for one path. */
 const maxFinds = 4;
+
+/** A directory of at most this many entries, none a directory, is stat'ed without find. */
+const smallDirNames = 32;
+
+/** One entry's record (the numbers of find's record, as node has them). */
+function statRecord(info: Stats, name: string, target: string): string {
+  return `${info.mode} ${info.uid} ${info.gid} ${info.size} ${info.ino} ${info.dev} ${info.nlink} ${info.mtimeMs} ${info.ctimeMs}\0${name}\0${target}\0`;
+}
+
+/**
+ * The lstat (and link target) of each of `names` in `dir`; undefined when one is a directory (find
+ * walks those), null when one cannot be read (gone meanwhile).
+ */
+function statFiles(
+  dir: string,
+  names: readonly string[],
+): { name: string; info: Stats; target: string }[] | undefined | null {
+  const files: { name: string; info: Stats; target: string }[] = [];
+  for (const name of names) {
+    const info = lstatQuiet(`${dir}/${name}`);
+    if (info === undefined) return null;
+    if (info.isDirectory()) return undefined;
+    let target = '';
+    if (info.isSymbolicLink()) {
+      try {
+        target = readlinkSync(`${dir}/${name}`);
+      } catch {
+        return null;
+      }
+    }
+    files.push({ name, info, target });
+  }
+  return files;
+}
 
 /**
  * find(1) in `cwd` over `args` (starting points first, each `./name`, so that no name is read as

@@ -43,7 +43,8 @@ export function mountReadonly(
 /** How to commit a writable rootfs. */
 export interface CommitOptions {
   /**
-   * Nothing can write into the mount any more (a file op ran there, no process): its upper is
+   * Nothing can write into the mount any more (a file op ran there, or a RUN whose container and
+   * every process of its pid namespace are gone): its upper is
    * packed while the overlay unmounts. overlayfs syncs the upper file system on unmount, ~0.25 s
    * of waiting on the disk after a 20,000-file COPY, which then overlaps the packing. (The overlay
    * is never used again, so reading and pruning its upper meanwhile cannot confuse it.)

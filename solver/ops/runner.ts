@@ -363,7 +363,9 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         );
       }
       await mounts.release();
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest);
+      // Quiescent: `runc run` returns once the container's init exited, and the kernel kills
+      // and reaps every other process of its pid namespace before that exit is reported.
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
     } catch (error) {
       await mounts.release();
       await discardWritable(rootfs);
