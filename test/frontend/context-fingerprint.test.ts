@@ -245,3 +245,68 @@ test('undefined when find(1) cannot be run', async (t) => {
   }
   assert.ok(await print(dir, 'a'), 'works again with PATH restored');
 });
+
+// A directory of a few files and no subdirectory is stat'ed in-process, a bigger one by find: the
+// same changes must show in both.
+for (const [kind, count] of [
+  ['a small directory of files only (stat in-process)', 4],
+  ['a directory of many files (find)', 40],
+] as const) {
+  test(`${kind}: every kind of change shows, names that look like options are safe`, async (t) => {
+    const dir = makeTempDir(t);
+    const files: Record<string, string> = { 'flat/-delete': 'dd', 'flat/(': 'pp' };
+    for (let i = 0; i < count - 2; i++) files[`flat/f${i}`] = `content ${i}`;
+    writeFiles(dir, files);
+    writeFiles(dir, { 'elsewhere/x': 'x' });
+    symlinkSync('aaa', join(dir, 'flat/link'));
+    const old = new Date('2020-01-01T00:00:00Z');
+    utimesSync(join(dir, 'flat/f0'), old, old);
+    let last = await digest(dir, 'flat');
+    assert.equal(await digest(dir, 'flat'), last);
+    assert.ok(existsSync(join(dir, 'flat/-delete')) && existsSync(join(dir, 'flat/(')));
+    const changes: [string, () => void][] = [
+      [
+        'same-size content, mtime restored',
+        () => {
+          writeFileSync(join(dir, 'flat/f0'), 'CONTENT 0');
+          utimesSync(join(dir, 'flat/f0'), old, old);
+        },
+      ],
+      ['chmod', () => chmodSync(join(dir, 'flat/f1'), 0o600)],
+      ['a new file', () => writeFileSync(join(dir, 'flat/new'), 'n')],
+      ['a removed file', () => unlinkSync(join(dir, 'flat/new'))],
+      ['a rename', () => renameSync(join(dir, 'flat/-delete'), join(dir, 'flat/-deletf'))],
+      [
+        "a symlink's target",
+        () => {
+          unlinkSync(join(dir, 'flat/link'));
+          symlinkSync('bbb', join(dir, 'flat/link'));
+        },
+      ],
+    ];
+    for (const [what, change] of changes) {
+      change();
+      const next = await digest(dir, 'flat');
+      assert.notEqual(next, last, what);
+      last = next;
+    }
+    // Outside the path: no change.
+    writeFileSync(join(dir, 'elsewhere/x'), 'changed');
+    assert.equal(await digest(dir, 'flat'), last);
+    // Settled on both paths.
+    assert.equal((await print(dir, 'flat', none, -60_000))?.settled, true);
+    assert.equal((await print(dir, 'flat', none, 60_000))?.settled, false);
+    // Which of the two it was: only the bigger one needs find(1).
+    const empty = join(dir, 'no-tools');
+    mkdirSync(empty);
+    const saved = process.env.PATH;
+    process.env.PATH = empty;
+    try {
+      const without = await print(dir, 'flat');
+      if (count < 32) assert.equal(without?.digest, last, 'no find needed');
+      else assert.equal(without, undefined, 'find needed');
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+}
