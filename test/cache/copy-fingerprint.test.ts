@@ -42,7 +42,7 @@ const memoCount = async () => (await readdir(memoDir()).catch(() => [])).length;
 // Every context is written up front and left to settle once: files changed within the racy
 // window (2 s) are never remembered. Contents are unique to this file so that no other test's
 // cache record can answer for them.
-const ctx = { a: '', b: '', c: '', d: '' };
+const ctx = { a: '', b: '', c: '', d: '', e: '', f: '' };
 before(async () => {
   if (h.skip) return;
   ctx.a = await h.testdir({
@@ -67,9 +67,26 @@ before(async () => {
     'src/a.txt': 'fp-d-a\n',
     'src/keep.md': 'fp-d-md\n',
   });
+  // .dockerignore inside the copied directory: a literal pattern alone (pruned from the
+  // fingerprint), and with an exception (not pruned).
+  const ignored = (dockerignore: string, tag: string) =>
+    h.testdir({
+      Dockerfile: 'FROM busybox\nCOPY app/ /app/\n',
+      '.dockerignore': dockerignore,
+      'app/main.txt': `fp-${tag}-main\n`,
+      'app/big/keep': `fp-${tag}-keep-1\n`,
+      'app/big/drop': `fp-${tag}-drop\n`,
+    });
+  ctx.e = await ignored('app/big\n', 'e');
+  ctx.f = await ignored('app/big\n!app/big/keep\n', 'f');
   // Whole-second mtimes on the files rewritten below, so that putting them back is exact.
   const old = new Date('2020-01-01T00:00:00Z');
-  for (const file of [join(ctx.a, 'app/sub/g.txt'), join(ctx.b, 'real/f.txt'), join(ctx.c, 'other/o.txt')]) {
+  for (const file of [
+    join(ctx.a, 'app/sub/g.txt'),
+    join(ctx.b, 'real/f.txt'),
+    join(ctx.c, 'other/o.txt'),
+    join(ctx.f, 'app/big/keep'),
+  ]) {
     await utimes(file, old, old);
   }
   await new Promise((r) => setTimeout(r, 2100));
@@ -151,4 +168,30 @@ it('a wildcard COPY misses when a matching file appears, not when another does',
   assert.equal(await cat(third.tag, '/d/a.txt', '/d/b.txt'), 'fp-d-a\nfp-d-b\n');
   const ls = await h.cli(['run', '--rm', third.tag, 'ls', '/d']);
   assert.equal(ls.stdout, 'a.txt\nb.txt\n');
+});
+
+it('.dockerignore in a copied directory: ignored changes stay cached, re-included ones miss', async () => {
+  const copy = '[2/2] COPY app/ /app/';
+  // A literal pattern: nothing under app/big is in the context.
+  const e1 = await build(ctx.e);
+  assert.deepEqual(e1.ran, [copy]);
+  await writeFile(join(ctx.e, 'app/big/keep'), 'fp-e-keep-2\n');
+  await writeFile(join(ctx.e, 'app/big/new'), 'new\n');
+  const e2 = await build(ctx.e);
+  assert.deepEqual(e2.ran, [], 'changes under an ignored directory');
+  const ls = await h.cli(['run', '--rm', e2.tag, 'ls', '/app']);
+  assert.equal(ls.stdout, 'main.txt\n');
+  await writeFile(join(ctx.e, 'app/main.txt'), 'fp-e-MAIN\n');
+  assert.deepEqual((await build(ctx.e)).ran, [copy], 'a kept file still counts');
+  // With an exception: app/big/keep is in the context, app/big/drop is not.
+  const f1 = await build(ctx.f);
+  assert.deepEqual(f1.ran, [copy]);
+  assert.equal(await cat(f1.tag, '/app/big/keep'), 'fp-f-keep-1\n');
+  await writeFile(join(ctx.f, 'app/big/drop'), 'fp-f-drop changed\n');
+  const f2 = await build(ctx.f);
+  assert.deepEqual(f2.ran, [], "an excluded file below the exception's directory");
+  await rewriteKeepingMtime(join(ctx.f, 'app/big/keep'), 'fp-f-keep-2\n');
+  const f3 = await build(ctx.f);
+  assert.deepEqual(f3.ran, [copy], 'the re-included file');
+  assert.equal(await cat(f3.tag, '/app/big/keep'), 'fp-f-keep-2\n');
 });
