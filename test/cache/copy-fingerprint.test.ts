@@ -4,13 +4,19 @@
 // `--progress plain` shows it CACHED, a miss when it shows DONE.
 import assert from 'node:assert/strict';
 import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { isAbsolute, join } from 'node:path';
+import { test } from 'node:test';
 import { setupBuildTests } from '../build/helpers.ts';
 import { imageId, stepOutcomes, steps } from './steps.ts';
 
 const h = setupBuildTests();
-const it = (name: string, fn: () => Promise<void>) => test(name, { skip: h.skip }, fn);
+// Each test first waits for the contexts (written once, by the first test: the harness's root
+// exists only once its own before hook has finished).
+const it = (name: string, fn: () => Promise<void>) =>
+  test(name, { skip: h.skip }, async () => {
+    await contexts();
+    await fn();
+  });
 
 let n = 0;
 async function build(dir: string) {
@@ -43,8 +49,12 @@ const memoCount = async () => (await readdir(memoDir()).catch(() => [])).length;
 // window (2 s) are never remembered. Contents are unique to this file so that no other test's
 // cache record can answer for them.
 const ctx = { a: '', b: '', c: '', d: '', e: '', f: '' };
-before(async () => {
-  if (h.skip) return;
+let written: Promise<void> | undefined;
+const contexts = () => {
+  written ??= writeContexts();
+  return written;
+};
+async function writeContexts(): Promise<void> {
   ctx.a = await h.testdir({
     Dockerfile: 'FROM busybox\nCOPY app/ /app/\nRUN cat /app/sub/g.txt > /out\n',
     'app/f.txt': 'fp-a-one\n',
@@ -89,8 +99,9 @@ before(async () => {
   ]) {
     await utimes(file, old, old);
   }
+  for (const dir of Object.values(ctx)) assert.ok(isAbsolute(dir), dir);
   await new Promise((r) => setTimeout(r, 2100));
-});
+}
 
 it('a settled context: the rebuild hits every step; a same-size change with the mtime restored misses', async () => {
   const steps3 = [
