@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isProcessAlive } from '../processes.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { ExecError } from './errors.ts';
 
 /**
- * A network namespace with only `lo` (up), kept alive by a bind mount on a file so that many
+ * A network namespace with only `lo` (up), kept alive by a small holder process so that many
  * containers can join it by path instead of each creating its own.
  *
  * Why: creating and tearing down a fresh network namespace is ~20 ms of every `runc run` on a
@@ -15,73 +12,63 @@ import { ExecError } from './errors.ts';
  */
 export interface LoopbackNetns {
   /** The namespace file to put in the runtime spec: `{ type: 'network', path }`. */
-  path: string;
-  /** Unmounts the namespace file and removes it; the namespace goes with its last user. */
-  release(): Promise<void>;
+  readonly path: string;
+  /** Lets the holder go; the namespace goes with its last user. Returns at once. */
+  release(): void;
 }
 
 /**
- * Makes a loopback-only network namespace bound to `<dir>/netns-<pid>-<n>`, first removing ones
- * left in `dir` by processes that no longer run (a killed build cannot release its own).
- * Uses util-linux `unshare --net=FILE` and iproute2's `ip` (or busybox's applet).
+ * The holder: util-linux `unshare --net` runs a shell in a new namespace (no fork, so the
+ * namespace is `/proc/<pid>/ns/net` of the process we spawned), which brings `lo` up with
+ * iproute2's `ip` (or busybox's applet), says so, and then waits for its standard input to
+ * close. That happens on release or when this process ends in any way, kill -9 included: nothing
+ * is mounted and nothing is left to clean up (a namespace bound to a file, as this used to be,
+ * outlived a killed build and cost an `umount` per build).
  */
-export async function createLoopbackNetns(dir: string): Promise<LoopbackNetns> {
-  await mkdir(dir, { recursive: true });
-  await removeStale(dir);
-  const path = join(dir, `netns-${process.pid}-${++counter}`);
-  await writeFile(path, '');
-  // iproute2's `ip`, else busybox's applet (tried in that order rather than probed first).
-  const bringUp = (ip: string[]) =>
-    runQuiet('unshare', [`--net=${path}`, ...ip, 'link', 'set', 'lo', 'up']).catch((error: unknown) => ({
-      code: -1,
-      stderr: String(error),
-    }));
-  let made = await bringUp(['ip']);
-  if (made.code !== 0) {
-    await unbind(path);
-    await writeFile(path, '');
-    made = await bringUp(['busybox', 'ip']);
-  }
-  if (made.code !== 0) {
-    await unbind(path);
-    throw new ExecError(`could not create a network namespace: ${made.stderr.trim()}`, {
-      hint: 'tbuild needs util-linux unshare and iproute2 (apt-get install util-linux iproute2)',
-    });
-  }
-  let released = false;
-  return {
-    path,
-    async release() {
-      if (released) return;
-      released = true;
-      await unbind(path);
-    },
-  };
-}
+const holderScript =
+  '{ ip link set lo up 2>/dev/null || busybox ip link set lo up; } || exit 1; echo ready; read -r _';
 
-let counter = 0;
-
-async function removeStale(dir: string): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const pid = /^netns-(\d+)-\d+$/.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isProcessAlive(Number(pid))) continue;
-    await unbind(join(dir, name));
-  }
-}
-
-async function unbind(path: string): Promise<void> {
-  await runQuiet('umount', [path]).catch(() => undefined);
-  await rm(path, { force: true });
-}
-
-function runQuiet(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+/** Makes a loopback-only network namespace held by a child process. */
+export function createLoopbackNetns(): Promise<LoopbackNetns> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('unshare', ['--net', 'sh', '-c', holderScript], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    const fail = (reason: string) =>
+      reject(
+        new ExecError(`could not create a network namespace: ${reason}`, {
+          hint: 'tbuild needs util-linux unshare and iproute2 (apt-get install util-linux iproute2)',
+        }),
+      );
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
     });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stderr }));
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      if (stdout !== 'ready\n' || child.pid === undefined) return;
+      child.removeAllListeners('exit');
+      resolve(holdNamespace(child, child.pid));
+    });
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', () => fail(stderr.trim() || `the namespace holder exited (${stdout.trim()})`));
   });
+}
+
+function holdNamespace(child: ChildProcess, pid: number): LoopbackNetns {
+  // The holder must not keep this process alive, nor outlive it.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as { unref?: () => void } | null)?.unref?.();
+  }
+  return {
+    get path() {
+      // Never hand out the path of a holder that is gone: its pid may be someone else's now.
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new ExecError('the loopback network namespace of this build has gone away');
+      return `/proc/${pid}/ns/net`;
+    },
+    release() {
+      child.stdin?.end();
+    },
+  };
 }

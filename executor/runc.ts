@@ -59,7 +59,12 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
     async close() {
       const netns = sharedNetns;
       sharedNetns = undefined;
-      await (await netns?.catch(() => undefined))?.release();
+      (await netns?.catch(() => undefined))?.release();
+    },
+    prepare(network) {
+      if (network !== 'none' || !options.shareNoneNetwork) return;
+      sharedNetns ??= createLoopbackNetns();
+      sharedNetns.catch(() => {}); // a failure is reported by the run that needs it
     },
     async run(rootfs, mounts, meta, io, signal) {
       signal.throwIfAborted();
@@ -82,7 +87,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         await writeFile(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
         let networkNamespacePath: string | undefined;
         if (meta.network === 'none' && options.shareNoneNetwork) {
-          sharedNetns ??= createLoopbackNetns(join(stateDir, 'netns'));
+          sharedNetns ??= createLoopbackNetns();
           networkNamespacePath = (await sharedNetns).path;
         }
         const spec = runtimeSpec(root, mounts, meta, ids, {

@@ -62,6 +62,11 @@ export interface ProcessIds {
  * (after the process is killed and the container deleted).
  */
 export interface Executor {
+  /**
+   * Starts setting up what runs on `network` will need (the shared `none` namespace), so that
+   * the first such run does not wait for it. Optional; runs work without it.
+   */
+  prepare?(network: NetworkMode): void;
   run(
     rootfs: string,
     mounts: ExecMount[],

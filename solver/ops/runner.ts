@@ -202,6 +202,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         if (vertex.op.type === 'copy' && source?.type === 'context') {
           for (const path of copySourceScope(vertex.op.sources)) void fingerprint(source, path);
         }
+
         for (const input of vertex.inputs) visit(input);
       };
       visit(root);
@@ -239,9 +240,13 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       return key;
     },
 
-    async lookup(key) {
+    async lookup(key, vertex) {
       const record = await readRecord(key);
       if (record) await touchCacheRecord(deps.root, key);
+      else if (vertex.op.type === 'exec') {
+        // This RUN will run once its inputs are made: its network can be set up meanwhile.
+        deps.executor.prepare?.(vertex.op.network === 'default' ? deps.defaultNetwork : vertex.op.network);
+      }
       return record;
     },
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -51,9 +52,35 @@ test('shareNoneNetwork: none-network runs join one loopback-only namespace, rele
     assert.equal(second[0], first[0]);
     assert.notEqual(host[0], first[0]);
     assert.deepEqual(first.slice(1), ['lo', 'ping-ok', '']);
-    assert.equal((await readdir(join(state, 'netns'))).length, 1);
+    // Held by one process (no mount, nothing under the state dir) that goes after close().
+    const holders = namespaceHolders(first[0] as string);
+    assert.equal(holders.length, 1, `holders of ${first[0]}: ${holders.join(' ')}`);
+    await executor.close();
+    await waitFor(() => namespaceHolders(first[0] as string).length === 0);
   } finally {
     await executor.close();
   }
-  assert.deepEqual(await readdir(join(state, 'netns')), []);
+  assert.ok(
+    !readFileSync('/proc/self/mountinfo', 'utf8').includes(state),
+    'nothing mounted under the state dir',
+  );
 });
+
+/** The pids whose network namespace is `ns` (`net:[inode]`). */
+function namespaceHolders(ns: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/net`) === ns) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(done(), 'the namespace holder exited after close()');
+}
