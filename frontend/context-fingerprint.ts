@@ -93,10 +93,15 @@ export async function fingerprintContextPath(
     }
     // The subtrees go to one find per core, each taking every n-th top-level name: a context's
     // directories are rarely one big and many small, and the stats are all kernel time.
-    const groups = Math.min(names.length, availableParallelism(), maxFinds); // 0 for an empty dir
-    const starts = Array.from({ length: groups }, (_, g) =>
-      names.filter((_, i) => i % groups === g).map((name) => `./${name}`),
-    );
+    // So many names that they would not fit on command lines: one find over `.` instead (its own
+    // record is the starting point's, already hashed).
+    const manyNames = names.reduce((sum, name) => sum + name.length + 3, 0) > maxArgBytes;
+    const groups = Math.min(names.length, manyNames ? 1 : availableParallelism(), maxFinds); // 0: empty
+    const starts = manyNames
+      ? [['.', '-mindepth', '1']]
+      : Array.from({ length: groups }, (_, g) =>
+          names.filter((_, i) => i % groups === g).map((name) => `./${name}`),
+        );
     const runs = await Promise.all(starts.map((group) => runFind(at, [...group, ...prunes], settledBefore)));
     for (const run of runs) {
       if (run === undefined) return undefined;
@@ -109,6 +114,9 @@ export async function fingerprintContextPath(
 
 /** At most this many find processes for one path. */
 const maxFinds = 4;
+
+/** Starting points beyond this many bytes go to a single find over `.` (ARG_MAX is ~2 MB). */
+const maxArgBytes = 256 * 1024;
 
 /** A directory of at most this many entries, none a directory, is stat'ed without find. */
 const smallDirNames = 32;

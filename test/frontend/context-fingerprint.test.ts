@@ -310,3 +310,19 @@ for (const [kind, count] of [
     }
   });
 }
+
+test('a folder with more names than fit on command lines goes to one find over "."', async (t) => {
+  const dir = makeTempDir(t);
+  // ~300 KB of top-level names (the split hands names to find as arguments up to 256 KB).
+  const names = Array.from({ length: 5000 }, (_, i) => `${'n'.repeat(50)}-${String(i).padStart(5, '0')}`);
+  for (const name of names) writeFileSync(join(dir, name), name);
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'deep'), 'deep');
+  const first = await digest(dir);
+  assert.equal(await digest(dir), first);
+  writeFileSync(join(dir, 'sub', 'deep'), 'DEEP');
+  const afterDeep = await digest(dir);
+  assert.notEqual(afterDeep, first, 'an entry below a subdirectory is covered');
+  writeFileSync(join(dir, names[4321] as string), 'changed');
+  assert.notEqual(await digest(dir), afterDeep, 'a top-level file is covered');
+});
