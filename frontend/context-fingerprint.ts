@@ -155,17 +155,18 @@ function statFiles(
 /**
  * find(1) in `cwd` over `args` (starting points first, each `./name`, so that no name is read as
  * an option or an expression, then the prunes): the digest of its records, and whether none was
- * changed after `settledBefore` (ms since the epoch). find writes each recent entry's name to its descriptor
- * 3 as well, an unlinked temporary file (a pipe from node is a socket, which /dev/fd cannot
- * reopen); the records themselves are never parsed here. Undefined when find is missing or fails
- * (an unreadable directory, an entry gone meanwhile).
+ * changed after `settledBefore` (ms since the epoch). The records are hashed by sha256sum(1) in
+ * the same pipeline, so they never pass through this process (whose event loop, busy with the
+ * build, would stall find on a full pipe). find also writes each recent entry's name to its
+ * descriptor 3, an unlinked temporary file (a pipe from node is a socket, which /dev/fd cannot
+ * reopen). Undefined when find or sha256sum is missing or find fails (an unreadable directory, an
+ * entry gone meanwhile).
  */
 async function runFind(
   cwd: string,
   args: string[],
   settledBefore: number,
 ): Promise<{ digest: Buffer; settled: boolean } | undefined> {
-  const hash = createHash('sha256');
   const at = `@${(settledBefore / 1000).toFixed(3)}`;
   const recent = ['(', '-newermt', at, '-o', '-newerct', at, ')'];
   let marks: number;
@@ -177,21 +178,36 @@ async function runFind(
     return undefined;
   }
   try {
-    const ok = await new Promise<boolean>((resolve) => {
-      const child = spawn('find', [...args, '-printf', recordFormat, ...recent, '-fprint0', '/dev/fd/3'], {
-        cwd,
-        stdio: ['ignore', 'pipe', 'ignore', marks],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-      });
-      child.stdout?.on('data', (chunk: Buffer) => hash.update(chunk));
-      child.once('error', () => resolve(false));
-      child.once('close', (code) => resolve(code === 0));
-    });
-    return ok ? { digest: hash.digest(), settled: fstatSync(marks).size === 0 } : undefined;
+    const findArgs = [...args, '-printf', recordFormat, ...recent, '-fprint0', '/dev/fd/3'];
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string } | undefined>(
+      (resolve) => {
+        const child = spawn('sh', ['-c', findPipeline, 'sh', ...findArgs], {
+          cwd,
+          stdio: ['ignore', 'pipe', 'pipe', marks],
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.setEncoding('latin1').on('data', (text: string) => {
+          stdout += text;
+        });
+        child.stderr?.setEncoding('latin1').on('data', (text: string) => {
+          stderr += text;
+        });
+        child.once('error', () => resolve(undefined));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    const hex = /^([0-9a-f]{64}) /.exec(out?.stdout ?? '')?.[1];
+    if (out?.code !== 0 || out.stderr !== 'find:0\n' || hex === undefined) return undefined;
+    return { digest: Buffer.from(hex, 'hex'), settled: fstatSync(marks).size === 0 };
   } finally {
     closeSync(marks);
   }
 }
+
+/** find's records into sha256sum; find's exit status reported on stderr (a pipeline hides it). */
+const findPipeline = '{ find "$@" 2>/dev/null; echo "find:$?" >&2; } | sha256sum';
 
 /**
  * `-path ./P -prune -o` for each literal exclude pattern below `path`, when no pattern is an
