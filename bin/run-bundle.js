@@ -4,17 +4,17 @@
 // modules or for require() (module.enableCompileCache is Node 22), so the bundle is loaded as a
 // vm.Script with cachedData; v8-compile-cache does the same for many required files through
 // Module hooks, more than this single file needs.
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+const { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { basename, dirname, join } = require('node:path');
+const { Script } = require('node:vm');
 
 /**
  * Runs `file` as the CLI's entry script (with process.argv as it is). `cacheName` picks one of
  * several caches: each holds what one kind of run compiled (a build compiles far more than
  * `--help`), so the command about to run should name its own.
  */
-export function runBundle(file, cacheName = 'default') {
+function runBundle(file, cacheName = 'default') {
   const { size, mtimeMs } = statSync(file);
   const dir = dirname(file);
   // `.tbuild.cjs.<size>-<mtime>.<name>.v8cache`: named by the bundle's size and mtime, so a
@@ -50,3 +50,5 @@ export function runBundle(file, cacheName = 'default') {
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
 }
+
+module.exports = { runBundle };
