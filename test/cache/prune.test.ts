@@ -3,7 +3,7 @@
 // sizes before and after; images stay intact and runnable.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CacheUsage, measureCache } from '../../cache/index.ts';
@@ -132,7 +132,10 @@ it('--keep-storage removes least recently used records first', async () => {
 it('the automatic GC after a build keeps the cache under the cap in <root>/config.json', async () => {
   await h.cli(['prune', '-a', '-f']);
   const cap = 300 * 1024;
-  await writeFile(join(h.root(), 'config.json'), JSON.stringify({ gc: { keepStorage: `${cap}` } }));
+  await writeFile(
+    join(h.root(), 'config.json'),
+    JSON.stringify({ gc: { keepStorage: `${cap}`, intervalSeconds: 0 } }),
+  );
   try {
     await buildTagged(dockerfile('auto1', 400), 'a1');
     await buildTagged(dockerfile('auto2', 400), 'a2');
@@ -155,7 +158,10 @@ it('a fully cached rebuild leaves the automatic GC alone; the next build that ad
   await h.cli(['prune', '-a', '-f']);
   const { dir } = await buildTagged(dockerfile('idle1', 400), 'i1');
   const cap = 100 * 1024;
-  await writeFile(join(h.root(), 'config.json'), JSON.stringify({ gc: { keepStorage: `${cap}` } }));
+  await writeFile(
+    join(h.root(), 'config.json'),
+    JSON.stringify({ gc: { keepStorage: `${cap}`, intervalSeconds: 0 } }),
+  );
   try {
     const before = await usage();
     assert.ok(before.bytes > cap);
@@ -167,6 +173,31 @@ it('a fully cached rebuild leaves the automatic GC alone; the next build that ad
     assert.ok(after.bytes <= cap, `${after.bytes} > ${cap}`);
     await assertRunnable('i1');
     await assertRunnable('i2');
+  } finally {
+    await writeFile(join(h.root(), 'config.json'), '{}');
+  }
+});
+
+it('the automatic GC measures at most once per gc.intervalSeconds (default a minute, as BuildKit)', async () => {
+  await h.cli(['prune', '-a', '-f']);
+  const cap = 100 * 1024;
+  await writeFile(join(h.root(), 'config.json'), JSON.stringify({ gc: { keepStorage: `${cap}` } }));
+  const stamp = join(h.root(), 'cache', 'gc.last');
+  try {
+    // A measurement just now: the next build within the minute leaves the cache over the cap...
+    await mkdir(join(h.root(), 'cache'), { recursive: true });
+    await writeFile(stamp, '');
+    await buildTagged(dockerfile('throttled1', 400), 't1');
+    assert.ok((await usage()).bytes > cap, 'no GC within the interval');
+    // ...and the first build after it collects.
+    const past = new Date(Date.now() - 61_000);
+    await utimes(stamp, past, past);
+    await buildTagged(dockerfile('throttled2', 400), 't2');
+    const after = await usage();
+    assert.ok(after.bytes <= cap, `${after.bytes} > ${cap}`);
+    assert.ok((await stat(stamp)).mtimeMs > Date.now() - 30_000, 'the measurement was stamped');
+    await assertRunnable('t1');
+    await assertRunnable('t2');
   } finally {
     await writeFile(join(h.root(), 'config.json'), '{}');
   }
