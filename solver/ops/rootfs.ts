@@ -21,22 +21,49 @@ import type { FsResult, LayerRecord } from './types.ts';
 // image/rootfs-mount.ts; this file keeps what only a build step does: turning an upper into a layer.
 export type { WritableRootfs };
 
+/**
+ * Quiescent commits whose last part (unmount, then the snapshot moved into place) still runs: a
+ * step's result is returned as soon as its layer is in the store, and whatever mounts snapshots
+ * next waits for these first (see {@link settleCommits}). The last step of a build so finishes
+ * its unmount while the image is exported.
+ */
+const finishing = new Set<Promise<void>>();
+let finishError: unknown;
+
+/**
+ * Waits for the commits still finishing; rethrows the first failure among them (once). Called
+ * before any snapshot is mounted, and by the runner before it closes.
+ */
+export async function settleCommits(): Promise<void> {
+  while (finishing.size > 0) await Promise.allSettled([...finishing]);
+  const error = finishError;
+  finishError = undefined;
+  if (error !== undefined) throw error;
+}
+
 /** Makes sure every layer of `result` has its snapshot directory; resolves with them, base first. */
-export function ensureSnapshots(root: string, store: ImageStore, result: FsResult): Promise<string[]> {
+export async function ensureSnapshots(root: string, store: ImageStore, result: FsResult): Promise<string[]> {
+  await settleCommits();
   return ensureLayerSnapshots(root, store, result.layers);
 }
 
 /** A writable root filesystem over `base`: changes land in `mutable.fs`. */
-export function mountWritable(root: string, store: ImageStore, base: FsResult): Promise<WritableRootfs> {
+export async function mountWritable(
+  root: string,
+  store: ImageStore,
+  base: FsResult,
+): Promise<WritableRootfs> {
+  await settleCommits();
   return mountWritableRootfs(root, store, base.layers);
 }
 
 /** A read-only view of a result (the source of `COPY --from`). */
-export function mountReadonly(
+export async function mountReadonly(
   root: string,
   store: ImageStore,
   result: FsResult,
 ): Promise<{ path: string; release(): Promise<void> }> {
+  await settleCommits();
   return mountReadonlyRootfs(root, store, result.layers);
 }
 
@@ -78,17 +105,27 @@ export async function commitWritable(
     const packed = packLayer({ kind: 'overlay', upperdir: rootfs.mutable.fs });
     const blob = await store.putBlob(packed.stream, { what: 'layer' });
     const digests = await packed.digests;
-    if (unmounting) {
-      await unmounting;
-      await rm(rootfs.path, { recursive: true, force: true });
-    }
-    if (digests.size <= emptyGzipTarMaxSize && (await isEmptyLayer(store, blob.digest))) {
-      await discardMutable(rootfs.mutable);
-      return base;
-    }
+    const empty = digests.size <= emptyGzipTarMaxSize && (await isEmptyLayer(store, blob.digest));
     const diffId = digests.diffID;
-    const fsBytes = lstatSync(rootfs.mutable.fs).blocks * 512;
-    await commitMutable(root, rootfs.mutable, diffId, fsBytes + digests.diskBytes);
+    const finish = async () => {
+      if (unmounting) {
+        await unmounting;
+        await rm(rootfs.path, { recursive: true, force: true });
+      }
+      if (empty) return discardMutable(rootfs.mutable);
+      const fsBytes = lstatSync(rootfs.mutable.fs).blocks * 512;
+      await commitMutable(root, rootfs.mutable, diffId, fsBytes + digests.diskBytes);
+    };
+    if (unmounting) {
+      // The layer is in the store: the step is done. The rest finishes in the background.
+      const task = finish().catch(async (error: unknown) => {
+        finishError ??= error;
+        await discardWritable(rootfs).catch(() => {});
+      });
+      finishing.add(task);
+      void task.finally(() => finishing.delete(task));
+    } else await finish();
+    if (empty) return base;
     const layer: LayerRecord = {
       diffId,
       blob: {

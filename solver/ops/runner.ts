@@ -20,7 +20,7 @@ import { type Digest, digestOf, type Op, opIdentity, type Vertex } from '../grap
 import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, copySourceScope, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { createMountState, prepareMounts } from './mounts.ts';
-import { commitWritable, discardWritable, mountReadonly, mountWritable } from './rootfs.ts';
+import { commitWritable, discardWritable, mountReadonly, mountWritable, settleCommits } from './rootfs.ts';
 import type {
   FsResult,
   FsRunner,
@@ -44,6 +44,8 @@ const logTailLines = 10;
 export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
   const fingerprints = new Map<string, Promise<SourceFingerprint | undefined>>();
+  /** Each COPY's content checksum (copyContent), by vertex digest: started early by prefetch. */
+  const copyContents = new Map<Digest, Promise<string>>();
   /** The part of the context each COPY reads, by vertex digest (undefined: all of it). */
   const copyScopes = new Map<Digest, readonly string[] | undefined>();
   const mountState = createMountState();
@@ -192,6 +194,19 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     return content;
   };
 
+  const contentOf = (
+    vertex: Vertex,
+    op: Extract<Op, { type: 'copy' }>,
+    source: Extract<Op, { type: 'context' }>,
+  ): Promise<string> => {
+    let content = copyContents.get(vertex.digest);
+    if (!content) {
+      content = copyContent(vertex, op, source);
+      copyContents.set(vertex.digest, content);
+    }
+    return content;
+  };
+
   return {
     prefetch(root) {
       const seen = new Set<Digest>();
@@ -200,7 +215,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         seen.add(vertex.digest);
         const source = vertex.inputs[1]?.op;
         if (vertex.op.type === 'copy' && source?.type === 'context') {
-          for (const path of copySourceScope(vertex.op.sources)) void fingerprint(source, path);
+          // Needs no input's key: computed while those are (a failure is the key's to report).
+          void contentOf(vertex, vertex.op, source).catch(() => {});
         }
 
         for (const input of vertex.inputs) visit(input);
@@ -210,6 +226,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
     dropPrefetched() {
       fingerprints.clear();
+      copyContents.clear();
     },
 
     async cacheKey(vertex, inputKeys) {
@@ -218,7 +235,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
         // A COPY from the context depends on exactly the files it reads, not on the rest of the
         // context and not on mtimes: a fresh checkout of the same tree hits.
-        parts.content = await copyContent(vertex, op, vertex.inputs[1].op);
+        parts.content = await contentOf(vertex, op, vertex.inputs[1].op);
       }
       if (op.type === 'exec' && op.mounts) {
         // A bind mount of the context depends on the files under its source, like a COPY.
@@ -292,8 +309,13 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     async close() {
-      if (checksums) await (await checksums).save();
-      await lease.release();
+      try {
+        // The last steps' unmounts and snapshots, finishing while the image was exported.
+        await settleCommits();
+      } finally {
+        if (checksums) await (await checksums).save();
+        await lease.release();
+      }
     },
   };
 

@@ -30,7 +30,8 @@ export interface CacheSource {
 export interface FsRunner extends OpRunner<FsResult> {
   /**
    * Starts what the cache keys of the graph under `root` will need from outside this process (the
-   * context fingerprints), so it runs while the build does other things; keys work without it.
+   * context fingerprints) and the COPY checksums built on them, so they run while the build does
+   * other things (and while the keys they do not depend on are computed); keys work without it.
    */
   prefetch(root: Vertex): void;
   /** Forgets what prefetch took: after a long wait (behind a prune) it may be out of date. */
@@ -44,7 +45,10 @@ export interface FsRunner extends OpRunner<FsResult> {
   readRecord(key: Digest): Promise<FsResult | undefined>;
   /** How many steps this runner has run (cache misses); a fully cached build runs none. */
   readonly ran: number;
-  /** Saves the checksum cache and releases what this build held against GC. */
+  /**
+   * Waits for the steps' snapshots still being put in place, saves the checksum cache and releases
+   * what this build held against GC.
+   */
   close(): Promise<void>;
 }
 
