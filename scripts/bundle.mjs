@@ -62,4 +62,8 @@ await build({
   plugins: [bundledChevrotain],
   define: { __TBUILD_BUILD_ID__: JSON.stringify(sourceDigest()) },
   logLevel: 'warning',
+  // Whitespace and syntax only (~0.95 -> 0.68 MB, ~3 ms less to load per command); names are
+  // kept, so `--debug` stack traces still name the functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
