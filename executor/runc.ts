@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ExecError } from './errors.ts';
 import { createLoopbackNetns, type LoopbackNetns } from './netns.ts';
@@ -78,13 +79,14 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         : resolved;
       const id = `tbuild-${randomBytes(8).toString('hex')}`;
       const bundle = join(stateDir, 'bundles', id);
-      await mkdir(bundle, { recursive: true, mode: 0o700 });
+      // Small files, synchronous: thread-pool round trips cost more than these calls.
+      mkdirSync(bundle, { recursive: true, mode: 0o700 });
       let cleanupStubs: (() => Promise<void>) | undefined;
       try {
         const files = { hostsPath: join(bundle, 'hosts'), resolvConfPath: join(bundle, 'resolv.conf') };
-        await writeFile(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
-        const hostResolv = await readHostResolvConf(options.hostResolvConf, meta.network);
-        await writeFile(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
+        writeFileSync(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
+        const hostResolv = readHostResolvConf(options.hostResolvConf, meta.network);
+        writeFileSync(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
         let networkNamespacePath: string | undefined;
         if (meta.network === 'none' && options.shareNoneNetwork) {
           sharedNetns ??= createLoopbackNetns();
@@ -92,20 +94,20 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         }
         const spec = runtimeSpec(root, mounts, meta, ids, {
           ...files,
-          hostNofileHard: await readNofileHard(),
+          hostNofileHard: readNofileHard(),
           ...(networkNamespacePath === undefined ? {} : { networkNamespacePath }),
         });
         cleanupStubs = await recordMountStubs(
           root,
           spec.mounts.map((m) => m.destination),
         );
-        await ensureWorkdir(root, spec.process.cwd, ids);
-        await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+        ensureWorkdir(root, spec.process.cwd, ids);
+        writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
         signal.throwIfAborted();
         return await runContainer({ runc, runcRoot, bundle, id, io, signal });
       } finally {
         await cleanupStubs?.();
-        await rm(bundle, { recursive: true, force: true });
+        rmSync(bundle, { recursive: true, force: true });
       }
     },
   };
@@ -193,13 +195,13 @@ async function killUntilGone(r: ContainerRun, finished: () => boolean): Promise<
 }
 
 /** BuildKit (runcexecutor) creates a missing working directory owned by the process user. */
-async function ensureWorkdir(root: string, cwd: string, ids: ProcessIds): Promise<void> {
-  const target = await resolveInRoot(root, cwd);
+function ensureWorkdir(root: string, cwd: string, ids: ProcessIds): void {
+  const target = resolveInRoot(root, cwd);
   const missing: string[] = [];
   let p = target;
   while (p !== root) {
     try {
-      const st = await stat(p);
+      const st = statSync(p);
       if (!st.isDirectory()) throw new ExecError(`working directory ${cwd} is not a directory in the rootfs`);
       break;
     } catch (err) {
@@ -209,8 +211,8 @@ async function ensureWorkdir(root: string, cwd: string, ids: ProcessIds): Promis
     }
   }
   for (const dir of missing) {
-    await mkdir(dir, { mode: 0o755 });
-    await chown(dir, ids.uid, ids.gid);
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, ids.uid, ids.gid);
   }
 }
 
@@ -219,22 +221,28 @@ async function ensureWorkdir(root: string, cwd: string, ids: ProcessIds): Promis
  * points at systemd-resolved's stub (127.0.0.53), its upstream list is used instead, except
  * with host networking where the stub is reachable (BuildKit resolvconf.go).
  */
-async function readHostResolvConf(
-  path: string | undefined,
-  network: NetworkMode,
-): Promise<string | undefined> {
-  const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+function readHostResolvConf(path: string | undefined, network: NetworkMode): string | undefined {
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
   if (path !== undefined) return read(path);
-  const main = await read('/etc/resolv.conf');
+  const main = read('/etc/resolv.conf');
   if (network !== 'host' && main !== undefined && /^\s*nameserver\s+127\.0\.0\.53\b/m.test(main)) {
-    return (await read('/run/systemd/resolve/resolv.conf')) ?? main;
+    return read('/run/systemd/resolve/resolv.conf') ?? main;
   }
   return main;
 }
 
 /** Node has no getrlimit; /proc/self/limits has "Max open files  <soft>  <hard>  files". */
-async function readNofileHard(): Promise<number | undefined> {
-  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+function readNofileHard(): number | undefined {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/limits', 'utf8');
+  } catch {}
   const m = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(text);
   if (!m?.[1]) return undefined;
   return m[1] === 'unlimited' ? undefined : Number(m[1]);

@@ -1,4 +1,4 @@
-import { lstat, readdir, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isMissing, resolveInRoot } from './rootpath.ts';
 
@@ -6,20 +6,21 @@ import { isMissing, resolveInRoot } from './rootpath.ts';
  * Records which mount destinations (and their missing parents) do not exist in the rootfs before
  * the run, so that the empty files and directories runc creates as mount points can be removed
  * afterwards and do not end up in the layer. BuildKit: executor/stubs.go MountStubsCleaner
- * (recursive form). Returns the cleanup function; it never throws.
+ * (recursive form). Returns the cleanup function; it never throws. (Synchronous calls: a few
+ * dozen lstats around every RUN, cheaper than their thread-pool round trips.)
  */
 export async function recordMountStubs(rootfs: string, destinations: string[]): Promise<() => Promise<void>> {
   const candidates: string[] = [];
   for (const dest of destinations) {
     let hostPath: string;
     try {
-      hostPath = await resolveInRoot(rootfs, dest);
+      hostPath = resolveInRoot(rootfs, dest);
     } catch {
       continue;
     }
     // Walk up from the destination while the path is missing.
     while (hostPath !== rootfs && hostPath.startsWith(`${rootfs}/`)) {
-      if (!(await isAbsent(hostPath))) break;
+      if (!isAbsent(hostPath)) break;
       if (!candidates.includes(hostPath)) candidates.push(hostPath);
       hostPath = dirname(hostPath);
     }
@@ -27,13 +28,13 @@ export async function recordMountStubs(rootfs: string, destinations: string[]): 
   // Deepest first: a stub directory can only go once the stubs inside it are gone.
   candidates.sort((a, b) => b.split('/').length - a.split('/').length);
   return async () => {
-    for (const path of candidates) await removeStub(rootfs, path);
+    for (const path of candidates) removeStub(rootfs, path);
   };
 }
 
-async function isAbsent(path: string): Promise<boolean> {
+function isAbsent(path: string): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return false;
   } catch (err) {
     return isMissing(err);
@@ -41,22 +42,22 @@ async function isAbsent(path: string): Promise<boolean> {
 }
 
 /** Removes `path` only if it is an empty directory or an empty regular file, keeping the parent's times. */
-async function removeStub(rootfs: string, path: string): Promise<void> {
+function removeStub(rootfs: string, path: string): void {
   try {
     const rel = path.slice(rootfs.length);
     // The process may have replaced a parent with a symlink; only act on the same real path.
-    if ((await resolveInRoot(rootfs, rel)) !== path) return;
+    if (resolveInRoot(rootfs, rel) !== path) return;
     const parent = dirname(path);
-    if ((await resolveInRoot(rootfs, parent.slice(rootfs.length) || '/')) !== parent) return;
-    const st = await lstat(path);
+    if (resolveInRoot(rootfs, parent.slice(rootfs.length) || '/') !== parent) return;
+    const st = lstatSync(path);
     if (st.isDirectory()) {
-      if ((await readdir(path)).length > 0) return;
+      if (readdirSync(path).length > 0) return;
     } else if (!st.isFile() || st.size !== 0) return;
     // Keep the parent's timestamps for reproducible layers (moby/buildkit#3148).
-    const parentSt = await stat(parent);
-    if (st.isDirectory()) await rmdir(path);
-    else await unlink(path);
-    await utimes(parent, parentSt.atime, parentSt.mtime);
+    const parentSt = statSync(parent);
+    if (st.isDirectory()) rmdirSync(path);
+    else unlinkSync(path);
+    utimesSync(parent, parentSt.atime, parentSt.mtime);
   } catch {
     // Best effort, like BuildKit: a stub we cannot remove is left in place.
   }

@@ -156,7 +156,7 @@ function toInt(field: string | undefined): number {
 
 /** Reads a regular file inside the rootfs; undefined when missing. Never opens fifos or devices. */
 async function readRootFile(rootfs: string, path: string): Promise<string | undefined> {
-  const hostPath = await resolveInRoot(rootfs, path);
+  const hostPath = resolveInRoot(rootfs, path);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     // O_NOFOLLOW: resolveInRoot already followed the links; a link swapped in since is refused.

@@ -20,10 +20,10 @@ import {
 } from 'node:fs';
 import { chmod as chmodPath, copyFile, lchown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { resolveUser } from '../../executor/index.ts';
+import { resolveInRoot, resolveUser } from '../../executor/index.ts';
 import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
 import { parseChmod } from './chmod.ts';
-import { resolveInRoot } from './paths.ts';
+
 import type { SourceEntry, SourceStat } from './types.ts';
 import { isTarArchive, unpackArchive } from './unpack.ts';
 
@@ -244,13 +244,13 @@ export async function copyIntoRootfs(
       const archive = await resolveSource(sourceRoot, source.item, true);
       if (await isTarArchive(archive)) {
         await ensureDirectory(rootfs, op.dest, owner, mode);
-        await unpackArchive(archive, await resolveInRoot(rootfs, op.dest));
+        await unpackArchive(archive, resolveInRoot(rootfs, op.dest));
         continue;
       }
     }
     let destBase: string;
     if (source.type === 'dir') destBase = op.dest;
-    else if (destIsDir || (await isDirectory(await resolveInRoot(rootfs, op.dest)))) {
+    else if (destIsDir || (await isDirectory(resolveInRoot(rootfs, op.dest)))) {
       destBase = posix.join(op.dest, posix.basename(source.item));
     } else destBase = op.dest;
     const parentDir = source.type === 'dir' ? destBase : posix.dirname(destBase);
@@ -289,7 +289,7 @@ export async function copyIntoRootfs(
         const parent = entry.rel === '' ? undefined : madeDirs.get(parentOf(entry.rel));
         const to =
           parent === undefined
-            ? await resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '')
+            ? resolveInRoot(rootfs, posix.join(destBase, entry.rel), entry.rel === '')
             : posix.join(parent, posix.basename(entry.rel));
         const ids = owner ?? (context.fromContext ? { uid: 0, gid: 0 } : { uid: info.uid, gid: info.gid });
         const perms = mode ? mode(info.mode, info.isDirectory()) : info.mode & 0o7777;
@@ -423,7 +423,7 @@ async function ensureDirectory(
   let current = '/';
   for (const part of parts) {
     current = posix.join(current, part);
-    const host = await resolveInRoot(rootfs, current);
+    const host = resolveInRoot(rootfs, current);
     const info = await lstat(host).catch(() => undefined);
     if (info?.isDirectory()) continue;
     if (info) throw new Error(`cannot copy to ${path}: ${current} is not a directory`);
@@ -451,7 +451,7 @@ export async function makeDirectory(rootfs: string, op: MkdirOp): Promise<void> 
 export async function makeFile(rootfs: string, op: MkfileOp): Promise<void> {
   const owner = op.chown ? await resolveOwner(rootfs, op.chown) : undefined;
   await ensureDirectory(rootfs, posix.dirname(op.path), owner, undefined);
-  const target = await resolveInRoot(rootfs, op.path, false);
+  const target = resolveInRoot(rootfs, op.path, false);
   await rm(target, { recursive: true, force: true });
   await writeFile(target, Buffer.from(op.data, 'base64'));
   await lchown(target, owner?.uid ?? 0, owner?.gid ?? 0);

@@ -16,10 +16,10 @@ import {
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { mountOverlay } from '../../cache/index.ts';
-import type { ExecMount } from '../../executor/index.ts';
+import { type ExecMount, resolveInRoot } from '../../executor/index.ts';
 import { StepError } from '../errors.ts';
 import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
-import { resolveInRoot } from './paths.ts';
+
 import { mountReadonly } from './rootfs.ts';
 import type { FsResult, RunnerDeps, SourceEntry } from './types.ts';
 
@@ -143,7 +143,7 @@ async function prepareBind(
     root = view.path;
   }
   // Resolved inside the source root, as the container would: links cannot lead out of it.
-  const host = await resolveInRoot(root, mount.source);
+  const host = resolveInRoot(root, mount.source);
   const info = await stat(host).catch(() => undefined);
   if (!info) {
     throw stepError(vertex, `failed to mount ${mount.target}: ${mount.source}: no such file or directory`);
