@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.ts';
 
@@ -26,20 +27,19 @@ export async function claimKey(
 ): Promise<KeyClaim | undefined> {
   const dir = join(root, 'cache', 'building');
   const path = join(dir, key.replace(/^sha256:/, ''));
-  await mkdir(dir, { recursive: true });
+  // Synchronous file calls: a claim is taken and released around every step that runs.
+  mkdirSync(dir, { recursive: true });
   let waited = false;
   for (;;) {
     signal.throwIfAborted();
     try {
-      const file = await open(path, 'wx');
-      await file.writeFile(String(process.pid));
-      await file.close();
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
       if (waited) {
         // Another process held it and is done: its record may be there now.
-        await rm(path, { force: true });
+        rmSync(path, { force: true });
         return undefined;
       }
-      return { release: () => rm(path, { force: true }) };
+      return { release: async () => rmSync(path, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.ts';
 
@@ -29,9 +30,10 @@ export function createCacheLease(root: string): CacheLease {
       const fresh = [...names].filter((n) => !held.has(n));
       if (fresh.length === 0) return;
       for (const n of fresh) held.add(n);
-      if (!created) await mkdir(leasesDir(root), { recursive: true });
+      // Synchronous: a lease grows by a line at every hit and step (see records.ts for why).
+      if (!created) mkdirSync(leasesDir(root), { recursive: true });
       created = true;
-      await appendFile(path, `${fresh.join('\n')}\n`);
+      appendFileSync(path, `${fresh.join('\n')}\n`);
     },
     async release() {
       if (created) await rm(path, { force: true });

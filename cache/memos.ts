@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -19,14 +20,19 @@ const kinds: readonly MemoKind[] = ['checksum-memo', 'parsed'];
 /** The memo's text, or undefined when there is none. */
 export async function readMemo(root: string, kind: MemoKind, key: string): Promise<string | undefined> {
   const path = memoPath(root, kind, key);
+  // Synchronous: a memo is a few bytes read on every build (thread-pool round trips cost more).
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
   const now = new Date();
-  await utimes(path, now, now).catch(() => undefined);
+  try {
+    utimesSync(path, now, now);
+  } catch {
+    // gone meanwhile: the text read is still right
+  }
   return text;
 }
 
@@ -36,10 +42,10 @@ export async function readMemo(root: string, kind: MemoKind, key: string): Promi
  */
 export async function writeMemo(root: string, kind: MemoKind, key: string, text: string): Promise<void> {
   const path = memoPath(root, kind, key);
-  await mkdir(join(path, '..'), { recursive: true });
+  mkdirSync(join(path, '..'), { recursive: true });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
+  writeFileSync(temp, text);
+  renameSync(temp, path);
 }
 
 /** Removes memos of every kind unused since `before` (ms since the epoch); all of them without it. */

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLiveLeases } from './leases.ts';
 
@@ -13,9 +24,13 @@ export function cacheRecordPath(root: string, key: string): string {
   return join(root, 'cache', 'keys', `${key.replace(/^sha256:/, '')}.json`);
 }
 
+// Records are small JSON files read and written on every step of every build: synchronous calls,
+// since through the thread pool each open, read, write, fsync and close is a round trip that costs
+// more than the call (~0.3 ms each against ~20 µs).
+
 export async function readCacheRecord<T>(root: string, key: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(cacheRecordPath(root, key), 'utf8')) as T;
+    return JSON.parse(readFileSync(cacheRecordPath(root, key), 'utf8')) as T;
   } catch {
     return undefined;
   }
@@ -23,16 +38,16 @@ export async function readCacheRecord<T>(root: string, key: string): Promise<T |
 
 export async function writeCacheRecord(root: string, key: string, record: unknown): Promise<void> {
   const path = cacheRecordPath(root, key);
-  await mkdir(join(root, 'cache', 'keys'), { recursive: true });
+  mkdirSync(join(root, 'cache', 'keys'), { recursive: true });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'w');
+  const fd = openSync(temp, 'w');
   try {
-    await file.writeFile(JSON.stringify(record));
-    await file.sync();
+    writeFileSync(fd, JSON.stringify(record));
+    fsyncSync(fd);
   } finally {
-    await file.close();
+    closeSync(fd);
   }
-  await rename(temp, path);
+  renameSync(temp, path);
 }
 
 /**
@@ -56,7 +71,11 @@ export interface StoredCacheRecord {
 /** Marks a record as just used, for least-recently-used collection. */
 export async function touchCacheRecord(root: string, key: string): Promise<void> {
   const now = new Date();
-  await utimes(cacheRecordPath(root, key), now, now).catch(() => undefined);
+  try {
+    utimesSync(cacheRecordPath(root, key), now, now);
+  } catch {
+    // gone meanwhile: nothing to mark
+  }
 }
 
 export async function deleteCacheRecord(root: string, key: string): Promise<void> {

@@ -3,8 +3,7 @@
  * temp-file → fsync → rename dance that makes a write appear whole or not at all.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StoreError } from './errors.ts';
@@ -28,11 +27,16 @@ export function ownerPid(name: string): number | undefined {
 
 /** fsyncs a directory so that a rename inside it survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  syncDirSync(dir);
+}
+
+/** fsync of a directory (its entries: a rename into it), synchronously: one open, fsync, close. */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -45,21 +49,29 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   tmpDir: string,
 ): Promise<void> {
+  writeFileAtomicSync(path, data, tmpDir);
+}
+
+/**
+ * {@link writeFileAtomic}, synchronously: for the small files it writes (index.json, records),
+ * the five calls through the thread pool cost more than the calls themselves.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
   const tmp = tempName(tmpDir);
-  const handle = await open(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    writeFileSync(fd, data);
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   try {
-    await rename(tmp, path);
+    renameSync(tmp, path);
   } catch (error) {
-    await unlink(tmp).catch(() => {});
+    rmSync(tmp, { force: true });
     throw error;
   }
-  await syncDir(dirname(path));
+  syncDirSync(dirname(path));
 }
 
 /**

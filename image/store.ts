@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,7 +33,16 @@ import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots } from '../cache/index.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isProcessAlive } from '../processes.ts';
-import { digestOf, hashFile, ownerPid, readVerified, syncDir, tempName, writeFileAtomic } from './blob-io.ts';
+import {
+  digestOf,
+  hashFile,
+  ownerPid,
+  readVerified,
+  syncDir,
+  tempName,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import {
   classifyMediaType,
@@ -127,6 +136,9 @@ export interface DiskUsage {
 }
 
 const maxJsonBlob = 16 << 20;
+
+/** Blobs up to this size are written in one synchronous go once complete (see putBlob). */
+const smallBlobBytes = 1 << 20;
 
 /** The tbuild root: `--root`, else `TBUILD_ROOT`, else `/var/lib/tbuild` for root, else XDG data home. */
 export function resolveRoot(root?: string): string {
@@ -238,7 +250,11 @@ export class ImageStore {
       if (known) return known;
     }
     const tmp = tempName(this.#tmpDir);
-    const handle = await open(tmp, 'wx', 0o644);
+    // A small blob (a config, a manifest, the layer of a small step) is kept in memory and
+    // written synchronously at the end: a dozen thread-pool round trips (open, each write, fsync,
+    // close, the lease, the rename, the directory fsync) cost more than writing it.
+    const small: Uint8Array[] = [];
+    let handle: Awaited<ReturnType<typeof open>> | undefined;
     const hash = createHash('sha256');
     let size = 0;
     let gzip: boolean | undefined;
@@ -263,6 +279,14 @@ export class ImageStore {
         hash.update(chunk);
         size += chunk.length;
         if (inner && !innerError && !inner.write(chunk)) await waitDrain(inner, () => innerError);
+        if (handle === undefined && size <= smallBlobBytes) {
+          small.push(chunk);
+          continue;
+        }
+        if (handle === undefined) {
+          handle = await open(tmp, 'wx', 0o644);
+          for (const held of small.splice(0)) await handle.write(held);
+        }
         await handle.write(chunk);
       }
       if (inner) {
@@ -277,18 +301,29 @@ export class ImageStore {
       if (options.size !== undefined && options.size !== size) {
         throw new StoreError(`${what}: size mismatch: expected ${options.size} bytes, got ${size}`);
       }
-      await handle.sync();
-      await handle.close();
-      // Recorded before the rename so a concurrent gc never sees the blob unprotected.
-      await this.#addToLease(digest);
       const target = this.blobPath(digest);
-      const existed = await this.hasBlob(digest);
-      if (existed) await unlink(tmp);
-      else {
-        await rename(tmp, target);
-        await syncDir(this.#blobDir);
-        this.#created.add(digest);
-        this.#blobsAdded++;
+      let existed: boolean;
+      if (handle === undefined) {
+        // Recorded before it is looked up or renamed, so a concurrent gc never sees it unprotected.
+        this.#addToLeaseSync(digest);
+        existed = existsSync(target);
+        if (!existed) {
+          writeFileAtomicSync(target, Buffer.concat(small), this.#tmpDir);
+          this.#created.add(digest);
+          this.#blobsAdded++;
+        }
+      } else {
+        await handle.sync();
+        await handle.close();
+        await this.#addToLease(digest);
+        existed = await this.hasBlob(digest);
+        if (existed) await unlink(tmp);
+        else {
+          await rename(tmp, target);
+          await syncDir(this.#blobDir);
+          this.#created.add(digest);
+          this.#blobsAdded++;
+        }
       }
       renamed = true;
       const diffId: Digest | undefined = inner
@@ -298,7 +333,7 @@ export class ImageStore {
           : digest;
       return { digest, size, gzip: gzip ?? false, diffId, created: !existed };
     } finally {
-      if (!renamed) {
+      if (!renamed && handle !== undefined) {
         await handle.close().catch(() => {});
         await unlink(tmp).catch(() => {});
       }
@@ -320,6 +355,11 @@ export class ImageStore {
 
   async #addToLease(digest: Digest): Promise<void> {
     await appendFile(this.#lease, `${digest}\n`);
+    this.#leaseCreated = true;
+  }
+
+  #addToLeaseSync(digest: Digest): void {
+    appendFileSync(this.#lease, `${digest}\n`);
     this.#leaseCreated = true;
   }
 
