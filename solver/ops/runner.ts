@@ -218,7 +218,6 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
           // Needs no input's key: computed while those are (a failure is the key's to report).
           void contentOf(vertex, vertex.op, source).catch(() => {});
         }
-
         for (const input of vertex.inputs) visit(input);
       };
       visit(root);
