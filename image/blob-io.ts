@@ -52,19 +52,24 @@ export async function writeFileAtomic(
   writeFileAtomicSync(path, data, tmpDir);
 }
 
-/**
- * {@link writeFileAtomic}, synchronously: for the small files it writes (index.json, records),
- * the five calls through the thread pool cost more than the calls themselves.
- */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
-  const tmp = tempName(tmpDir);
-  const fd = openSync(tmp, 'wx', 0o644);
+/** Creates `path` (it must not exist) with `data`, fsynced before it is closed. */
+export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'wx', 0o644);
   try {
     writeFileSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * {@link writeFileAtomic}, synchronously: for the small files it writes (index.json, records),
+ * the five calls through the thread pool cost more than the calls themselves.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
+  const tmp = tempName(tmpDir);
+  writeFileDurableSync(tmp, data);
   try {
     renameSync(tmp, path);
   } catch (error) {

@@ -25,8 +25,17 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -39,9 +48,10 @@ import {
   ownerPid,
   readVerified,
   syncDir,
+  syncDirSync,
   tempName,
   writeFileAtomic,
-  writeFileAtomicSync,
+  writeFileDurableSync,
 } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import {
@@ -243,16 +253,12 @@ export class ImageStore {
     options: PutBlobOptions = {},
   ): Promise<BlobInfo> {
     const what = options.what ?? 'blob';
-    if (source instanceof Uint8Array && source.length > 0 && !options.computeDiffId) {
-      // A whole buffer already in the store (the config and manifest of a cached rebuild) is
-      // not written again: no temp file, no fsync.
-      const known = await this.#findBuffer(source, options);
-      if (known) return known;
-    }
     const tmp = tempName(this.#tmpDir);
     // A small blob (a config, a manifest, the layer of a small step) is kept in memory and
-    // written synchronously at the end: a dozen thread-pool round trips (open, each write, fsync,
-    // close, the lease, the rename, the directory fsync) cost more than writing it.
+    // written synchronously at the end, and only when the store does not have it yet (the config
+    // and manifest of a cached rebuild are never written again): a dozen thread-pool round trips
+    // (open, each write, fsync, close, the lease, the rename, the directory fsync) cost more than
+    // writing it.
     const small: Uint8Array[] = [];
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     const hash = createHash('sha256');
@@ -301,30 +307,21 @@ export class ImageStore {
       if (options.size !== undefined && options.size !== size) {
         throw new StoreError(`${what}: size mismatch: expected ${options.size} bytes, got ${size}`);
       }
-      const target = this.blobPath(digest);
-      let existed: boolean;
-      if (handle === undefined) {
-        // Recorded before it is looked up or renamed, so a concurrent gc never sees it unprotected.
-        this.#addToLeaseSync(digest);
-        existed = existsSync(target);
-        if (!existed) {
-          writeFileAtomicSync(target, Buffer.concat(small), this.#tmpDir);
-          this.#created.add(digest);
-          this.#blobsAdded++;
-        }
-      } else {
+      if (handle !== undefined) {
         await handle.sync();
         await handle.close();
-        await this.#addToLease(digest);
-        existed = await this.hasBlob(digest);
-        if (existed) await unlink(tmp);
-        else {
-          await rename(tmp, target);
-          await syncDir(this.#blobDir);
-          this.#created.add(digest);
-          this.#blobsAdded++;
-        }
       }
+      // Leased before it is looked up or renamed, so a concurrent gc never sees it unprotected.
+      this.#addToLease(digest);
+      const target = this.blobPath(digest);
+      const existed = existsSync(target);
+      if (!existed) {
+        if (handle === undefined) writeFileDurableSync(tmp, Buffer.concat(small));
+        renameSync(tmp, target);
+        syncDirSync(this.#blobDir);
+        this.#created.add(digest);
+        this.#blobsAdded++;
+      } else if (handle !== undefined) unlinkSync(tmp);
       renamed = true;
       const diffId: Digest | undefined = inner
         ? `sha256:${innerHash.digest('hex')}`
@@ -333,32 +330,15 @@ export class ImageStore {
           : digest;
       return { digest, size, gzip: gzip ?? false, diffId, created: !existed };
     } finally {
-      if (!renamed && handle !== undefined) {
-        await handle.close().catch(() => {});
+      if (!renamed) {
+        await handle?.close().catch(() => {});
         await unlink(tmp).catch(() => {});
       }
       inner?.destroy();
     }
   }
 
-  /** The BlobInfo of `data` when the store already has it (and it matches `options`). */
-  async #findBuffer(data: Uint8Array, options: PutBlobOptions): Promise<BlobInfo | undefined> {
-    const digest = digestOf(data);
-    if (options.digest !== undefined && options.digest !== digest) return undefined; // the slow path reports it
-    if (options.size !== undefined && options.size !== data.length) return undefined;
-    const gzip = data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
-    // Leased before it is looked up, so a concurrent gc cannot remove it after we found it.
-    await this.#addToLease(digest);
-    if (!(await this.hasBlob(digest))) return undefined;
-    return { digest, size: data.length, gzip, diffId: gzip ? undefined : digest, created: false };
-  }
-
-  async #addToLease(digest: Digest): Promise<void> {
-    await appendFile(this.#lease, `${digest}\n`);
-    this.#leaseCreated = true;
-  }
-
-  #addToLeaseSync(digest: Digest): void {
+  #addToLease(digest: Digest): void {
     appendFileSync(this.#lease, `${digest}\n`);
     this.#leaseCreated = true;
   }
