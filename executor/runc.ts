@@ -55,6 +55,12 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
   const stateDir = resolve(options.stateDir);
   const runcRoot = join(stateDir, 'runc');
   let sharedNetns: Promise<LoopbackNetns> | undefined;
+  /** The shared namespace for `network: 'none'`, made on first use; undefined when not shared. */
+  const sharedNoneNetwork = (network: NetworkMode): Promise<LoopbackNetns> | undefined => {
+    if (network !== 'none' || !options.shareNoneNetwork) return undefined;
+    sharedNetns ??= createLoopbackNetns();
+    return sharedNetns;
+  };
 
   return {
     async close() {
@@ -63,9 +69,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
       (await netns?.catch(() => undefined))?.release();
     },
     prepare(network) {
-      if (network !== 'none' || !options.shareNoneNetwork) return;
-      sharedNetns ??= createLoopbackNetns();
-      sharedNetns.catch(() => {}); // a failure is reported by the run that needs it
+      sharedNoneNetwork(network)?.catch(() => {}); // a failure is reported by the run that needs it
     },
     async run(rootfs, mounts, meta, io, signal) {
       signal.throwIfAborted();
@@ -87,11 +91,8 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         writeFileSync(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
         const hostResolv = readHostResolvConf(options.hostResolvConf, meta.network);
         writeFileSync(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
-        let networkNamespacePath: string | undefined;
-        if (meta.network === 'none' && options.shareNoneNetwork) {
-          sharedNetns ??= createLoopbackNetns();
-          networkNamespacePath = (await sharedNetns).path;
-        }
+        const netns = sharedNoneNetwork(meta.network);
+        const networkNamespacePath = netns === undefined ? undefined : (await netns).path;
         const spec = runtimeSpec(root, mounts, meta, ids, {
           ...files,
           hostNofileHard: readNofileHard(),

@@ -97,7 +97,8 @@ export async function solve<R>(root: Vertex, runner: OpRunner<R>, options: Solve
     if (!result) {
       result = (async () => {
         const key = await keyOf(vertex);
-        if (!options.noCache && !vertex.ignoreCache) {
+        const ignoreCache = options.noCache || vertex.ignoreCache === true;
+        if (!ignoreCache) {
           const hit = await runner.lookup(key, vertex);
           if (hit !== undefined) {
             announceCached(vertex);
@@ -109,7 +110,7 @@ export async function solve<R>(root: Vertex, runner: OpRunner<R>, options: Solve
           emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started: Date.now() });
           const job: JobContext = {
             signal,
-            ignoreCache: options.noCache || vertex.ignoreCache === true,
+            ignoreCache,
             log: (stream, data) =>
               emit({ type: 'log', digest: vertex.digest, stream, data, time: Date.now() }),
           };
