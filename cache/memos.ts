@@ -8,8 +8,8 @@ import { join } from 'node:path';
  * a digest of everything it derives from, so a memo can never be stale, only unused; and
  * concurrent builds writing the same memo write the same bytes. Each kind is a directory under
  * `<root>/cache/`:
- * - `checksum-memo`: a COPY selection's content checksum by the digest of its files' stat tuples
- *   (see checksums.ts);
+ * - `checksum-memo`: a COPY's content checksum by the digest of its files' stat tuples (see
+ *   checksums.ts), or of the context fingerprints it reads (solver/ops/runner.ts copyMemoKey);
  * - `parsed`: a Dockerfile's syntax tree by the digest of the parser build and the file's bytes.
  * A read marks the memo used (its mtime), so pruneMemos can drop the idle ones.
  */

@@ -23,7 +23,6 @@ import { posix } from 'node:path';
 import { resolveInRoot, resolveUser } from '../../executor/index.ts';
 import type { CopyOp, MkdirOp, MkfileOp, Vertex } from '../graph.ts';
 import { parseChmod } from './chmod.ts';
-
 import type { SourceEntry, SourceStat } from './types.ts';
 import { isTarArchive, unpackArchive } from './unpack.ts';
 
