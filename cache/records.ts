@@ -1,18 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurableSync } from '../files.ts';
 import { readLiveLeases } from './leases.ts';
 
 /**
@@ -40,13 +30,7 @@ export async function writeCacheRecord(root: string, key: string, record: unknow
   const path = cacheRecordPath(root, key);
   mkdirSync(join(root, 'cache', 'keys'), { recursive: true });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeFileSync(fd, JSON.stringify(record));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileDurableSync(temp, JSON.stringify(record));
   renameSync(temp, path);
 }
 

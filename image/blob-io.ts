@@ -3,9 +3,10 @@
  * temp-file → fsync → rename dance that makes a write appear whole or not at all.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
+import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { StoreError } from './errors.ts';
 import type { Digest } from './oci.ts';
 
@@ -30,16 +31,6 @@ export async function syncDir(dir: string): Promise<void> {
   syncDirSync(dir);
 }
 
-/** fsync of a directory (its entries: a rename into it), synchronously: one open, fsync, close. */
-export function syncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Writes `data` to `path` atomically: temp file in `tmpDir` (same filesystem), fsync, rename,
  * fsync of the parent directory. A reader sees the old file or the new one, never a mix.
@@ -52,22 +43,11 @@ export async function writeFileAtomic(
   writeFileAtomicSync(path, data, tmpDir);
 }
 
-/** Creates `path` (it must not exist) with `data`, fsynced before it is closed. */
-export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'wx', 0o644);
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * {@link writeFileAtomic}, synchronously: for the small files it writes (index.json, records),
  * the five calls through the thread pool cost more than the calls themselves.
  */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
+function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
   const tmp = tempName(tmpDir);
   writeFileDurableSync(tmp, data);
   try {

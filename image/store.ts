@@ -40,19 +40,10 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots } from '../cache/index.ts';
+import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isProcessAlive } from '../processes.ts';
-import {
-  digestOf,
-  hashFile,
-  ownerPid,
-  readVerified,
-  syncDir,
-  syncDirSync,
-  tempName,
-  writeFileAtomic,
-  writeFileDurableSync,
-} from './blob-io.ts';
+import { digestOf, hashFile, ownerPid, readVerified, syncDir, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import {
   classifyMediaType,
