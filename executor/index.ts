@@ -1,6 +1,6 @@
 // Public surface of executor/: run one process in a rootfs under runc.
 export { ExecError } from './errors.ts';
-export { isMissing, resolveInRoot } from './rootpath.ts';
+export { resolveInRoot } from './rootpath.ts';
 export { createRuncExecutor, type RuncExecutor, type RuncExecutorOptions } from './runc.ts';
 export {
   defaultCapabilities,

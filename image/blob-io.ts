@@ -26,11 +26,6 @@ export function ownerPid(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** fsyncs a directory so that a rename inside it survives a power cut. */
-export async function syncDir(dir: string): Promise<void> {
-  syncDirSync(dir);
-}
-
 /**
  * Writes `data` to `path` atomically: temp file in `tmpDir` (same filesystem), fsync, rename,
  * fsync of the parent directory. A reader sees the old file or the new one, never a mix.

@@ -43,7 +43,7 @@ import { cacheBlobRoots } from '../cache/index.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isProcessAlive } from '../processes.ts';
-import { digestOf, hashFile, ownerPid, readVerified, syncDir, tempName, writeFileAtomic } from './blob-io.ts';
+import { digestOf, hashFile, ownerPid, readVerified, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import {
   classifyMediaType,
@@ -679,7 +679,7 @@ export class ImageStore {
         await rm(this.blobPath(d), { force: true });
         removed.push(d);
       }
-      if (removed.length > 0) await syncDir(this.#blobDir);
+      if (removed.length > 0) syncDirSync(this.#blobDir);
       return removed;
     } finally {
       await lock.release();
