@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
+import { pathError } from '../user-paths.ts';
 
 /** One `--secret` flag: the value comes from the file `src` or the environment variable `env`. */
 export interface SecretFlag {
@@ -46,10 +47,8 @@ export async function readSecrets(flags: SecretFlag[]): Promise<Map<string, Buff
   const values = new Map<string, Buffer>();
   for (const flag of flags) {
     if (flag.src !== undefined) {
-      const data = await readFile(flag.src).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(
-          `failed to read secret ${flag.id} from ${flag.src}: ${error.code ?? error.message}`,
-        );
+      const data = await readFile(flag.src).catch((error: unknown) => {
+        throw pathError(error, flag.src as string, `the file of secret ${flag.id} (--secret)`, 125);
       });
       values.set(flag.id, data);
     } else {

@@ -3,7 +3,6 @@
  * go-units HumanSizeWithPrecision / HumanDuration, and text/tabwriter tables (minwidth 10,
  * padding 3, as docker/cli formatter.NewContext uses).
  */
-import { UsageError } from '../errors.ts';
 import { ImageStore } from '../image/index.ts';
 import type { CommandContext } from './command.ts';
 
@@ -67,16 +66,4 @@ export function formatTable(rows: string[][]): string {
 /** Opens the store for a command (`--root` or its defaults). */
 export function openStore(ctx: CommandContext): Promise<ImageStore> {
   return ImageStore.open(ctx.globals.root);
-}
-
-/** Prints a command's help text when `--help` is among the arguments; returns true if it did. */
-export function printHelpIfAsked(ctx: CommandContext, usage: string): boolean {
-  if (!ctx.argv.includes('--help') && !ctx.argv.includes('-h')) return false;
-  ctx.stdout.write(`${usage.trim()}\n`);
-  return true;
-}
-
-/** Wraps parseArgs errors in UsageError (exit 125), as the Docker CLI does for bad flags. */
-export function usageError(error: unknown, command: string): never {
-  throw new UsageError(`${(error as Error).message}`, { hint: `See 'tbuild ${command} --help'.` });
 }

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { TbuildError, UsageError } from '../errors.ts';
+import { describeFsError, requireDirectory } from '../user-paths.ts';
 import type { Command, GlobalOptions } from './command.ts';
+import { type CommandGroup, commandGroups, findGroupCommand } from './command-groups.ts';
+import { printVersion, versionLine } from './version.ts';
 
 // Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
 // Each command adds one line here, in alphabetical order.
@@ -24,10 +28,33 @@ const commands: Record<string, () => Promise<Command>> = {
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
 };
 
-function printUsage(out: NodeJS.WritableStream): void {
-  out.write('Usage:  tbuild [--root DIR] [--debug] COMMAND [ARGS...]\n\nCommands:\n');
-  for (const name of Object.keys(commands).sort()) out.write(`  ${name}\n`);
-  out.write('\nRun "tbuild COMMAND --help" for more information on a command.\n');
+const globalOptionsHelp = `Global Options:
+      --debug         Print stack traces with errors (-D)
+  -h, --help          Print usage
+      --root string   Store root (default: $TBUILD_ROOT, /var/lib/tbuild as root, else $XDG_DATA_HOME/tbuild)
+  -v, --version       Print version information and quit`;
+
+/** The top-level help: every command with its one-line summary, then the command groups. */
+async function printUsage(out: NodeJS.WritableStream): Promise<void> {
+  const names = Object.keys(commands).sort();
+  const loaded = await Promise.all(names.map((name) => (commands[name] as () => Promise<Command>)()));
+  out.write(
+    'Usage:  tbuild [OPTIONS] COMMAND\n\nA Dockerfile build engine and container runtime\n\nCommands:\n',
+  );
+  names.forEach((name, i) => {
+    out.write(`  ${name.padEnd(11)} ${loaded[i]?.summary ?? ''}\n`);
+  });
+  out.write('\nManagement Commands:\n');
+  for (const group of commandGroups) out.write(`  ${group.name.padEnd(11)} ${group.summary}\n`);
+  out.write(`\n${globalOptionsHelp}\n\nRun 'tbuild COMMAND --help' for more information on a command.\n`);
+}
+
+function printGroupUsage(group: CommandGroup, out: NodeJS.WritableStream): void {
+  out.write(`Usage:  tbuild ${group.name} COMMAND\n\n${group.summary}\n\nCommands:\n`);
+  for (const [sub, target] of Object.entries(group.commands)) {
+    if (target in commands) out.write(`  ${sub.padEnd(11)} = tbuild ${target}\n`);
+  }
+  out.write(`\nRun 'tbuild ${group.name} COMMAND --help' for more information on a command.\n`);
 }
 
 /** Splits the global flags off the front of argv; the first non-flag word is the command. */
@@ -39,7 +66,8 @@ function splitGlobals(argv: string[]): { globals: GlobalOptions; rest: string[] 
     if (arg === '--debug' || arg === '-D') globals.debug = true;
     else if (arg === '--root') {
       const value = argv[++i];
-      if (value === undefined) throw new UsageError('flag needs an argument: --root');
+      if (value === undefined)
+        throw new UsageError('flag needs an argument: --root', { hint: "See 'tbuild --help'." });
       globals.root = value;
     } else if (arg.startsWith('--root=')) globals.root = arg.slice('--root='.length);
     else break;
@@ -47,28 +75,93 @@ function splitGlobals(argv: string[]): { globals: GlobalOptions; rest: string[] 
   return { globals, rest: argv.slice(i) };
 }
 
+/** An unknown command word (exit 1, as `docker frob`: "docker: unknown command: docker frob"). */
+function unknownCommand(words: string): TbuildError {
+  return new TbuildError(`unknown command: tbuild ${words}`, {
+    hint: "Run 'tbuild --help' for more information",
+  });
+}
+
+/**
+ * Which command runs: a command name, a group's subcommand (`image ls` = `images`), or the build
+ * short form. Only a word that names an existing path (`tbuild .`) or a flag first (`tbuild -t x .`)
+ * is a build: any other unknown word is an unknown command, never a missing build folder.
+ */
+function pickCommand(rest: string[]): { name: string; label: string; args: string[] } | 'help' | 'version' {
+  const [word, ...args] = rest;
+  if (word === undefined) return 'help';
+  if (word === '--version' || word === '-v') return 'version';
+  if (word === 'version') {
+    if (args.includes('--help') || args.includes('-h')) return 'version';
+    if (args.length > 0)
+      throw new UsageError('"tbuild version" accepts no arguments.', {
+        hint: "See 'tbuild version --help'.",
+      });
+    return 'version';
+  }
+  if (word in commands) return { name: word, label: word, args };
+  const group = commandGroups.find((g) => g.name === word);
+  if (group) {
+    const [sub, ...subArgs] = args;
+    if (sub === undefined || sub === '--help' || sub === '-h')
+      return { name: `group:${group.name}`, label: group.name, args: [] };
+    const target = findGroupCommand(group, sub);
+    if (target === undefined || !(target in commands)) throw unknownCommand(`${group.name} ${sub}`);
+    return { name: target, label: `${group.name} ${sub}`, args: subArgs };
+  }
+  if (word.startsWith('-') || (rest.length === 1 && existsSync(word)))
+    return { name: 'build', label: 'build', args: rest };
+  throw unknownCommand(word);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug') || argv.includes('-D');
   try {
     const { globals, rest } = splitGlobals(argv);
     debug = globals.debug;
-    let [name, ...args] = rest;
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      printUsage(process.stdout);
-      return name === undefined ? 1 : 0;
+    const [first, ...afterFirst] = rest;
+    if (first === '--help' || first === '-h') {
+      await printUsage(process.stdout);
+      return 0;
     }
-    // `tbuild -t name .` is the short form of `tbuild build -t name .`.
-    if (name.startsWith('-') || (!(name in commands) && 'build' in commands && rest.length === 1)) {
-      args = rest;
-      name = 'build';
+    if (first === 'help') {
+      // `tbuild help CMD` = `tbuild CMD --help`.
+      if (afterFirst.length === 0) {
+        await printUsage(process.stdout);
+        return 0;
+      }
+      const topic = afterFirst.join(' ');
+      const known = afterFirst[0] as string;
+      if (!(known in commands) && !commandGroups.some((g) => g.name === known) && known !== 'version') {
+        throw new TbuildError(`unknown help topic: ${topic}`, {
+          hint: "Run 'tbuild --help' for more information",
+        });
+      }
+      return await main([...argv.slice(0, argv.length - rest.length), ...afterFirst, '--help']);
     }
-    const load = commands[name];
-    if (load === undefined) {
-      throw new UsageError(`unknown command: "${name}"`, { hint: 'See "tbuild --help".' });
+    const picked = pickCommand(rest);
+    if (picked === 'help') {
+      await printUsage(process.stdout);
+      return 1;
     }
-    const command = await load();
+    if (picked === 'version') {
+      if (first === 'version') printVersion(process.stdout);
+      else process.stdout.write(`${versionLine()}\n`);
+      return 0;
+    }
+    if (picked.name.startsWith('group:')) {
+      const group = commandGroups.find((g) => `group:${g.name}` === picked.name) as CommandGroup;
+      printGroupUsage(group, process.stdout);
+      return 0;
+    }
+    // A --root that exists but is no directory would fail deep inside the store with a path the
+    // user never gave: say it here, in their words.
+    if (globals.root !== undefined && existsSync(globals.root)) {
+      await requireDirectory(globals.root, 'a directory for the store (--root, TBUILD_ROOT)');
+    }
+    const command = await (commands[picked.name] as () => Promise<Command>)();
     return await command.run({
-      argv: args,
+      argv: picked.args,
       stdout: process.stdout,
       stderr: process.stderr,
       stdin: process.stdin,
@@ -80,18 +173,26 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function reportError(error: unknown, debug: boolean): Promise<number> {
-  if (error instanceof TbuildError) {
-    if (error.name === 'ParseError') {
+  // An errno error on a path nobody wrapped is still the user's path (a full disk, a file that
+  // went away): one line, not a stack.
+  const reported = error instanceof TbuildError ? error : (describeFsError(error) ?? error);
+  if (reported instanceof TbuildError) {
+    if (reported.name === 'ParseError') {
       // A located Dockerfile error: the message, the offending line with a caret, the hint.
       const { formatParseError } = await import('./commands/parse.ts');
       const { ParseError } = await import('../parser/index.ts');
-      if (error instanceof ParseError) process.stderr.write(formatParseError(error));
+      if (reported instanceof ParseError) process.stderr.write(formatParseError(reported));
     } else {
-      process.stderr.write(`ERROR: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      process.stderr.write(`ERROR: ${reported.message}\n`);
+      // Docker's own pointers ("See 'docker build --help'.") are printed as Docker prints them.
+      if (reported.hint)
+        process.stderr.write(
+          /^(See|Run) '/.test(reported.hint) ? `${reported.hint}\n` : `hint: ${reported.hint}\n`,
+        );
     }
-    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
+    const stack = reported === error ? reported.stack : (error as Error).stack;
+    if (debug && stack) process.stderr.write(`${stack}\n`);
+    return reported.exitCode;
   }
   // Not a user error: a bug in tbuild. Show everything so it can be reported.
   process.stderr.write(

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TbuildError } from '../errors.ts';
 import type { SourceStat } from '../solver/index.ts';
+import { pathError } from '../user-paths.ts';
 import {
   compileDockerignore,
   DockerignoreError,
@@ -59,7 +60,8 @@ async function readOptionalFile(file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
-    throw error;
+    // A directory named .dockerignore, an unreadable one: the user's file, in one line.
+    throw pathError(error, file, 'a file of ignore patterns');
   }
 }
 

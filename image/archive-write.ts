@@ -55,8 +55,9 @@ export function createTarWriter(out: NodeJS.WritableStream): TarWriter {
       const done = new Promise<void>((resolve, reject) => {
         entry = pack.entry(header(name, 'file', size), (e) => (e ? reject(e) : resolve()));
       });
-      await pipeline(source, entry);
-      await done;
+      // Both awaited together: when the output fails (a full disk) both reject, and a rejection
+      // left unawaited would kill the process after the error was reported.
+      await Promise.all([pipeline(source, entry), done]);
     },
     async finish() {
       check();

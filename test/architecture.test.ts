@@ -8,7 +8,7 @@ import { test } from 'node:test';
 const root = resolve(import.meta.dirname, '..');
 
 /** Top-level leaf modules every folder may import: they import nothing of ours but each other. */
-const sharedModules = ['errors.ts', 'processes.ts', 'locks.ts', 'files.ts'];
+const sharedModules = ['errors.ts', 'processes.ts', 'locks.ts', 'files.ts', 'user-paths.ts'];
 
 /** Which project folders each folder may import. The top-level shared modules are open to all. */
 const allowed: Record<string, string[]> = {

@@ -1,6 +1,5 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
@@ -18,6 +17,7 @@ import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
 import { createFsRunner, type FsRunner, solve } from '../../solver/index.ts';
+import { pathError, requireFile, requireWritablePath } from '../../user-paths.ts';
 import {
   type CacheFrom,
   type CacheTo,
@@ -32,8 +32,9 @@ import {
 } from '../build-cache.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
 import { exportImage } from '../export-image.ts';
+import { parseCommandLine } from '../flags.ts';
 import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
 import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
@@ -89,8 +90,7 @@ interface BuildFlags {
   context: string;
 }
 
-function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   const options = {
     tag: { type: 'string', short: 't', multiple: true },
     file: { type: 'string', short: 'f' },
@@ -110,20 +110,10 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     pull: { type: 'boolean' },
     push: { type: 'boolean' },
     'insecure-registry': { type: 'string', multiple: true },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message, { hint: "See 'tbuild build --help'." });
-  }
+  const parsed = parseCommandLine(ctx, { name: 'build', usage, options, args: { exactly: 1 } });
+  if (parsed === undefined) return 'help';
   const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1) {
-    throw new UsageError('"tbuild build" requires exactly 1 argument.', {
-      hint: "See 'tbuild build --help'.\n\nUsage:  tbuild build [OPTIONS] PATH | -",
-    });
-  }
   const buildArgs: Record<string, string> = {};
   for (const arg of values['build-arg'] ?? []) {
     const eq = arg.indexOf('=');
@@ -191,7 +181,10 @@ function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
 
 /** Finds the Dockerfile: `-f`, else `Dockerfile`, else `dockerfile` in the context (BuildKit's lookup). */
 async function locateDockerfile(flags: BuildFlags, contextDir: string): Promise<string> {
-  if (flags.file !== undefined) return resolve(flags.file);
+  if (flags.file !== undefined) {
+    await requireFile(flags.file, 'a Dockerfile (-f)');
+    return resolve(flags.file);
+  }
   for (const name of ['Dockerfile', 'dockerfile']) {
     const path = join(contextDir, name);
     if (
@@ -217,19 +210,20 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
 export const buildCommand: Command = {
   summary: 'Build an image from a Dockerfile',
   async run(ctx) {
-    const flags = parseBuildFlags(ctx.argv);
-    if (flags === 'help') {
-      ctx.stdout.write(usage);
-      return 0;
-    }
+    const flags = parseBuildFlags(ctx);
+    if (flags === 'help') return 0;
+    if (flags.iidfile)
+      await requireWritablePath(flags.iidfile, 'a file to write the image ID to (--iidfile)');
     const contextDir = resolve(flags.context);
-    if (
-      !(await stat(contextDir).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ))
-    ) {
+    const contextType = await stat(contextDir).then(
+      (s) => (s.isDirectory() ? 'dir' : 'other'),
+      () => 'missing',
+    );
+    // docker build's words (docker/cli cli/command/image/build/context.go ValidateContextDirectory).
+    if (contextType === 'missing')
       throw new BuildError(`unable to prepare context: path "${flags.context}" not found`);
+    if (contextType === 'other') {
+      throw new BuildError(`unable to prepare context: context must be a directory: ${contextDir}`);
     }
     const fromStdin = flags.file === '-';
     const dockerfilePath = fromStdin
@@ -238,10 +232,8 @@ export const buildCommand: Command = {
     const dockerfileName = fromStdin ? 'Dockerfile' : basename(dockerfilePath);
     const text = fromStdin
       ? await readStdin(ctx.stdin)
-      : await readFile(dockerfilePath).catch(() => {
-          throw new BuildError(
-            `failed to read dockerfile: open ${dockerfilePath}: no such file or directory`,
-          );
+      : await readFile(dockerfilePath).catch((error: unknown) => {
+          throw pathError(error, dockerfilePath, 'a Dockerfile');
         });
     const root = resolveRoot(ctx.globals.root);
     const ast = await parseDockerfileCached(root, text, dockerfileName);
@@ -389,7 +381,11 @@ export const buildCommand: Command = {
         ctx.stderr.write(`writing image ${image.id}\n`);
         for (const tag of flags.tags) ctx.stderr.write(`naming to ${normalizeTag(tag)}\n`);
       }
-      if (flags.iidfile) await writeFile(flags.iidfile, image.id);
+      if (flags.iidfile) {
+        await writeFile(flags.iidfile, image.id).catch((error: unknown) => {
+          throw pathError(error, flags.iidfile as string, 'a file to write the image ID to (--iidfile)');
+        });
+      }
       if (flags.push) {
         const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
         for (const tag of flags.tags) await pushReference(store, tag, registry, ctx.stderr);

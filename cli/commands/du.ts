@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { measureCache, readLiveLeases } from '../../cache/index.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { imageUsage } from '../build-cache.ts';
 import type { Command } from '../command.ts';
-import { formatTable, humanSince, humanSize, openStore, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { formatTable, humanSince, humanSize, openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild du [OPTIONS]
@@ -19,19 +19,14 @@ Options:
 export const duCommand: Command = {
   summary: 'Show disk usage of images and the build cache',
   async run(ctx) {
-    let values: { verbose?: boolean; help?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args: ctx.argv,
-        options: { verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } },
-      }));
-    } catch (error) {
-      usageError(error, 'du');
-    }
-    if (values.help) {
-      ctx.stdout.write(`${usage.trim()}\n`);
-      return 0;
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'du',
+      usage,
+      options: { verbose: { type: 'boolean', short: 'v' } },
+      args: { exactly: 0 },
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
     const root = resolveRoot(ctx.globals.root);
     const store = await openStore(ctx);
     try {

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild fsck
@@ -12,7 +13,8 @@ Removes stale temp files and unreferenced blobs. Exits 1 when the store is damag
 export const fsckCommand: Command = {
   summary: 'Verify the image store and clean up after interrupted operations',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
+    if (parseCommandLine(ctx, { name: 'fsck', usage, options: {}, args: { exactly: 0 } }) === undefined)
+      return 0;
     const store = await openStore(ctx);
     try {
       const report = await store.fsck();

@@ -1,16 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import type { History } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import {
-  formatTable,
-  humanSince,
-  humanSize,
-  openStore,
-  printHelpIfAsked,
-  shortId,
-  usageError,
-} from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { formatTable, humanSince, humanSize, openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild history [OPTIONS] IMAGE
@@ -33,23 +24,18 @@ function ellipsis(text: string, max: number): string {
 export const historyCommand: Command = {
   summary: 'Show the history of an image',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { 'no-trunc'?: boolean; quiet?: boolean; human?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: {
-          'no-trunc': { type: 'boolean' },
-          quiet: { type: 'boolean', short: 'q' },
-          human: { type: 'boolean', short: 'H', default: true },
-        },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'history');
-    }
-    if (positionals.length !== 1) throw new UsageError('"tbuild history" requires exactly 1 argument.');
+    const line = parseCommandLine(ctx, {
+      name: 'history',
+      usage,
+      options: {
+        'no-trunc': { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        human: { type: 'boolean', short: 'H', default: true },
+      },
+      args: { exactly: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const store = await openStore(ctx);
     try {
       const image = await store.resolve(positionals[0] as string);

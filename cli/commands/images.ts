@@ -1,15 +1,7 @@
-import { parseArgs } from 'node:util';
 import { familiarName, parseReference, type StoredImage } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import {
-  formatTable,
-  humanSince,
-  humanSize,
-  openStore,
-  printHelpIfAsked,
-  shortId,
-  usageError,
-} from '../image-output.ts';
+import { commandUsageError, parseCommandLine } from '../flags.ts';
+import { formatTable, humanSince, humanSize, openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild images [OPTIONS] [REPOSITORY[:TAG]]
@@ -64,24 +56,20 @@ function goTime(created: string | undefined): string {
 export const imagesCommand: Command = {
   summary: 'List images',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { all?: boolean; quiet?: boolean; digests?: boolean; format?: string; 'no-trunc'?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: {
-          all: { type: 'boolean', short: 'a' },
-          quiet: { type: 'boolean', short: 'q' },
-          digests: { type: 'boolean' },
-          format: { type: 'string' },
-          'no-trunc': { type: 'boolean' },
-        },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'images');
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'images',
+      usage,
+      options: {
+        all: { type: 'boolean', short: 'a' },
+        quiet: { type: 'boolean', short: 'q' },
+        digests: { type: 'boolean' },
+        format: { type: 'string' },
+        'no-trunc': { type: 'boolean' },
+      },
+      args: { max: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const store = await openStore(ctx);
     try {
       const rows = rowsOf(await store.listImages(), positionals[0]);
@@ -115,7 +103,7 @@ export const imagesCommand: Command = {
         return 0;
       }
       if (values.format !== undefined)
-        usageError(new Error(`unsupported --format "${values.format}" (use json)`), 'images');
+        throw commandUsageError('images', `unsupported --format "${values.format}" (use json)`);
       const header = values.digests
         ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']
         : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { importRootfs, normalizeTag } from '../../image/index.ts';
+import { openInputFile } from '../../user-paths.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild import [OPTIONS] FILE|- [REPOSITORY[:TAG]]
@@ -20,28 +19,21 @@ Options:
 export const importCommand: Command = {
   summary: 'Import the contents from a tarball to create a filesystem image',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { change?: string[]; message?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: {
-          change: { type: 'string', short: 'c', multiple: true },
-          message: { type: 'string', short: 'm' },
-        },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'import');
-    }
-    const [source, ref, ...extra] = positionals;
-    if (source === undefined || extra.length > 0) {
-      throw new UsageError('"tbuild import" requires at least 1 and at most 2 arguments.');
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'import',
+      usage,
+      options: {
+        change: { type: 'string', short: 'c', multiple: true },
+        message: { type: 'string', short: 'm' },
+      },
+      args: { min: 1, max: 2 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
+    const [source, ref] = positionals as [string, string | undefined];
     const tags = ref === undefined ? [] : [normalizeTag(ref)];
     const input = (
-      source === '-' ? ctx.stdin : createReadStream(source, { highWaterMark: 1 << 20 })
+      source === '-' ? ctx.stdin : await openInputFile(source, 'a tar archive file (import)')
     ) as AsyncIterable<Uint8Array>;
     const store = await openStore(ctx);
     try {

@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import {
   familiarName,
   familiarString,
@@ -8,7 +6,8 @@ import {
   StoreError,
 } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild inspect IMAGE [IMAGE...]
@@ -50,14 +49,9 @@ function inspectImage(image: StoredImage): Record<string, unknown> {
 export const inspectCommand: Command = {
   summary: 'Display detailed information on one or more images',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let positionals: string[];
-    try {
-      ({ positionals } = parseArgs({ args: ctx.argv, options: {}, allowPositionals: true }));
-    } catch (error) {
-      usageError(error, 'inspect');
-    }
-    if (positionals.length === 0) throw new UsageError('"tbuild inspect" requires at least 1 argument.');
+    const line = parseCommandLine(ctx, { name: 'inspect', usage, options: {}, args: { min: 1 } });
+    if (line === undefined) return 0;
+    const { positionals } = line;
     const store = await openStore(ctx);
     try {
       const found: Record<string, unknown>[] = [];

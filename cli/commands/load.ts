@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { familiarString, loadArchive, parseReference, StoreError } from '../../image/index.ts';
+import { openInputFile } from '../../user-paths.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild load [OPTIONS]
@@ -18,23 +18,22 @@ Options:
 export const loadCommand: Command = {
   summary: 'Load an image from a tar archive or STDIN',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { input?: string; quiet?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args: ctx.argv,
-        options: { input: { type: 'string', short: 'i' }, quiet: { type: 'boolean', short: 'q' } },
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      usageError(error, 'load');
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'load',
+      usage,
+      options: { input: { type: 'string', short: 'i' }, quiet: { type: 'boolean', short: 'q' } },
+      args: { exactly: 0 },
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
     const file = values.input;
     if (file === undefined && (ctx.stdin as { isTTY?: boolean }).isTTY) {
       throw new StoreError('requested load from stdin, but stdin is empty');
     }
     const input = (
-      file === undefined || file === '-' ? ctx.stdin : createReadStream(file, { highWaterMark: 1 << 20 })
+      file === undefined || file === '-'
+        ? ctx.stdin
+        : await openInputFile(file, 'a tar archive file (load -i)')
     ) as AsyncIterable<Uint8Array>;
     const store = await openStore(ctx);
     try {

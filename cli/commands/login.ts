@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { connectRegistry, normalizeRegistryHost, saveCredentials } from '../../registry/index.ts';
 import type { Command } from '../command.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { commandUsageError, parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild login [OPTIONS] SERVER
@@ -28,36 +27,19 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export const loginCommand: Command = {
   summary: 'Log in to a registry',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let parsed: {
-      values: {
-        username?: string;
-        password?: string;
-        'password-stdin'?: boolean;
-        'insecure-registry'?: string[];
-      };
-      positionals: string[];
-    };
-    try {
-      parsed = parseArgs({
-        args: ctx.argv,
-        options: {
-          username: { type: 'string', short: 'u' },
-          password: { type: 'string', short: 'p' },
-          'password-stdin': { type: 'boolean' },
-          'insecure-registry': { type: 'string', multiple: true },
-        },
-        allowPositionals: true,
-      });
-    } catch (error) {
-      usageError(error, 'login');
-    }
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) {
-      throw new UsageError('"tbuild login" requires exactly 1 argument (the registry).', {
-        hint: "See 'tbuild login --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'login',
+      usage,
+      options: {
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+        'password-stdin': { type: 'boolean' },
+        'insecure-registry': { type: 'string', multiple: true },
+      },
+      args: { exactly: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     if (values['password-stdin'] && values.password !== undefined) {
       throw new UsageError('--password and --password-stdin are mutually exclusive');
     }
@@ -68,9 +50,7 @@ export const loginCommand: Command = {
       password = (await readAll(ctx.stdin)).replace(/\r?\n$/, '');
     }
     if (username === undefined || password === undefined || username === '' || password === '') {
-      throw new UsageError('username and password are required (-u USER and --password-stdin)', {
-        hint: "See 'tbuild login --help'.",
-      });
+      throw commandUsageError('login', 'username and password are required (-u USER and --password-stdin)');
     }
     const host = normalizeRegistryHost(positionals[0] as string);
     const client = await connectRegistry(host, {

@@ -1,7 +1,6 @@
-import { UsageError } from '../../errors.ts';
 import { normalizeRegistryHost, removeCredentials } from '../../registry/index.ts';
 import type { Command } from '../command.ts';
-import { printHelpIfAsked } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild logout SERVER
@@ -13,13 +12,9 @@ Log out from a registry (removes its credentials from the Docker config)
 export const logoutCommand: Command = {
   summary: 'Log out from a registry',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    if (ctx.argv.length !== 1) {
-      throw new UsageError('"tbuild logout" requires exactly 1 argument (the registry).', {
-        hint: "See 'tbuild logout --help'.",
-      });
-    }
-    const host = normalizeRegistryHost(ctx.argv[0] as string);
+    const line = parseCommandLine(ctx, { name: 'logout', usage, options: {}, args: { exactly: 1 } });
+    if (line === undefined) return 0;
+    const host = normalizeRegistryHost(line.positionals[0] as string);
     const removed = await removeCredentials(host);
     ctx.stdout.write(removed ? `Removing login credentials for ${host}\n` : `Not logged in to ${host}\n`);
     return 0;

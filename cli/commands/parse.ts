@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { dumpDockerfile, ParseError, parseDockerfile, toInstructions } from '../../parser/index.ts';
+import { pathError } from '../../user-paths.ts';
 import type { Command } from '../command.ts';
+import { commandUsageError, parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild parse [-f FILE] [--dump|--json]
@@ -42,38 +42,27 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
 export const parseCommand: Command = {
   summary: 'Parse a Dockerfile and print its parse tree or typed instructions',
   async run(ctx) {
-    let values: { file?: string; dump?: boolean; json?: boolean; help?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args: ctx.argv,
-        options: {
-          file: { type: 'string', short: 'f' },
-          dump: { type: 'boolean' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new UsageError(e instanceof Error ? e.message : String(e), {
-        hint: "See 'tbuild parse --help'.",
-      });
-    }
-    if (values.help) {
-      ctx.stdout.write(usage.trimStart());
-      return 0;
-    }
-    if (values.dump && values.json) {
-      throw new UsageError('--dump and --json cannot be used together', {
-        hint: "See 'tbuild parse --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'parse',
+      usage,
+      options: {
+        file: { type: 'string', short: 'f' },
+        dump: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      args: { exactly: 0 },
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
+    if (values.dump && values.json)
+      throw commandUsageError('parse', '--dump and --json cannot be used together');
     const file = values.file ?? 'Dockerfile';
     let bytes: Uint8Array;
     try {
       bytes = file === '-' ? await readAll(ctx.stdin) : await readFile(file);
     } catch (e) {
-      throw new UsageError(`failed to read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      // A usage error (125), as before: parse's only input is the file the user named.
+      throw pathError(e, file, 'a Dockerfile (-f)', 125);
     }
     try {
       const ast = parseDockerfile(bytes, { file: file === '-' ? 'Dockerfile' : file });

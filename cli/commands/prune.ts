@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { lockCacheForGc, measureCache, parseByteSize, parseDuration, pruneCache } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { imageUsage } from '../build-cache.ts';
 import type { Command } from '../command.ts';
-import { humanSize, openStore, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { humanSize, openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild prune [OPTIONS]
@@ -23,31 +23,19 @@ Options:
 export const pruneCommand: Command = {
   summary: 'Remove build cache',
   async run(ctx) {
-    let values: {
-      all?: boolean;
-      filter?: string[];
-      force?: boolean;
-      'keep-storage'?: string;
-      help?: boolean;
-    };
-    try {
-      ({ values } = parseArgs({
-        args: ctx.argv,
-        options: {
-          all: { type: 'boolean', short: 'a' },
-          filter: { type: 'string', multiple: true },
-          force: { type: 'boolean', short: 'f' },
-          'keep-storage': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (error) {
-      usageError(error, 'prune');
-    }
-    if (values.help) {
-      ctx.stdout.write(`${usage.trim()}\n`);
-      return 0;
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'prune',
+      usage,
+      options: {
+        all: { type: 'boolean', short: 'a' },
+        filter: { type: 'string', multiple: true },
+        force: { type: 'boolean', short: 'f' },
+        'keep-storage': { type: 'string' },
+      },
+      args: { exactly: 0 },
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
     let olderThanMs: number | undefined;
     for (const filter of values.filter ?? []) {
       const [name, value = ''] = filter.split('=', 2);

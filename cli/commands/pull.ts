@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { parsePlatform } from '../../registry/index.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 import { pullReference } from '../registry-actions.ts';
 
 const usage = `
@@ -21,30 +21,18 @@ Options:
 export const pullCommand: Command = {
   summary: 'Download an image from a registry',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let parsed: {
-      values: { platform?: string; quiet?: boolean; 'insecure-registry'?: string[] };
-      positionals: string[];
-    };
-    try {
-      parsed = parseArgs({
-        args: ctx.argv,
-        options: {
-          platform: { type: 'string' },
-          quiet: { type: 'boolean', short: 'q' },
-          'insecure-registry': { type: 'string', multiple: true },
-        },
-        allowPositionals: true,
-      });
-    } catch (error) {
-      usageError(error, 'pull');
-    }
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) {
-      throw new UsageError('"tbuild pull" requires exactly 1 argument.', {
-        hint: "See 'tbuild pull --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'pull',
+      usage,
+      options: {
+        platform: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        'insecure-registry': { type: 'string', multiple: true },
+      },
+      args: { exactly: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     let platform: ReturnType<typeof parsePlatform> | undefined;
     if (values.platform !== undefined) {
       try {

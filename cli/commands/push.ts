@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 import { pushReference } from '../registry-actions.ts';
 
 const usage = `
@@ -19,26 +18,17 @@ Options:
 export const pushCommand: Command = {
   summary: 'Upload an image to a registry',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let parsed: { values: { quiet?: boolean; 'insecure-registry'?: string[] }; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args: ctx.argv,
-        options: {
-          quiet: { type: 'boolean', short: 'q' },
-          'insecure-registry': { type: 'string', multiple: true },
-        },
-        allowPositionals: true,
-      });
-    } catch (error) {
-      usageError(error, 'push');
-    }
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) {
-      throw new UsageError('"tbuild push" requires exactly 1 argument.', {
-        hint: "See 'tbuild push --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'push',
+      usage,
+      options: {
+        quiet: { type: 'boolean', short: 'q' },
+        'insecure-registry': { type: 'string', multiple: true },
+      },
+      args: { exactly: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const store = await openStore(ctx);
     try {
       await pushReference(

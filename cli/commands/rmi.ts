@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import {
   type Digest,
   familiarString,
@@ -10,7 +8,8 @@ import {
   StoreError,
 } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, shortId, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild rmi [OPTIONS] IMAGE [IMAGE...]
@@ -89,19 +88,14 @@ async function deleteBlobs(store: ImageStore, images: StoredImage[], out: string
 export const rmiCommand: Command = {
   summary: 'Remove one or more images',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { force?: boolean; 'no-prune'?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: { force: { type: 'boolean', short: 'f' }, 'no-prune': { type: 'boolean' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'rmi');
-    }
-    if (positionals.length === 0) throw new UsageError('"tbuild rmi" requires at least 1 argument.');
+    const line = parseCommandLine(ctx, {
+      name: 'rmi',
+      usage,
+      options: { force: { type: 'boolean', short: 'f' }, 'no-prune': { type: 'boolean' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const store = await openStore(ctx);
     let failed = 0;
     try {

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { parseVolume, runContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -34,52 +34,24 @@ const options = {
   volume: { type: 'string', short: 'v', multiple: true },
   network: { type: 'string' },
   name: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** Options that take a value as the next word (`-e K=V`), so that word is not the image. */
-const valueFlags = new Set(
-  Object.entries(options).flatMap(([long, o]) =>
-    o.type === 'string' ? [`--${long}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
-  ),
-);
-
-/**
- * Docker stops reading flags at the image name: everything after it is the command, even
- * words that look like flags (`tbuild run img ls -l`). parseArgs has no such mode, so the
- * split is made here first.
- */
-function splitAtImage(argv: string[]): { flags: string[]; rest: string[] } {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') return { flags: argv.slice(0, i), rest: argv.slice(i + 1) };
-    if (!arg.startsWith('-') || arg === '-') return { flags: argv.slice(0, i), rest: argv.slice(i) };
-    if (valueFlags.has(arg)) i++;
-  }
-  return { flags: argv, rest: [] };
-}
 
 /** `tbuild run`: a container from a stored image, in the foreground. */
 export const runCommand: Command = {
   summary: 'Run a command in a new container',
   async run(ctx) {
-    const { flags, rest } = splitAtImage(ctx.argv);
-    let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-    try {
-      ({ values } = parseArgs({ args: flags, options, allowPositionals: false }));
-    } catch (error) {
-      throw new UsageError((error as Error).message, { hint: "See 'tbuild run --help'." });
-    }
-    if (values.help) {
-      ctx.stdout.write(usage);
-      return 0;
-    }
-    const [image, ...args] = rest;
-    if (image === undefined) {
-      throw new UsageError('"tbuild run" requires at least 1 argument.', {
-        hint: "See 'tbuild run --help'.\n\nUsage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]",
-      });
-    }
+    // Docker stops reading flags at the image name: everything after it is the command, even
+    // words that look like flags (`tbuild run img ls -l`).
+    const line = parseCommandLine(ctx, {
+      name: 'run',
+      usage,
+      options,
+      args: { min: 1 },
+      stopAtPositional: true,
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
+    const [image, ...args] = line.positionals as [string, ...string[]];
     const network = values.network ?? 'host';
     if (network !== 'host' && network !== 'none') {
       throw new UsageError(`network mode "${network}" not supported by tbuild`, { hint: 'use host or none' });

@@ -1,11 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream, openSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.ts';
 import { type ArchiveFormat, selectImages, writeArchive } from '../../image/index.ts';
+import { pathError, requireWritablePath } from '../../user-paths.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
+import { commandUsageError, parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild save [OPTIONS] IMAGE [IMAGE...]
@@ -21,27 +22,24 @@ Options:
 export const saveCommand: Command = {
   summary: 'Save one or more images to a tar archive',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { output?: string; format?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: { output: { type: 'string', short: 'o' }, format: { type: 'string', default: 'docker' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'save');
-    }
-    if (positionals.length === 0) throw new UsageError('"tbuild save" requires at least 1 argument.');
+    const line = parseCommandLine(ctx, {
+      name: 'save',
+      usage,
+      options: { output: { type: 'string', short: 'o' }, format: { type: 'string', default: 'docker' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     if (values.format !== 'docker' && values.format !== 'oci') {
-      throw new UsageError(`invalid --format "${values.format}": use "docker" or "oci"`);
+      throw commandUsageError('save', `invalid --format "${values.format}": use "docker" or "oci"`);
     }
     const format = values.format as ArchiveFormat;
     const output = values.output;
     if ((output === undefined || output === '-') && (ctx.stdout as { isTTY?: boolean }).isTTY) {
       throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
     }
+    const expected = 'a file name for the archive (save -o)';
+    if (output !== undefined && output !== '-') await requireWritablePath(output, expected);
     const store = await openStore(ctx);
     try {
       const requests = await selectImages(store, positionals);
@@ -49,16 +47,36 @@ export const saveCommand: Command = {
         await writeArchive(store, requests, format, ctx.stdout);
         return 0;
       }
+      // A device or a pipe (-o /dev/null) is written as it is: a temp file beside it renamed
+      // over it would replace the device.
+      if (
+        await stat(output).then(
+          (s) => !s.isFile(),
+          () => false,
+        )
+      ) {
+        const file = createWriteStream(output, { fd: openSync(output, 'w') });
+        try {
+          await writeArchive(store, requests, format, file);
+          await finished(file);
+        } catch (error) {
+          file.destroy();
+          throw pathError(error, output, expected);
+        }
+        return 0;
+      }
       // Written beside the target and renamed, so a failed save never leaves a half archive.
       const tmp = `${output}.tmp-${process.pid}`;
       try {
-        const file = createWriteStream(tmp);
+        // Opened first: a failed open throws here instead of as a stream 'error' event.
+        const file = createWriteStream(tmp, { fd: openSync(tmp, 'w', 0o644) });
         await writeArchive(store, requests, format, file);
         await finished(file);
         await rename(tmp, output);
       } catch (error) {
         await rm(tmp, { force: true });
-        throw error;
+        // A full disk or a folder we may not write to is about the user's -o, not our temp name.
+        throw pathError(error, output, expected);
       }
       return 0;
     } finally {

@@ -1,6 +1,6 @@
-import { UsageError } from '../../errors.ts';
 import type { Command } from '../command.ts';
-import { openStore, printHelpIfAsked } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
@@ -12,13 +12,9 @@ Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 export const tagCommand: Command = {
   summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    const [source, target, ...extra] = ctx.argv;
-    if (source === undefined || target === undefined || extra.length > 0) {
-      throw new UsageError('"tbuild tag" requires exactly 2 arguments.', {
-        hint: "See 'tbuild tag --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, { name: 'tag', usage, options: {}, args: { exactly: 2 } });
+    if (line === undefined) return 0;
+    const [source, target] = line.positionals as [string, string];
     const store = await openStore(ctx);
     try {
       await store.tag(source, target);

@@ -1,0 +1,463 @@
+// Bad invocations of every command, as a user types them: each must exit with Docker's code
+// (125 for usage errors, 1 for a failed command, 64 for a bad --format template), say why in one
+// `ERROR:` line (a Docker-style `See 'tbuild CMD --help'.` may follow), print no stack trace, and
+// leave the store fsck-clean. Runs through the shared harness's CLI (test/build/helpers.ts), so
+// it follows whatever entry point the harness runs.
+//
+// Where Docker differs on purpose: a wrong number of arguments exits 125 here (a usage error, as
+// tbuild always had and test/runtime/run.test.ts asserts); docker exits 1 for those.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setupBuildTests } from '../build/helpers.ts';
+
+const h = setupBuildTests();
+
+/** One bad invocation. `@NAME` in an argument is replaced by the fixture path NAME. */
+interface Row {
+  args: string[];
+  code: number;
+  /** What the first line of stderr must say (after `ERROR: ` or `Error: `). */
+  reason: RegExp;
+}
+
+const usage = 125;
+const failed = 1;
+const template = 64;
+
+/** The table, by command. */
+const table: Record<string, Row[]> = {
+  build: [
+    { args: ['build', '--frobnicate', '@ctx'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['build', '-x', '@ctx'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
+    { args: ['build'], code: usage, reason: /^"tbuild build" requires exactly 1 argument\.$/ },
+    { args: ['build', '@ctx', '@ctx'], code: usage, reason: /requires exactly 1 argument/ },
+    { args: ['build', '@ctx', '-t'], code: usage, reason: /^flag needs an argument: 't' in -t$/ },
+    { args: ['build', '@ctx', '--file'], code: usage, reason: /^flag needs an argument: --file$/ },
+    {
+      args: ['build', '--no-cache=maybe', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "maybe" for "--no-cache" flag/,
+    },
+    {
+      args: ['build', '/no/such/ctx'],
+      code: failed,
+      reason: /^unable to prepare context: path "\/no\/such\/ctx" not found$/,
+    },
+    {
+      args: ['build', '@file'],
+      code: failed,
+      reason: /^unable to prepare context: context must be a directory: .*\/file$/,
+    },
+    {
+      args: ['build', '-f', '@dir', '@ctx'],
+      code: failed,
+      reason: /\/dir: is a directory; expected a Dockerfile \(-f\)$/,
+    },
+    {
+      args: ['build', '-f', '/no/such/Dockerfile', '@ctx'],
+      code: failed,
+      reason: /^\/no\/such\/Dockerfile: no such file or directory; expected a Dockerfile/,
+    },
+    {
+      args: ['build', '-f', '@file/Dockerfile', '@ctx'],
+      code: failed,
+      reason: /\/file\/Dockerfile: not a directory; expected a Dockerfile/,
+    },
+    {
+      args: ['build', '@empty'],
+      code: failed,
+      reason: /^failed to read dockerfile: open .*\/Dockerfile: no such file or directory$/,
+    },
+    {
+      args: ['build', '@ignoredir'],
+      code: failed,
+      reason: /\/\.dockerignore: is a directory; expected a file of ignore patterns$/,
+    },
+    {
+      args: ['build', '-t', 'Bad:Tag', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "Bad:Tag" for "-t, --tag" flag/,
+    },
+    {
+      args: ['build', '--progress', 'fancy', '@ctx'],
+      code: usage,
+      reason: /^invalid progress mode "fancy"$/,
+    },
+    {
+      args: ['build', '--network', 'bridge', '@ctx'],
+      code: usage,
+      reason: /^network mode "bridge" not supported/,
+    },
+    {
+      args: ['build', '--platform', 'linux/s390x', '@ctx'],
+      code: usage,
+      reason: /^platform "linux\/s390x" is not supported/,
+    },
+    { args: ['build', '--build-arg', '=x', '@ctx'], code: usage, reason: /^invalid build-arg "=x"/ },
+    {
+      args: ['build', '--secret', 'id=s,src=/no/such/secret', '@ctx'],
+      code: usage,
+      reason: /^\/no\/such\/secret: no such file or directory; expected the file of secret s/,
+    },
+    {
+      args: ['build', '--secret', 'src=/x', '@ctx'],
+      code: usage,
+      reason: /^invalid secret "src=\/x": id is required$/,
+    },
+    {
+      args: ['build', '--cache-to', 'type=bogus', '@ctx'],
+      code: usage,
+      reason: /^unsupported --cache-to type "bogus"$/,
+    },
+    {
+      args: ['build', '--cache-from', 'type=local', '@ctx'],
+      code: usage,
+      reason: /^--cache-from type=local needs src=DIR$/,
+    },
+    { args: ['build', '--push', '@ctx'], code: usage, reason: /^--push needs a name to push to/ },
+    {
+      args: ['build', '--iidfile', '/no/such/dir/iid', '@ctx'],
+      code: failed,
+      reason: /^\/no\/such\/dir: no such file or directory; expected an existing directory/,
+    },
+    {
+      args: ['build', '--iidfile', '@dir', '@ctx'],
+      code: failed,
+      reason: /\/dir: is a directory; expected a file to write the image ID to/,
+    },
+    // A real ENOSPC: the build succeeds, writing the image ID to the full disk fails.
+    {
+      args: ['build', '--iidfile', '/dev/full', '@ctx'],
+      code: failed,
+      reason:
+        /^\/dev\/full: no space left on device; expected a file to write the image ID to \(--iidfile\)$/,
+    },
+  ],
+  'build (short form)': [
+    { args: ['--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['-t', 'x', '/no/such/ctx'],
+      code: failed,
+      reason: /^unable to prepare context: path "\/no\/such\/ctx" not found$/,
+    },
+  ],
+  'unknown commands': [
+    { args: ['frob'], code: failed, reason: /^unknown command: tbuild frob$/ },
+    { args: ['frob', 'x'], code: failed, reason: /^unknown command: tbuild frob$/ },
+    { args: ['Images'], code: failed, reason: /^unknown command: tbuild Images$/ },
+    { args: ['image', 'frob'], code: failed, reason: /^unknown command: tbuild image frob$/ },
+    { args: ['container', 'frob'], code: failed, reason: /^unknown command: tbuild container frob$/ },
+    { args: ['system', 'frob'], code: failed, reason: /^unknown command: tbuild system frob$/ },
+    { args: ['builder', 'frob'], code: failed, reason: /^unknown command: tbuild builder frob$/ },
+    { args: ['help', 'frob'], code: failed, reason: /^unknown help topic: frob$/ },
+  ],
+  'global flags': [
+    {
+      args: ['--root', '@file', 'images'],
+      code: failed,
+      reason: /\/file: not a directory; expected a directory for the store \(--root/,
+    },
+    {
+      args: ['--root', '@file', 'build', '@ctx'],
+      code: failed,
+      reason: /\/file: not a directory; expected a directory for the store/,
+    },
+    { args: ['--root'], code: usage, reason: /^flag needs an argument: --root$/ },
+    { args: ['version', 'extra'], code: usage, reason: /^"tbuild version" accepts no arguments\.$/ },
+  ],
+  du: [
+    { args: ['du', 'extra'], code: usage, reason: /^"tbuild du" accepts no arguments\.$/ },
+    { args: ['du', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['system', 'df', '-x'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
+  ],
+  fsck: [
+    { args: ['fsck', 'extra'], code: usage, reason: /^"tbuild fsck" accepts no arguments\.$/ },
+    { args: ['fsck', '--repair'], code: usage, reason: /^unknown flag: --repair$/ },
+  ],
+  history: [
+    { args: ['history'], code: usage, reason: /^"tbuild history" requires exactly 1 argument\.$/ },
+    { args: ['history', 'busybox', 'busybox'], code: usage, reason: /requires exactly 1 argument/ },
+    { args: ['history', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
+    { args: ['history', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['history', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
+    { args: ['image', 'history'], code: usage, reason: /^"tbuild history" requires exactly 1 argument\.$/ },
+  ],
+  images: [
+    { args: ['images', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['images', '-x'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
+    {
+      args: ['images', '--quiet=maybe'],
+      code: usage,
+      reason: /^invalid argument "maybe" for "-q, --quiet" flag: strconv\.ParseBool/,
+    },
+    { args: ['images', 'a', 'b'], code: usage, reason: /^"tbuild images" requires at most 1 argument\.$/ },
+    { args: ['images', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
+    { args: ['images', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
+    { args: ['image', 'ls', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  import: [
+    {
+      args: ['import', '/no/such.tar'],
+      code: failed,
+      reason: /^\/no\/such\.tar: no such file or directory; expected a tar archive file \(import\)$/,
+    },
+    {
+      args: ['import', '@dir'],
+      code: failed,
+      reason: /\/dir: is a directory; expected a tar archive file \(import\)$/,
+    },
+    {
+      args: ['import', '@file/x.tar'],
+      code: failed,
+      reason: /\/file\/x\.tar: not a directory; expected a tar archive file/,
+    },
+    {
+      args: ['import'],
+      code: usage,
+      reason: /^"tbuild import" requires at least 1 and at most 2 arguments\.$/,
+    },
+    {
+      args: ['import', '@rootfs', 'a', 'b'],
+      code: usage,
+      reason: /requires at least 1 and at most 2 arguments/,
+    },
+    {
+      args: ['import', '-c', 'RUN echo hi', '@rootfs'],
+      code: failed,
+      reason: /RUN is not a valid change command/,
+    },
+    { args: ['import', '@rootfs', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
+    { args: ['import', '--frobnicate', '@rootfs'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  inspect: [
+    { args: ['inspect'], code: usage, reason: /^"tbuild inspect" requires at least 1 argument\.$/ },
+    { args: ['inspect', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
+    { args: ['inspect', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['image', 'inspect', 'nosuch:2'], code: failed, reason: /^No such image: nosuch:2$/ },
+  ],
+  load: [
+    {
+      args: ['load', '-i', '/no/such.tar'],
+      code: failed,
+      reason: /^\/no\/such\.tar: no such file or directory; expected a tar archive file \(load -i\)$/,
+    },
+    {
+      args: ['load', '-i', '@dir'],
+      code: failed,
+      reason: /\/dir: is a directory; expected a tar archive file \(load -i\)$/,
+    },
+    {
+      args: ['load', '--input', '@file/x.tar'],
+      code: failed,
+      reason: /\/file\/x\.tar: not a directory; expected a tar archive file/,
+    },
+    { args: ['load', '-i', '@file'], code: failed, reason: /./ },
+    { args: ['load', '-i'], code: usage, reason: /^flag needs an argument: 'i' in -i$/ },
+    { args: ['load', 'x.tar'], code: usage, reason: /^"tbuild load" accepts no arguments\.$/ },
+    { args: ['load', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['image', 'load', '-i', '/no/such.tar'],
+      code: failed,
+      reason: /^\/no\/such\.tar: no such file or directory/,
+    },
+  ],
+  login: [
+    { args: ['login'], code: usage, reason: /^"tbuild login" requires exactly 1 argument\.$/ },
+    {
+      args: ['login', '--password-stdin', '127.0.0.1:1'],
+      code: usage,
+      reason: /^Must provide --username with --password-stdin$/,
+    },
+    {
+      args: ['login', '-u', 'u', '-p', 'x', '--password-stdin', '127.0.0.1:1'],
+      code: usage,
+      reason: /mutually exclusive/,
+    },
+    { args: ['login', '-u'], code: usage, reason: /^flag needs an argument: 'u' in -u$/ },
+    { args: ['login', '--frobnicate', '127.0.0.1:1'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  logout: [
+    { args: ['logout'], code: usage, reason: /^"tbuild logout" requires exactly 1 argument\.$/ },
+    { args: ['logout', 'a', 'b'], code: usage, reason: /requires exactly 1 argument/ },
+    { args: ['logout', '--frobnicate', 'a'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  parse: [
+    {
+      args: ['parse', '-f', '/no/such/Dockerfile'],
+      code: usage,
+      reason: /^\/no\/such\/Dockerfile: no such file or directory; expected a Dockerfile \(-f\)$/,
+    },
+    {
+      args: ['parse', '-f', '@dir'],
+      code: usage,
+      reason: /\/dir: is a directory; expected a Dockerfile \(-f\)$/,
+    },
+    {
+      args: ['parse', '--dump', '--json', '-f', '@ctx/Dockerfile'],
+      code: usage,
+      reason: /^--dump and --json cannot be used together$/,
+    },
+    { args: ['parse', 'Dockerfile'], code: usage, reason: /^"tbuild parse" accepts no arguments\.$/ },
+    { args: ['parse', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  prune: [
+    { args: ['prune', '-f', '--filter', 'bogus=1'], code: usage, reason: /^invalid filter 'bogus'$/ },
+    { args: ['prune', '-f', '--filter', 'until=soon'], code: usage, reason: /^invalid until filter "soon"/ },
+    {
+      args: ['prune', '-f', '--keep-storage', 'lots'],
+      code: usage,
+      reason: /^invalid --keep-storage "lots"$/,
+    },
+    { args: ['prune', 'extra'], code: usage, reason: /^"tbuild prune" accepts no arguments\.$/ },
+    { args: ['builder', 'prune', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['system', 'prune', '-x'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
+  ],
+  pull: [
+    { args: ['pull'], code: usage, reason: /^"tbuild pull" requires exactly 1 argument\.$/ },
+    { args: ['pull', 'a', 'b'], code: usage, reason: /requires exactly 1 argument/ },
+    { args: ['pull', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
+    { args: ['pull', '--platform', 'linux', 'busybox'], code: usage, reason: /platform/ },
+    { args: ['pull', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  push: [
+    { args: ['push'], code: usage, reason: /^"tbuild push" requires exactly 1 argument\.$/ },
+    {
+      args: ['push', '127.0.0.1:1/nosuch:1'],
+      code: failed,
+      reason: /An image does not exist locally with the tag: 127.0.0.1:1\/nosuch:1$/,
+    },
+    { args: ['push', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
+    { args: ['push', '--frobnicate', 'x'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  rmi: [
+    { args: ['rmi'], code: usage, reason: /^"tbuild rmi" requires at least 1 argument\.$/ },
+    { args: ['rmi', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
+    { args: ['rmi', '--frobnicate', 'x'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['rmi', '--force=maybe', 'x'],
+      code: usage,
+      reason: /^invalid argument "maybe" for "-f, --force" flag/,
+    },
+    { args: ['image', 'rm'], code: usage, reason: /^"tbuild rmi" requires at least 1 argument\.$/ },
+  ],
+  run: [
+    { args: ['run'], code: usage, reason: /^"tbuild run" requires at least 1 argument\.$/ },
+    { args: ['run', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['run', '--network', 'bridge', 'busybox'],
+      code: usage,
+      reason: /^network mode "bridge" not supported/,
+    },
+    { args: ['run', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
+    { args: ['container', 'run'], code: usage, reason: /^"tbuild run" requires at least 1 argument\.$/ },
+  ],
+  save: [
+    { args: ['save'], code: usage, reason: /^"tbuild save" requires at least 1 argument\.$/ },
+    {
+      args: ['save', '-o', '/no/such/dir/x.tar', 'busybox'],
+      code: failed,
+      reason:
+        /^\/no\/such\/dir: no such file or directory; expected an existing directory to create \/no\/such\/dir\/x\.tar in$/,
+    },
+    {
+      args: ['save', '-o', '@dir', 'busybox'],
+      code: failed,
+      reason: /\/dir: is a directory; expected a file name for the archive \(save -o\)$/,
+    },
+    {
+      args: ['save', '-o', '@file/x.tar', 'busybox'],
+      code: failed,
+      reason: /\/file: not a directory; expected an existing directory/,
+    },
+    {
+      args: ['save', '-o', '/dev/full', 'busybox'],
+      code: failed,
+      reason: /^\/dev\/full: no space left on device; expected a file name for the archive \(save -o\)$/,
+    },
+    {
+      args: ['save', '--format', 'zip', '-o', '@out', 'busybox'],
+      code: usage,
+      reason: /^invalid --format "zip": use "docker" or "oci"$/,
+    },
+    { args: ['save', '-o', '@out', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
+    { args: ['save', '-o'], code: usage, reason: /^flag needs an argument: 'o' in -o$/ },
+  ],
+  tag: [
+    { args: ['tag'], code: usage, reason: /^"tbuild tag" requires exactly 2 arguments\.$/ },
+    { args: ['tag', 'busybox'], code: usage, reason: /requires exactly 2 arguments/ },
+    { args: ['tag', 'a', 'b', 'c'], code: usage, reason: /requires exactly 2 arguments/ },
+    { args: ['tag', 'nosuch:1', 'x:1'], code: failed, reason: /^No such image: nosuch:1$/ },
+    {
+      args: ['tag', 'busybox', 'Bad/Name'],
+      code: failed,
+      reason: /^invalid reference format: repository name \(Name\) must be lowercase$/,
+    },
+    { args: ['tag', '--frobnicate', 'a', 'b'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+};
+
+/** The fixture paths `@NAME` stands for, made in the first test. */
+const fixtures: Record<string, string> = {};
+
+function expand(args: string[]): string[] {
+  return args.map((arg) => arg.replace(/^@(\w+)/, (_, name: string) => fixtures[name] ?? `@${name}`));
+}
+
+test('fixtures for the bad invocations', { skip: h.skip }, async () => {
+  fixtures.ctx = await h.testdir({ Dockerfile: 'FROM busybox\n' });
+  fixtures.empty = await h.testdir({ 'readme.txt': 'no Dockerfile here\n' });
+  fixtures.ignoredir = await h.testdir({ Dockerfile: 'FROM busybox\n', '.dockerignore/x': 'x' });
+  const misc = await h.testdir({ file: 'not a tar archive, not a directory\n', 'dir/x': 'x' });
+  fixtures.file = join(misc, 'file');
+  fixtures.dir = join(misc, 'dir');
+  fixtures.out = join(misc, 'out.tar');
+  fixtures.rootfs = join(misc, 'rootfs.tar');
+  await mkdir(fixtures.dir, { recursive: true });
+  const { packTar } = await import('../image/helpers.ts');
+  await writeFile(fixtures.rootfs, await packTar([{ name: 'etc/hello', data: 'hi\n' }]));
+});
+
+let rows = 0;
+for (const [command, list] of Object.entries(table)) {
+  rows += list.length;
+  describe(`bad invocations: ${command}`, { skip: h.skip }, () => {
+    describe('rows', { concurrency: 4 }, () => {
+      for (const row of list) {
+        test(`tbuild ${row.args.join(' ')}`, async () => {
+          const r = await h.cli(expand(row.args));
+          const lines = r.stderr.split('\n').filter((l) => l !== '');
+          const context = `stderr:\n${r.stderr}`;
+          assert.equal(r.code, row.code, context);
+          assert.doesNotMatch(r.stderr, /^\s+at /m, `a stack trace was printed\n${context}`);
+          assert.doesNotMatch(r.stderr, /internal error|node:internal|Node\.js v/, context);
+          // Build output (progress lines) may come before the error; the error is one line,
+          // followed at most by Docker's "See 'tbuild CMD --help'." or a hint.
+          const at = lines.findIndex((l) => /^(ERROR|Error): /.test(l));
+          assert.ok(at >= 0, `no ERROR line\n${context}`);
+          const after = lines.slice(at + 1);
+          assert.ok(after.length <= 1 && after.every((l) => /^(See '|Run '|hint: )/.test(l)), context);
+          assert.match((lines[at] as string).replace(/^(ERROR|Error): /, ''), row.reason, context);
+        });
+      }
+    });
+    test('the store is fsck-clean afterwards', async () => {
+      const r = await h.cli(['fsck']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /removed/, `something was left behind:\n${r.stdout}`);
+      assert.match(r.stdout, /\nok\n$/);
+    });
+  });
+}
+
+test('the table covers every command with several rows', { skip: h.skip }, async () => {
+  const help = await h.cli(['--help']);
+  const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] as string);
+  const covered = new Set(Object.values(table).flatMap((list) => list.map((row) => row.args[0])));
+  const missing = commands.filter(
+    (c) => !['builder', 'container', 'image', 'system'].includes(c) && !covered.has(c),
+  );
+  assert.deepEqual(missing, []);
+  assert.ok(rows >= 100, `only ${rows} rows`);
+});
