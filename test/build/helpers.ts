@@ -225,8 +225,17 @@ export async function flattenArchive(archive: string, into: string): Promise<Fla
   };
 }
 
-/** The busybox fixture archive, made once and cached in os.tmpdir() between test files. */
-export async function busyboxArchive(): Promise<string> {
+/**
+ * The busybox fixture archive, made once and cached in os.tmpdir() between test files; one promise
+ * per process, so two harnesses of one file do not both make it under the same partial name.
+ */
+let busyboxMade: Promise<string> | undefined;
+export function busyboxArchive(): Promise<string> {
+  busyboxMade ??= makeBusyboxArchive();
+  return busyboxMade;
+}
+
+async function makeBusyboxArchive(): Promise<string> {
   const cached = join(tmpdir(), 'tbuild-test-busybox.tar');
   if (existsSync(cached)) return cached;
   const partial = `${cached}.${process.pid}`;
