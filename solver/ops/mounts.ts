@@ -15,7 +15,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { mountOverlay } from '../../cache/index.ts';
+import { mountOverlay, scratchPath } from '../../cache/index.ts';
 import { type ExecMount, resolveInRoot } from '../../executor/index.ts';
 import { StepError } from '../errors.ts';
 import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
@@ -66,7 +66,7 @@ export async function prepareMounts(
     },
   };
   const scratch = async (): Promise<string> => {
-    const dir = join(deps.root, 'tmp', `mount-${randomBytes(8).toString('hex')}`);
+    const dir = scratchPath(deps.root, 'mount');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     releases.push(() => rm(dir, { recursive: true, force: true }));
     return dir;
