@@ -275,8 +275,11 @@ export const buildCommand: Command = {
 
     const store = await ImageStore.open(root);
     const controller = new AbortController();
+    // 128 + the signal number, as the Docker CLI exits: 130 for Ctrl-C, 143 for SIGTERM.
     const onSignal = (signal: NodeJS.Signals) =>
-      controller.abort(new TbuildError(`build canceled (${signal})`, { exitCode: 130 }));
+      controller.abort(
+        new TbuildError(`build canceled (${signal})`, { exitCode: signal === 'SIGTERM' ? 143 : 130 }),
+      );
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
