@@ -258,6 +258,11 @@ export async function convert(instructions: Instructions, options: ConvertOption
           else if (platformArgs.has(key)) resolved = platformArgs.get(key);
           state.args.set(key, resolved);
         }
+        // As current BuildKit writes it (dockerfile2llb/convert.go dispatchArg): `ARG KEY=value`
+        // with the value in effect (a --build-arg, the expanded default or the global one), bare
+        // `ARG KEY` when there is none. Docker 20.10's BuildKit wrote the Dockerfile's default
+        // only; current BuildKit decides, so a --build-arg value is in the history, as `docker
+        // history` shows it: secrets go through --secret (the SecretsUsedInArgOrEnv check warns).
         const shown = command.args.map(({ key }) => {
           const v = state.args.get(key);
           return v === undefined ? key : `${key}=${v}`;
@@ -391,9 +396,6 @@ export async function convert(instructions: Instructions, options: ConvertOption
     at: string,
     word: (text: string) => string,
   ) => {
-    if (command.security === 'insecure') {
-      throw new BuildError('entitlement security.insecure is not allowed', at);
-    }
     // Input 0 is the root filesystem; bind mount sources follow, each vertex once.
     const inputs: Vertex[] = [state.fs];
     const inputIndex = (v: Vertex): number => {
@@ -450,12 +452,17 @@ export async function convert(instructions: Instructions, options: ConvertOption
       cwd: state.config.WorkingDir || '/',
       user: state.config.User ?? '',
       network: command.network ?? 'default',
+      // Allowed or refused with the other entitlements before the build runs (solver/entitlements.ts).
+      ...(command.security === 'insecure' ? { security: 'insecure' as const } : {}),
       ...(proxyEnv.length > 0 ? { proxyEnv } : {}),
       ...(mounts.length > 0 ? { mounts } : {}),
     };
     const step = addStep(state, op, inputs, command, ignoreCache);
-    const prefix =
-      argEnv.length > 0 ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+    // BuildKit's runCommandString: every ARG of the stage, valued or not (`KEY=`), with the value
+    // the step's env has for it (an ENV of the same name over the ARG).
+    const runEnv = stageExpandEnv(state);
+    const shownArgs = [...state.args].map(([k, v]) => `${k}=${runEnv.get(k) ?? v ?? ''}`);
+    const prefix = shownArgs.length > 0 ? `|${shownArgs.length} ${shownArgs.join(' ')} ` : '';
     record(state, `RUN ${prefix}${args.join(' ')} # buildkit`, step);
   };
 

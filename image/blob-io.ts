@@ -65,8 +65,14 @@ export function verifyingStream(digest: Digest, size: number | undefined, what: 
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      hash.update(chunk);
       seen += chunk.length;
+      // Fails as soon as the declared size is passed, not at the end: a source without end
+      // would otherwise be read (and passed on) for ever.
+      if (size !== undefined && seen > size) {
+        cb(new StoreError(`${what}: size mismatch: more than the declared ${size} bytes (stopped reading)`));
+        return;
+      }
+      hash.update(chunk);
       cb(null, chunk);
     },
     flush(cb: TransformCallback) {

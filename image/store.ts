@@ -273,8 +273,15 @@ export class ImageStore {
             });
           }
         }
-        hash.update(chunk);
         size += chunk.length;
+        // Checked before anything is kept: a source that sends more than it declared (a hostile
+        // registry streaming without end) is cut off here, never buffered or written past it.
+        if (options.size !== undefined && size > options.size) {
+          throw new StoreError(
+            `${what}: size mismatch: more than the declared ${options.size} bytes (stopped reading)`,
+          );
+        }
+        hash.update(chunk);
         if (inner && !innerError && !inner.write(chunk)) await waitDrain(inner, () => innerError);
         if (handle === undefined && size <= smallBlobBytes) {
           small.push(chunk);
