@@ -117,9 +117,19 @@ export async function convert(instructions: Instructions, options: ConvertOption
 
   const location = (range: { start: { line: number } }) => `${options.file}:${range.start.line}`;
 
-  const stageByName = (name: string, current: Stage, at: string): Stage | undefined => {
+  /**
+   * The stage `name` refers to from `current`. A number is a stage index only for `--from`
+   * (`FROM 0` names an image, as in BuildKit). With a repeated name (DuplicateStageName, a
+   * warning) the last such stage before `current` wins: BuildKit's dispatchStates keeps the
+   * latest one registered under a name.
+   */
+  const stageByName = (name: string, current: Stage, at: string, byIndex = true): Stage | undefined => {
     const lower = name.toLowerCase();
-    const found = /^\d+$/.test(name) ? stages[Number(name)] : stages.find((s) => s.name === lower);
+    const named = stages.filter((s) => s.name === lower);
+    const found =
+      byIndex && /^\d+$/.test(name)
+        ? stages[Number(name)]
+        : (named.filter((s) => s.index < current.index).pop() ?? named[0]);
     if (!found) return undefined;
     if (found.index >= current.index) {
       if (found.index === current.index || inProgress.includes(found.index)) {
@@ -145,7 +155,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const displayName = multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
     const base = expand(stage.base, argEnv(metaArgs, platformArgs), options, at);
     let state: StageState;
-    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at);
+    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at, false);
     let triggers: string[] = [];
     if (base.toLowerCase() === 'scratch') {
       state = newState(stage, displayName, vertex({ type: 'scratch' }, [], 'scratch'), {
@@ -248,6 +258,11 @@ export async function convert(instructions: Instructions, options: ConvertOption
           else if (platformArgs.has(key)) resolved = platformArgs.get(key);
           state.args.set(key, resolved);
         }
+        // As current BuildKit writes it (dockerfile2llb/convert.go dispatchArg): `ARG KEY=value`
+        // with the value in effect (a --build-arg, the expanded default or the global one), bare
+        // `ARG KEY` when there is none. Docker 20.10's BuildKit wrote the Dockerfile's default
+        // only; current BuildKit decides, so a --build-arg value is in the history, as `docker
+        // history` shows it: secrets go through --secret (the SecretsUsedInArgOrEnv check warns).
         const shown = command.args.map(({ key }) => {
           const v = state.args.get(key);
           return v === undefined ? key : `${key}=${v}`;
@@ -381,9 +396,6 @@ export async function convert(instructions: Instructions, options: ConvertOption
     at: string,
     word: (text: string) => string,
   ) => {
-    if (command.security === 'insecure') {
-      throw new BuildError('entitlement security.insecure is not allowed', at);
-    }
     // Input 0 is the root filesystem; bind mount sources follow, each vertex once.
     const inputs: Vertex[] = [state.fs];
     const inputIndex = (v: Vertex): number => {
@@ -440,12 +452,17 @@ export async function convert(instructions: Instructions, options: ConvertOption
       cwd: state.config.WorkingDir || '/',
       user: state.config.User ?? '',
       network: command.network ?? 'default',
+      // Allowed or refused with the other entitlements before the build runs (solver/entitlements.ts).
+      ...(command.security === 'insecure' ? { security: 'insecure' as const } : {}),
       ...(proxyEnv.length > 0 ? { proxyEnv } : {}),
       ...(mounts.length > 0 ? { mounts } : {}),
     };
     const step = addStep(state, op, inputs, command, ignoreCache);
-    const prefix =
-      argEnv.length > 0 ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+    // BuildKit's runCommandString: every ARG of the stage, valued or not (`KEY=`), with the value
+    // the step's env has for it (an ENV of the same name over the ARG).
+    const runEnv = stageExpandEnv(state);
+    const shownArgs = [...state.args].map(([k, v]) => `${k}=${runEnv.get(k) ?? v ?? ''}`);
+    const prefix = shownArgs.length > 0 ? `|${shownArgs.length} ${shownArgs.join(' ')} ` : '';
     record(state, `RUN ${prefix}${args.join(' ')} # buildkit`, step);
   };
 
@@ -466,34 +483,30 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const workdir = state.config.WorkingDir || '/';
     const target = mount.target === undefined ? undefined : posix.resolve(workdir, word(mount.target));
     const owner = { uid: mount.uid ?? 0, gid: mount.gid ?? 0 };
+    // `from` names a stage or an image; empty or absent is the build context (BuildKit's
+    // convert_runmount.go only looks a `from` up when it is not "").
+    const fromVertex = async (from: string): Promise<Vertex> => {
+      const stage = stageByName(from, state.stage, at);
+      if (stage) return (await convertStage(stage)).fs;
+      const image = await options.resolveImage(from, at);
+      return vertex(
+        { type: 'image', ref: image.ref, manifest: image.manifest },
+        [],
+        `[internal] ${image.ref}`,
+        at,
+      );
+    };
+    const source = posix.resolve('/', word(mount.source ?? '/'));
     switch (mount.type) {
-      case 'bind': {
-        let source: Vertex = context;
-        if (mount.from !== undefined) {
-          const stage = stageByName(mount.from, state.stage, at);
-          if (stage) source = (await convertStage(stage)).fs;
-          else {
-            const image = await options.resolveImage(mount.from, at);
-            source = vertex(
-              { type: 'image', ref: image.ref, manifest: image.manifest },
-              [],
-              `[internal] ${image.ref}`,
-              at,
-            );
-          }
-        }
+      case 'bind':
         return {
           type: 'bind',
           target: target as string,
-          input: inputIndex(source),
-          source: posix.resolve('/', word(mount.source ?? '/')),
+          input: inputIndex(mount.from ? await fromVertex(mount.from) : context),
+          source,
           readonly: mount.readonly,
         };
-      }
       case 'cache':
-        if (mount.from !== undefined || mount.source !== undefined) {
-          throw new BuildError('RUN --mount=type=cache with from= or source= is not supported yet', at);
-        }
         return {
           type: 'cache',
           target: target as string,
@@ -503,6 +516,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
           readonly: mount.readonly,
           ...owner,
           mode: mount.mode ?? 0o755,
+          // `from=`: the cache starts as a copy of that stage's (or image's) `source` directory
+          // (BuildKit mounts a cache on top of its base ref), a cache of its own per base.
+          ...(mount.from ? { seed: { input: inputIndex(await fromVertex(mount.from)), source } } : {}),
         };
       case 'tmpfs': {
         const size = mount.size === undefined ? undefined : parseSize(word(mount.size), at);
@@ -551,13 +567,6 @@ export async function convert(instructions: Instructions, options: ConvertOption
     else if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
       dest = posix.join(workdir, dest) + (trailing ? '/' : '');
-    }
-    const total = sources.length + heredocSources.length;
-    if (total > 1 && !dest.endsWith('/')) {
-      throw new BuildError(
-        `When using ${keyword} with more than one source file, the destination must be a directory and end with a /`,
-        at,
-      );
     }
     const chown = command.chown === undefined ? undefined : word(command.chown);
     const chmod = command.chmod === undefined ? undefined : word(command.chmod);
@@ -625,7 +634,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     }
     const local = sources.filter((s) => !isUrl(s));
     let source: Vertex = context;
-    if (from !== undefined) {
+    if (from) {
       if (from.includes('$')) {
         throw new BuildError(
           `${keyword} --from does not support variable expansion, define an alias stage instead`,
@@ -708,7 +717,7 @@ function fromLabel(v: Vertex, base: string): string {
 function findTarget(stages: Stage[], options: ConvertOptions): Stage {
   if (options.target === undefined) return stages[stages.length - 1] as Stage;
   const wanted = options.target.toLowerCase();
-  const found = stages.find((stage) => stage.name === wanted);
+  const found = stages.filter((stage) => stage.name === wanted).pop();
   if (found) return found;
   const names = stages.flatMap((stage) => (stage.name ? [stage.name] : []));
   const guess = suggest(wanted, names);

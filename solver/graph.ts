@@ -47,6 +47,11 @@ export interface ExecOp {
   user: UserSpec;
   network: 'default' | 'none' | 'host';
   /**
+   * `RUN --security=insecure`: all capabilities, no seccomp filter (BuildKit's SecurityMode_INSECURE);
+   * needs the `security.insecure` entitlement (solver/entitlements.ts). Absent means sandboxed.
+   */
+  security?: 'insecure';
+  /**
    * `HTTP_PROXY` and friends from build args: in the process's env but never in the cache key, so
    * changing a proxy does not rebuild anything (BuildKit does the same).
    */
@@ -79,6 +84,11 @@ export type ExecMountOp =
       uid: number;
       gid: number;
       mode: number;
+      /**
+       * `from=`: a new cache starts as a copy of input `input`'s `source` directory, and each
+       * seed has its own cache (the input's digest is part of its name).
+       */
+      seed?: { input: number; source: string };
     }
   | { type: 'tmpfs'; target: string /** Bytes; unlimited when absent. */; size?: number }
   | {
