@@ -118,9 +118,19 @@ export async function convert(instructions: Instructions, options: ConvertOption
 
   const location = (range: { start: { line: number } }) => `${options.file}:${range.start.line}`;
 
-  const stageByName = (name: string, current: Stage, at: string): Stage | undefined => {
+  /**
+   * The stage `name` refers to from `current`. A number is a stage index only for `--from`
+   * (`FROM 0` names an image, as in BuildKit). With a repeated name (DuplicateStageName, a
+   * warning) the last such stage before `current` wins: BuildKit's dispatchStates keeps the
+   * latest one registered under a name.
+   */
+  const stageByName = (name: string, current: Stage, at: string, byIndex = true): Stage | undefined => {
     const lower = name.toLowerCase();
-    const found = /^\d+$/.test(name) ? stages[Number(name)] : stages.find((s) => s.name === lower);
+    const named = stages.filter((s) => s.name === lower);
+    const found =
+      byIndex && /^\d+$/.test(name)
+        ? stages[Number(name)]
+        : (named.filter((s) => s.index < current.index).pop() ?? named[0]);
     if (!found) return undefined;
     if (found.index >= current.index) {
       if (found.index === current.index || inProgress.includes(found.index)) {
@@ -148,7 +158,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const displayName = multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
     const base = expand(stage.base, argEnv(metaArgs, platformArgs), options, at);
     let state: StageState;
-    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at);
+    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at, false);
     let triggers: string[] = [];
     if (base.toLowerCase() === 'scratch') {
       state = newState(stage, displayName, vertex({ type: 'scratch' }, [], 'scratch'), {
@@ -480,34 +490,30 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const workdir = state.config.WorkingDir || '/';
     const target = mount.target === undefined ? undefined : posix.resolve(workdir, word(mount.target));
     const owner = { uid: mount.uid ?? 0, gid: mount.gid ?? 0 };
+    // `from` names a stage or an image; empty or absent is the build context (BuildKit's
+    // convert_runmount.go only looks a `from` up when it is not "").
+    const fromVertex = async (from: string): Promise<Vertex> => {
+      const stage = stageByName(from, state.stage, at);
+      if (stage) return (await convertStage(stage)).fs;
+      const image = await options.resolveImage(from, at);
+      return vertex(
+        { type: 'image', ref: image.ref, manifest: image.manifest },
+        [],
+        `[internal] ${image.ref}`,
+        at,
+      );
+    };
+    const source = posix.resolve('/', word(mount.source ?? '/'));
     switch (mount.type) {
-      case 'bind': {
-        let source: Vertex = context;
-        if (mount.from !== undefined) {
-          const stage = stageByName(mount.from, state.stage, at);
-          if (stage) source = (await convertStage(stage)).fs;
-          else {
-            const image = await options.resolveImage(mount.from, at);
-            source = vertex(
-              { type: 'image', ref: image.ref, manifest: image.manifest },
-              [],
-              `[internal] ${image.ref}`,
-              at,
-            );
-          }
-        }
+      case 'bind':
         return {
           type: 'bind',
           target: target as string,
-          input: inputIndex(source),
-          source: posix.resolve('/', word(mount.source ?? '/')),
+          input: inputIndex(mount.from ? await fromVertex(mount.from) : context),
+          source,
           readonly: mount.readonly,
         };
-      }
       case 'cache':
-        if (mount.from !== undefined || mount.source !== undefined) {
-          throw new BuildError('RUN --mount=type=cache with from= or source= is not supported yet', at);
-        }
         return {
           type: 'cache',
           target: target as string,
@@ -517,6 +523,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
           readonly: mount.readonly,
           ...owner,
           mode: mount.mode ?? 0o755,
+          // `from=`: the cache starts as a copy of that stage's (or image's) `source` directory
+          // (BuildKit mounts a cache on top of its base ref), a cache of its own per base.
+          ...(mount.from ? { seed: { input: inputIndex(await fromVertex(mount.from)), source } } : {}),
         };
       case 'tmpfs': {
         const size = mount.size === undefined ? undefined : parseSize(word(mount.size), at);
@@ -565,13 +574,6 @@ export async function convert(instructions: Instructions, options: ConvertOption
     else if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
       dest = withoutTrailingSlash(posix.join(workdir, dest)) + (trailing ? '/' : '');
-    }
-    const total = sources.length + heredocSources.length;
-    if (total > 1 && !dest.endsWith('/')) {
-      throw new BuildError(
-        `When using ${keyword} with more than one source file, the destination must be a directory and end with a /`,
-        at,
-      );
     }
     const chown = command.chown === undefined ? undefined : word(command.chown);
     const chmod = command.chmod === undefined ? undefined : word(command.chmod);
@@ -639,7 +641,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     }
     const local = sources.filter((s) => !isUrl(s));
     let source: Vertex = context;
-    if (from !== undefined) {
+    if (from) {
       if (from.includes('$')) {
         throw new BuildError(
           `${keyword} --from does not support variable expansion, define an alias stage instead`,
@@ -725,7 +727,7 @@ function fromLabel(v: Vertex, base: string): string {
 function findTarget(stages: Stage[], options: ConvertOptions): Stage {
   if (options.target === undefined) return stages[stages.length - 1] as Stage;
   const wanted = options.target.toLowerCase();
-  const found = stages.find((stage) => stage.name === wanted);
+  const found = stages.filter((stage) => stage.name === wanted).pop();
   if (found) return found;
   const names = stages.flatMap((stage) => (stage.name ? [stage.name] : []));
   const guess = suggest(wanted, names);

@@ -84,6 +84,11 @@ export type ExecMountOp =
       uid: number;
       gid: number;
       mode: number;
+      /**
+       * `from=`: a new cache starts as a copy of input `input`'s `source` directory, and each
+       * seed has its own cache (the input's digest is part of its name).
+       */
+      seed?: { input: number; source: string };
     }
   | { type: 'tmpfs'; target: string /** Bytes; unlimited when absent. */; size?: number }
   | {
