@@ -17,6 +17,7 @@ import {
   toInstructions,
 } from '../parser/index.ts';
 import { type Digest, type ExecMountOp, type Op, type Vertex, vertex } from '../solver/index.ts';
+import { compareCodePoints } from './context-walk.ts';
 import { BuildError } from './errors.ts';
 import { parseExposedPorts } from './ports.ts';
 
@@ -133,7 +134,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
     if (!found) return undefined;
     if (found.index >= current.index) {
       if (found.index === current.index || inProgress.includes(found.index)) {
-        throw new BuildError(`circular dependency detected on stage: ${name}`, at);
+        // BuildKit (dockerfile2llb validateCircularDependency) names the stage whose
+        // dependencies close the loop: the one being converted, not the one it asks for.
+        throw new BuildError(`circular dependency detected on stage: ${current.name ?? name}`, at);
       }
       throw new BuildError(`stage ${name} needs to be defined before current stage`, at);
     }
@@ -301,9 +304,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
         // BuildKit's system.NormalizeWorkdir: a relative path is joined (and cleaned) onto the
         // current one; an absolute one is kept as written, trailing slash included.
         const requested = word(command.value);
+        // Go's path.Join cleans, so a relative one loses a trailing slash.
         state.config.WorkingDir = requested.startsWith('/')
           ? requested
-          : posix.join(state.config.WorkingDir || '/', requested);
+          : withoutTrailingSlash(posix.join(state.config.WorkingDir || '/', requested));
         const path = posix.resolve(state.config.WorkingDir);
         const owner = state.config.User || undefined;
         const step = addStep(
@@ -329,7 +333,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
           }
         }
         for (const port of ports) state.config.ExposedPorts[port] = {};
-        record(state, `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`);
+        // BuildKit prints the port set with Go's %v, which sorts a map's keys.
+        const portSet = [...new Set(ports)].sort(compareCodePoints);
+        record(state, `EXPOSE map[${portSet.map((p) => `${p}:{}`).join(' ')}]`);
         return;
       }
       case 'volume': {
@@ -345,19 +351,20 @@ export async function convert(instructions: Instructions, options: ConvertOption
       case 'shell':
         state.shell = commandArgs(command.cmd, state.shell);
         state.config.Shell = state.shell;
-        record(state, `SHELL ${JSON.stringify(state.shell)}`);
+        // BuildKit: fmt.Sprintf("SHELL %v", shell), a Go slice printed bare: `[/bin/sh -c]`.
+        record(state, `SHELL [${state.shell.join(' ')}]`);
         return;
       case 'cmd':
         state.config.Cmd = commandArgs(command.cmd, state.shell);
         state.cmdSet = true;
-        record(state, `CMD ${JSON.stringify(state.config.Cmd)}`);
+        record(state, `CMD ${goQuotedList(state.config.Cmd)}`);
         return;
       case 'entrypoint':
         state.config.Entrypoint = commandArgs(command.cmd, state.shell);
         // An ENTRYPOINT clears a CMD inherited from the base (BuildKit dispatchEntrypoint).
         // BuildKit's config leaves the cleared Cmd out (omitempty), it does not write null.
         if (!state.cmdSet) delete state.config.Cmd;
-        record(state, `ENTRYPOINT ${JSON.stringify(state.config.Entrypoint)}`);
+        record(state, `ENTRYPOINT ${goQuotedList(state.config.Entrypoint)}`);
         return;
       case 'healthcheck': {
         if (command.test === 'NONE') state.config.Healthcheck = { Test: ['NONE'] };
@@ -376,7 +383,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
       case 'onbuild': {
         const triggers = (state.config.OnBuild as string[] | undefined) ?? [];
         state.config.OnBuild = [...triggers, command.trigger];
-        record(state, `ONBUILD ${command.trigger}`);
+        // No history entry: BuildKit's dispatchOnbuild commits none (the classic builder did).
         return;
       }
       case 'run':
@@ -566,7 +573,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     if (dest === '') dest = `${workdir.replace(/\/$/, '')}/`;
     else if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
-      dest = posix.join(workdir, dest) + (trailing ? '/' : '');
+      dest = withoutTrailingSlash(posix.join(workdir, dest)) + (trailing ? '/' : '');
     }
     const chown = command.chown === undefined ? undefined : word(command.chown);
     const chmod = command.chmod === undefined ? undefined : word(command.chmod);
@@ -670,7 +677,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
       step = fsBefore;
       state.fs = step;
     }
-    record(state, `${keyword} ${[...command.sources, command.dest].join(' ')} # buildkit`, step);
+    // BuildKit's commit message: the sources and destination as expanded, with ` <<NAME` per
+    // heredoc between them.
+    const shown = [...sources, ...command.heredocs.map((h) => `<<${h.name}`), word(command.dest)];
+    record(state, `${keyword} ${shown.join(' ')} # buildkit`, step);
     // Steps made of several vertices (heredoc files then a copy) are one history entry; every
     // vertex of them must count as that entry's layer.
     if (step !== fsBefore || heredocSources.length + urls.length > 0) {
@@ -820,6 +830,20 @@ function parseSize(text: string, at: string): number {
   if (!match) throw new BuildError(`invalid size: '${text}'`, at);
   const power = ' kmgtp'.indexOf((match[2] || ' ').toLowerCase());
   return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
+/** `/a/b/` → `/a/b`; `/` stays. */
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
+}
+
+/**
+ * A list as Go's `%q` prints a []string (BuildKit's CMD and ENTRYPOINT history): each item
+ * double-quoted, separated by spaces, `["a" "b"]`. JSON string quoting is Go's for the printable
+ * text a Dockerfile holds.
+ */
+function goQuotedList(items: readonly string[] | undefined): string {
+  return `[${(items ?? []).map((item) => JSON.stringify(item)).join(' ')}]`;
 }
 
 function isHeredocWord(word: string, names: Set<string>): boolean {
