@@ -22,6 +22,13 @@ export interface ExecMeta {
   hostname?: string;
   network: NetworkMode;
   /**
+   * `sandbox` (the default): Docker's default capabilities and seccomp filter, masked /proc paths.
+   * `insecure`: BuildKit's `RUN --security=insecure` (executor/oci/spec_linux.go,
+   * entitlements.WithInsecureSpec): every capability, no seccomp filter, nothing masked or
+   * read-only, writable /sys and cgroupfs, all devices allowed.
+   */
+  security?: 'sandbox' | 'insecure';
+  /**
    * List the primary gid first among the supplementary groups, as `docker run` does (moby
    * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
    */

@@ -17,6 +17,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parseChallenge, parseRetryAfter } from './auth.ts';
 import type { Credentials } from './config.ts';
 import { RegistryError } from './errors.ts';
+import { formatLimit, type RegistryTimeouts, timeoutsFromEnv, withIdleLimit } from './timeouts.ts';
 
 /** How to reach and authenticate with one registry. */
 export interface RegistryClientOptions {
@@ -29,6 +30,8 @@ export interface RegistryClientOptions {
   retryBaseMs?: number;
   /** Upper bound of one wait, including a `Retry-After` (default 30 s). */
   maxRetryWaitMs?: number;
+  /** Connect and idle limits of every request (timeouts.ts; default from the environment). */
+  timeouts?: RegistryTimeouts;
 }
 
 /** One HTTP exchange. `body` is a factory so that the token dance can send it again. */
@@ -101,6 +104,7 @@ async function sendStreaming(
   method: string,
   headers: Record<string, string>,
   body: AsyncIterable<Uint8Array>,
+  limits: { timeouts: RegistryTimeouts; timedOut: (what: 'connect' | 'idle') => Error },
 ): Promise<Response> {
   // Loaded here, not at the top: every `tbuild build` loads this module, few of them upload,
   // and node:http/https/tls cost ~5-10 ms to load.
@@ -122,6 +126,23 @@ async function sendStreaming(
       );
     });
     request.on('error', reject);
+    // Connect limit until the socket is up; then no silence longer than the idle limit, either
+    // way, until the answer's headers (its body is limited by the caller, withIdleLimit).
+    const { connectMs, idleMs } = limits.timeouts;
+    const connectTimer = setTimeout(() => request.destroy(limits.timedOut('connect')), connectMs);
+    request.on('socket', (socket) => {
+      const connected = () => {
+        clearTimeout(connectTimer);
+        request.setTimeout(idleMs, () => request.destroy(limits.timedOut('idle')));
+      };
+      if (socket.connecting) socket.once('connect', connected);
+      else connected();
+    });
+    request.on('response', () => {
+      clearTimeout(connectTimer);
+      request.setTimeout(0);
+    });
+    request.on('close', () => clearTimeout(connectTimer));
     pipeline(Readable.from(body), request).catch((error: unknown) => {
       request.destroy(error as Error);
       reject(error);
@@ -200,19 +221,59 @@ export class RegistryClient {
     return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
+  /** The limits of every request: the options', else the environment's (timeouts.ts). */
+  get timeouts(): RegistryTimeouts {
+    return this.#options.timeouts ?? timeoutsFromEnv();
+  }
+
+  /** The one-line error of a request that hit a limit (retryable: the next attempt may get through). */
+  #timedOut(step: string, what: 'connect' | 'idle'): RegistryError {
+    const { connectMs, idleMs } = this.timeouts;
+    return this.error(
+      step,
+      what === 'connect'
+        ? `timeout: no answer within ${formatLimit(connectMs)} (connect timeout)`
+        : `timeout: no data for ${formatLimit(idleMs)} (the registry stalled)`,
+      { retryable: true },
+    );
+  }
+
   async #send(req: RegistryRequest, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { 'user-agent': 'tbuild/0.1', ...req.headers };
     if (authorization) headers.authorization = authorization;
     const body = req.body?.();
-    const init: RequestInit = { method: req.method, headers, redirect: 'follow' };
+    const timeouts = this.timeouts;
+    const aborter = new AbortController();
+    const init: RequestInit = { method: req.method, headers, redirect: 'follow', signal: aborter.signal };
     if (body instanceof Uint8Array) init.body = body;
+    const idle = (response: Response) =>
+      withIdleLimit(
+        response,
+        timeouts.idleMs,
+        () => this.#timedOut(req.step, 'idle'),
+        () => aborter.abort(),
+      );
     try {
       if (body !== undefined && !(body instanceof Uint8Array)) {
-        return await sendStreaming(this.resolveUrl(req.url), req.method, headers, body);
+        return idle(
+          await sendStreaming(this.resolveUrl(req.url), req.method, headers, body, {
+            timeouts,
+            timedOut: (what) => this.#timedOut(req.step, what),
+          }),
+        );
       }
-      return await fetch(this.resolveUrl(req.url), init);
+      const answered = setTimeout(
+        () => aborter.abort(this.#timedOut(req.step, 'connect')),
+        timeouts.connectMs,
+      );
+      try {
+        return idle(await fetch(this.resolveUrl(req.url), init));
+      } finally {
+        clearTimeout(answered);
+      }
     } catch (error) {
       if (error instanceof RegistryError) throw error;
+      if (aborter.signal.reason instanceof RegistryError) throw aborter.signal.reason;
       const reason = networkReason(error);
       // A failure inside our own body stream (a corrupt local blob) is not the network's.
       if ((error as Error).name === 'StoreError' || (error as Error).cause instanceof RegistryError)
@@ -251,10 +312,15 @@ export class RegistryClient {
     }
     const step = `${req.step} (token from ${realm.host})`;
     let response: Response;
+    const limit = this.timeouts.connectMs;
     try {
-      response = await fetch(realm, { headers });
+      response = await fetch(realm, { headers, signal: AbortSignal.timeout(limit) });
     } catch (error) {
-      throw this.error(step, networkReason(error), { retryable: true, cause: error });
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `timeout: no answer within ${formatLimit(limit)} (connect timeout)`
+          : networkReason(error);
+      throw this.error(step, reason, { retryable: true, cause: error });
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel().catch(() => {});

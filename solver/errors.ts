@@ -16,8 +16,12 @@ export class StepError extends TbuildError {
     reason: string,
     logTail: string[] = [],
     cause?: unknown,
+    hint?: string,
   ) {
-    super(`${location ? `${location}: ` : ''}${step}: ${reason}`, cause === undefined ? {} : { cause });
+    super(`${location ? `${location}: ` : ''}${step}: ${reason}`, {
+      ...(cause === undefined ? {} : { cause }),
+      ...(hint === undefined ? {} : { hint }),
+    });
     this.step = step;
     this.location = location;
     this.logTail = logTail;

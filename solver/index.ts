@@ -1,5 +1,6 @@
 // Public surface of solver/: the build graph (plain data) and the scheduler that solves it.
 
+export { checkEntitlements, type Entitlement, entitlements, isEntitlement } from './entitlements.ts';
 export { StepError } from './errors.ts';
 export {
   type ContextOp,

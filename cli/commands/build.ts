@@ -11,12 +11,19 @@ import {
   readDockerignore,
   scanContext,
 } from '../../frontend/index.ts';
-import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
+import { hostPlatform, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
 import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
-import { createFsRunner, type FsRunner, solve } from '../../solver/index.ts';
+import {
+  checkEntitlements,
+  createFsRunner,
+  type Entitlement,
+  type FsRunner,
+  isEntitlement,
+  solve,
+} from '../../solver/index.ts';
 import { pathError, requireFile, requireWritablePath } from '../../user-paths.ts';
 import {
   type CacheFrom,
@@ -35,6 +42,7 @@ import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.
 import type { Command, CommandContext } from '../command.ts';
 import { exportImage } from '../export-image.ts';
 import { parseCommandLine } from '../flags.ts';
+import { openRoot } from '../open-root.ts';
 import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
 import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
@@ -45,7 +53,10 @@ Usage:  tbuild build [OPTIONS] PATH | -
 Build an image from a Dockerfile
 
 Options:
-      --build-arg stringArray     Set build-time variables
+      --allow stringArray         Allow extra privileged entitlement (e.g., "network.host",
+                                  "security.insecure")
+      --build-arg stringArray     Set build-time variables (recorded in the image history, as by
+                                  docker build: pass secrets with --secret)
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
                                   with an inline cache, or "type=registry,ref=NAME[:TAG]")
       --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
@@ -55,7 +66,8 @@ Options:
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
       --label stringArray         Set metadata for an image
       --network string            Set the networking mode for the RUN instructions during build
-                                  (default, none, host) (default "default")
+                                  (default, none, host) (default "default"; none wins over
+                                  RUN --network=host)
       --no-cache                  Do not use cache when building the image
       --no-cache-filter strings   Do not cache specified stages
       --platform string           Set target platform for build (only the host's: linux/amd64)
@@ -67,10 +79,14 @@ Options:
                                   "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")
   -t, --tag stringArray           Name and optionally a tag (format: "name:tag")
       --target string             Set the target build stage to build
+
+The "default" RUN network is the host's (its loopback services included) until containers have networks of their own.
 `;
 
 interface BuildFlags {
   tags: string[];
+  /** `--allow`, plus `network.host` when `--network host` was given (buildx grants it then). */
+  allow: Set<Entitlement>;
   file?: string;
   buildArgs: Record<string, string>;
   target?: string;
@@ -95,6 +111,7 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     tag: { type: 'string', short: 't', multiple: true },
     file: { type: 'string', short: 'f' },
     'build-arg': { type: 'string', multiple: true },
+    allow: { type: 'string', multiple: true },
     target: { type: 'string' },
     secret: { type: 'string', multiple: true },
     'no-cache': { type: 'boolean' },
@@ -153,8 +170,17 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
       throw new UsageError(`invalid argument "${tag}" for "-t, --tag" flag: ${(error as Error).message}`);
     }
   }
+  const allow = new Set<Entitlement>();
+  for (const name of (values.allow ?? []).flatMap((s) => s.split(','))) {
+    if (!isEntitlement(name)) {
+      throw new UsageError(`unknown entitlement ${name}`, { hint: 'use network.host or security.insecure' });
+    }
+    allow.add(name);
+  }
+  if (network === 'host') allow.add('network.host');
   const flags: BuildFlags = {
     tags: values.tag ?? [],
+    allow,
     buildArgs,
     noCache: values['no-cache'] ?? false,
     noCacheFilter: (values['no-cache-filter'] ?? []).flatMap((s) => s.split(',')),
@@ -240,10 +266,13 @@ export const buildCommand: Command = {
     const instructions = toInstructions(ast);
     const ignore = await readDockerignore(contextDir, dockerfilePath);
 
-    const store = await ImageStore.open(root);
+    const store = await openRoot(root, ctx.stderr);
     const controller = new AbortController();
+    // 128 + the signal number, as the Docker CLI exits: 130 for Ctrl-C, 143 for SIGTERM.
     const onSignal = (signal: NodeJS.Signals) =>
-      controller.abort(new TbuildError(`build canceled (${signal})`, { exitCode: 130 }));
+      controller.abort(
+        new TbuildError(`build canceled (${signal})`, { exitCode: signal === 'SIGTERM' ? 143 : 130 }),
+      );
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
@@ -309,6 +338,7 @@ export const buildCommand: Command = {
           return { data: Buffer.from(await response.arrayBuffer()), name };
         },
       });
+      checkEntitlements(definition.root, flags.allow, flags.network);
       // runc is checked by the executor before the first RUN it runs: a fully cached build
       // needs none (and skips ~20 ms of `runc --version`).
       executor = createRuncExecutor({ stateDir: join(root, 'runc'), shareNoneNetwork: true });

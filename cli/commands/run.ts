@@ -3,6 +3,7 @@ import { resolveRoot } from '../../image/index.ts';
 import { parseVolume, runContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
+import { sweepRoot } from '../open-root.ts';
 
 const usage = `
 Usage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -58,6 +59,7 @@ export const runCommand: Command = {
     }
     const mounts = (values.volume ?? []).map((v) => parseVolume(v, process.cwd()));
 
+    await sweepRoot(resolveRoot(ctx.globals.root), ctx.stderr);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       const code = signal === 'SIGINT' ? 130 : 143;

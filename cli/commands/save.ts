@@ -1,8 +1,10 @@
 import { createWriteStream, openSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
+import { noteOutsideTemp } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
-import { type ArchiveFormat, selectImages, writeArchive } from '../../image/index.ts';
+import { type ArchiveFormat, resolveRoot, selectImages, writeArchive } from '../../image/index.ts';
+import { ownerToken } from '../../processes.ts';
 import { pathError, requireWritablePath } from '../../user-paths.ts';
 import type { Command } from '../command.ts';
 import { commandUsageError, parseCommandLine } from '../flags.ts';
@@ -65,8 +67,11 @@ export const saveCommand: Command = {
         }
         return 0;
       }
-      // Written beside the target and renamed, so a failed save never leaves a half archive.
-      const tmp = `${output}.tmp-${process.pid}`;
+      // Written beside the target and renamed, so a failed save never leaves a half archive. The
+      // temp name says whose it is and a note in the root names it, so that after a kill the next
+      // command on the root removes it (cache/sweep.ts).
+      const tmp = `${output}.tmp-${ownerToken()}`;
+      const forget = await noteOutsideTemp(resolveRoot(ctx.globals.root), tmp);
       try {
         // Opened first: a failed open throws here instead of as a stream 'error' event.
         const file = createWriteStream(tmp, { fd: openSync(tmp, 'w', 0o644) });
@@ -77,6 +82,8 @@ export const saveCommand: Command = {
         await rm(tmp, { force: true });
         // A full disk or a folder we may not write to is about the user's -o, not our temp name.
         throw pathError(error, output, expected);
+      } finally {
+        await forget();
       }
       return 0;
     } finally {

@@ -231,6 +231,11 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     async cacheKey(vertex, inputKeys) {
       const op = vertex.op;
       const parts: Record<string, unknown> = { version: cacheVersion, op: opIdentity(op), inputs: inputKeys };
+      // A `RUN --network=host` that `--network none` overrides runs without a network: it must not
+      // take (or leave) the result of the same step run with the host's.
+      if (op.type === 'exec' && op.network === 'host' && stepNetwork(op, deps.defaultNetwork) === 'none') {
+        parts.network = 'none';
+      }
       if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
         // A COPY from the context depends on exactly the files it reads, not on the rest of the
         // context and not on mtimes: a fresh checkout of the same tree hits.
@@ -261,7 +266,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       if (record) await touchCacheRecord(deps.root, key);
       else if (vertex.op.type === 'exec') {
         // This RUN will run once its inputs are made: its network can be set up meanwhile.
-        deps.executor.prepare?.(vertex.op.network === 'default' ? deps.defaultNetwork : vertex.op.network);
+        deps.executor.prepare?.(stepNetwork(vertex.op, deps.defaultNetwork));
       }
       return record;
     },
@@ -355,17 +360,24 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     const mounts = await prepareMounts(deps, mountState, vertex, op, inputs);
     const rootfs = await mountWritable(deps.root, deps.store, base).catch(async (error: unknown) => {
       await mounts.release();
-      throw error;
+      throw rootfsError(vertex, error);
     });
     const tail = createTail(logTailLines);
     try {
-      const network = op.network === 'default' ? deps.defaultNetwork : op.network;
+      const network = stepNetwork(op, deps.defaultNetwork);
       const decoders = { out: new TextDecoder(), err: new TextDecoder() };
       const env = [...op.env, ...(op.proxyEnv ?? []), ...mounts.env];
       const { exitCode } = await deps.executor.run(
         rootfs.path,
         mounts.mounts,
-        { args: op.args, env, cwd: op.cwd, user: op.user, network },
+        {
+          args: op.args,
+          env,
+          cwd: op.cwd,
+          user: op.user,
+          network,
+          ...(op.security === 'insecure' ? { security: 'insecure' as const } : {}),
+        },
         {
           stdout: (chunk) => {
             const text = decoders.out.decode(chunk, { stream: true });
@@ -403,7 +415,9 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   async function runFileOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
     const op = vertex.op;
     const base = inputs[0] as FsResult;
-    const rootfs = await mountWritable(deps.root, deps.store, base);
+    const rootfs = await mountWritable(deps.root, deps.store, base).catch((error: unknown) => {
+      throw rootfsError(vertex, error);
+    });
     let release: (() => Promise<void>) | undefined;
     try {
       job.signal.throwIfAborted();
@@ -445,6 +459,32 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
     }
   }
+}
+
+/**
+ * A root filesystem that could not be mounted fails the step that needed it, so the error names
+ * the step and its Dockerfile line like any other step failure.
+ */
+function rootfsError(vertex: Vertex, error: unknown): StepError {
+  return new StepError(
+    vertex.name,
+    vertex.location,
+    `mounting the root filesystem: ${errorText(error)}`,
+    [],
+    error,
+  );
+}
+
+/**
+ * The network a RUN gets: its own `--network` over the build's default, except that `tbuild build
+ * --network none` always wins, so a Dockerfile cannot reach out of a build its user shut off
+ * (BuildKit lets `RUN --network=host` override a forced mode when network.host is granted; a
+ * command-line `none` is the stronger promise). `default` is the host's until containers get
+ * networks of their own.
+ */
+function stepNetwork(op: Extract<Op, { type: 'exec' }>, defaultNetwork: 'host' | 'none'): 'host' | 'none' {
+  if (defaultNetwork === 'none' || op.network === 'default') return defaultNetwork;
+  return op.network;
 }
 
 /** How many files are hashed at once while computing a COPY's key. */

@@ -117,7 +117,10 @@ export interface RunnerDeps {
   ): Promise<SourceFingerprint | undefined>;
   /** Compiles `COPY --exclude` patterns (.dockerignore syntax) into a predicate on relative paths. */
   excludeMatcher(patterns: string[]): (path: string) => boolean;
-  /** `--network` for RUN steps that do not say otherwise. */
+  /**
+   * `--network` for RUN steps that do not say otherwise; `none` also wins over a step's own
+   * `RUN --network=host` (see stepNetwork in runner.ts).
+   */
   defaultNetwork: 'host' | 'none';
   /** Imported caches (`--cache-from`), asked in order after the local cache misses. */
   cacheSources?: CacheSource[];

@@ -25,17 +25,18 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { applyLayer } from '../../image/index.ts';
+import { firstReason, needCommands, needRoot, skipReason } from '../needs.ts';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Why this machine cannot run build tests, or false when it can (root, runc, overlayfs). */
 export function whyNotRunnable(): string | false {
-  if (process.getuid?.() !== 0) return 'build tests need root (runc and overlayfs mounts)';
-  const runc = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/bin/runc', '/usr/local/sbin/runc'];
-  if (!runc.some((path) => existsSync(path))) return 'build tests need runc (apt-get install runc)';
-  if (!existsSync('/bin/busybox')) return 'build tests need busybox-static for the base image';
-  return false;
+  return firstReason(
+    needRoot('build tests (runc and overlayfs mounts)'),
+    needCommands('runc'),
+    existsSync('/bin/busybox') ? false : 'build tests need /bin/busybox (apt-get install busybox-static)',
+  );
 }
 
 /** A context file: text/bytes, or with a mode, or a symlink. */
@@ -118,7 +119,7 @@ export interface BuildOptions {
   args?: string[];
 }
 
-/** The per-file harness. `skip` is the reason to skip the whole file, or false. */
+/** The per-file harness. `skip` is the reason to skip the whole file, or false (under CI a reason also fails the file: test/needs.ts). */
 export interface BuildHarness {
   skip: string | false;
   /** The tbuild root (valid after `before`). */
@@ -142,7 +143,7 @@ let counter = 0;
  * (the fixture archive is cached in os.tmpdir() across files), removed afterwards.
  */
 export function setupBuildTests(): BuildHarness {
-  const skip = whyNotRunnable();
+  const skip = skipReason(whyNotRunnable());
   let work = '';
   let root = '';
   const harness: BuildHarness = {
@@ -224,8 +225,17 @@ export async function flattenArchive(archive: string, into: string): Promise<Fla
   };
 }
 
-/** The busybox fixture archive, made once and cached in os.tmpdir() between test files. */
-export async function busyboxArchive(): Promise<string> {
+/**
+ * The busybox fixture archive, made once and cached in os.tmpdir() between test files; one promise
+ * per process, so two harnesses of one file do not both make it under the same partial name.
+ */
+let busyboxMade: Promise<string> | undefined;
+export function busyboxArchive(): Promise<string> {
+  busyboxMade ??= makeBusyboxArchive();
+  return busyboxMade;
+}
+
+async function makeBusyboxArchive(): Promise<string> {
   const cached = join(tmpdir(), 'tbuild-test-busybox.tar');
   if (existsSync(cached)) return cached;
   const partial = `${cached}.${process.pid}`;

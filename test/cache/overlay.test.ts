@@ -12,6 +12,7 @@ import {
   mountOverlay,
   overlayMountData,
 } from '../../cache/index.ts';
+import { skipReason } from '../needs.ts';
 
 describe('overlayMountData', () => {
   test('lowerdir is top-most first, then upper and work', () => {
@@ -53,9 +54,9 @@ describe('overlayMountData', () => {
 
 describe('overlay mounts', async () => {
   const supported = await isOverlaySupported();
-  const skip = supported
-    ? false
-    : 'overlay mount tests skipped: needs root and overlayfs in /proc/filesystems';
+  const skip = skipReason(
+    supported ? false : 'overlay mount tests skipped: needs root and overlayfs in /proc/filesystems',
+  );
   let dir = '';
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tbuild-overlay-'));

@@ -31,11 +31,13 @@ import {
   type ImageConfigJson,
   setupBuildTests,
 } from '../build/helpers.ts';
+import { findExecutable, needCommands, skipReason } from '../needs.ts';
 
 const exec = promisify(execFile);
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
-const dockerBin = '/usr/bin/docker';
-const dockerdBin = '/usr/sbin/dockerd';
+// Debian's docker.io: dockerd 20.10 and its client, found on PATH.
+const dockerBin = findExecutable('docker') ?? 'docker';
+const dockerdBin = findExecutable('dockerd') ?? 'dockerd';
 const socket = '/run/tbuild-test-docker.sock';
 /** Files of a case folder that are not build context. */
 const metaFiles = new Set(['args', 'setup.sh', 'parent.Dockerfile', 'docker20', 'exclude']);
@@ -57,15 +59,12 @@ const configFields = [
 type ConfigField = (typeof configFields)[number];
 
 const harness = setupBuildTests();
-const skip = harness.skip || whyNoDocker();
+const skip = harness.skip || skipReason(whyNoDocker());
 let work = '';
 let dockerd: ChildProcess | undefined;
 
 function whyNoDocker(): string | false {
-  if (!existsSync(dockerdBin) || !existsSync(dockerBin)) {
-    return 'conformance tests need Debian docker.io (dockerd 20.10 and /usr/bin/docker): apt-get install docker.io';
-  }
-  return false;
+  return needCommands('dockerd:docker.io', 'docker:docker.io');
 }
 
 before(async () => {

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { needCommands } from '../needs.ts';
 
 export const busybox = '/bin/busybox';
 
@@ -29,14 +30,14 @@ const applets = [
   'ln',
 ];
 
-/** Why runc tests cannot run here, or undefined when they can (root + runc + static busybox). */
+/**
+ * Why runc tests cannot run here, or undefined when they can (root + runc + static busybox).
+ * Callers pass it through `skipReason` (test/needs.ts), which fails it under CI.
+ */
 export function runcSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (runc creates namespaces and mounts)';
-  try {
-    execFileSync('runc', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'runc is not installed (apt-get install runc)';
-  }
+  const noRunc = needCommands('runc');
+  if (noRunc) return noRunc;
   try {
     const out = execFileSync(busybox, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     if (!out.includes('BusyBox')) return `${busybox} is not busybox`;

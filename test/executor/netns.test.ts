@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createRuncExecutor } from '../../executor/index.ts';
+import { skipReason } from '../needs.ts';
 import { runcSkipReason, writeBusyboxRootfs } from './busybox-rootfs.ts';
 
-const reason = runcSkipReason();
+const reason = skipReason(runcSkipReason());
 let dir = '';
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isOverlaySupported, mountOverlay } from '../../cache/index.ts';
 import { createRuncExecutor } from '../../executor/index.ts';
+import { skipReason } from '../needs.ts';
 import { runcSkipReason, writeBusyboxRootfs } from './busybox-rootfs.ts';
 
-const reason = runcSkipReason() ?? ((await isOverlaySupported()) ? undefined : 'overlayfs is not available');
+const reason = skipReason(
+  runcSkipReason() ?? ((await isOverlaySupported()) ? undefined : 'overlayfs is not available'),
+);
 
 let dir = '';
 after(async () => {

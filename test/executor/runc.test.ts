@@ -9,9 +9,10 @@ import { ExecError } from '../../executor/errors.ts';
 import { createRuncExecutor } from '../../executor/runc.ts';
 import { maskedPaths } from '../../executor/spec.ts';
 import type { ExecMeta, ExecMount, Executor } from '../../executor/types.ts';
+import { skipReason } from '../needs.ts';
 import { runcSkipReason, writeBusyboxRootfs } from './busybox-rootfs.ts';
 
-const skip = runcSkipReason();
+const skip = skipReason(runcSkipReason());
 
 /** Docker's default bounding set as a /proc/<pid>/status hex mask (cap numbers from linux/capability.h). */
 const dockerCapMask = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31].reduce(

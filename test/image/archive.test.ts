@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hasCommand, makeBusyboxArchive, makeTempDir, run, tbuild } from './helpers.ts';
+import { needCommands, skipReason } from '../needs.ts';
+import { makeBusyboxArchive, makeTempDir, run, tbuild } from './helpers.ts';
 
 const tmp = makeTempDir();
 const busybox = join(tmp.dir, 'busybox.tar');
@@ -23,7 +24,7 @@ after(() => tmp.cleanup());
 
 describe('docker archive', () => {
   test('load then save again gives an archive skopeo reads and copies', {
-    skip: !hasCommand('skopeo') && 'skopeo is not installed',
+    skip: skipReason(needCommands('skopeo')),
   }, async () => {
     const out = join(tmp.dir, 'saved-docker.tar');
     const r = await tbuild(join(tmp.dir, 'root-a'), ['save', '-o', out, 'busybox']);
@@ -59,7 +60,7 @@ describe('docker archive', () => {
 
 describe('OCI archive', () => {
   test('umoci unpacks what save --format oci writes', {
-    skip: !hasCommand('umoci') && 'umoci is not installed',
+    skip: skipReason(needCommands('umoci')),
   }, async () => {
     const out = join(tmp.dir, 'saved-oci.tar');
     const r = await tbuild(join(tmp.dir, 'root-a'), ['save', '--format', 'oci', '-o', out, 'busybox']);
@@ -79,7 +80,7 @@ describe('OCI archive', () => {
   });
 
   test("an OCI layout made by skopeo copy loads, under skopeo's config digest", {
-    skip: !hasCommand('skopeo') && 'skopeo is not installed',
+    skip: skipReason(needCommands('skopeo')),
   }, async () => {
     const dir = join(tmp.dir, 'skopeo-made');
     run('skopeo', ['copy', '-q', `docker-archive:${busybox}`, `oci:${dir}:latest`]);

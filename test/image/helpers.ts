@@ -14,11 +14,6 @@ export function makeTempDir(prefix = 'tbuild-image-'): { dir: string; cleanup: (
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** True when a command exists on PATH. */
-export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
 /** Builds the busybox `docker save` archive with fixtures/make-busybox-image.sh. */
 export function makeBusyboxArchive(out: string, tag = 'busybox:latest'): void {
   const r = spawnSync(join(repoRoot, 'fixtures', 'make-busybox-image.sh'), [out, tag], { encoding: 'utf8' });

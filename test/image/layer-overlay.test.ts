@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setAttribute } from '@napi-rs/xattr';
 import { applyLayer, listLayer } from '../../image/index.ts';
+import { skipTest } from '../needs.ts';
 import { makeTempDir, packToFile, privileged, readStream, run, snapshotTree } from './layer-helpers.ts';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -96,11 +97,7 @@ test('overlay upperdir: whiteouts and opaque dirs; applied on lower it gives the
   ];
   for (const dir of [lower, upper, work, merged]) await mkdir(dir, { recursive: true });
   await buildLower(lower);
-  const skip = tryMountOverlay(lower, upper, work, merged);
-  if (skip) {
-    t.skip(skip);
-    return;
-  }
+  if (skipTest(t, tryMountOverlay(lower, upper, work, merged))) return;
   let expected: Awaited<ReturnType<typeof snapshotTree>>;
   try {
     await change(merged);

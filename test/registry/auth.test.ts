@@ -1,11 +1,11 @@
 // Authentication: htpasswd basic auth and bearer tokens from a token server of our own, in front of
 // docker-registry on 127.0.0.1; login/logout write the Docker config; wrong credentials fail clearly.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { needCommands, skipReason } from '../needs.ts';
 import {
   busyboxArchive,
   skopeo,
@@ -18,12 +18,12 @@ import {
   whyNoRegistry,
 } from './helpers.ts';
 
-const skip = whyNoRegistry();
+const skip = skipReason(whyNoRegistry());
 let work = '';
 let root = '';
 
 before(async () => {
-  if (whyNoRegistry()) return;
+  if (skip) return;
   work = await mkdtemp(join(tmpdir(), 'tbuild-registry-auth-'));
   root = join(work, 'root');
   await tbuildOk(root, ['load', '-i', await busyboxArchive()]);
@@ -32,7 +32,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const noHtpasswd = existsSync('/usr/bin/htpasswd') ? false : 'needs htpasswd (apt-get install apache2-utils)';
+const noHtpasswd = skipReason(needCommands('htpasswd:apache2-utils'));
 
 describe('htpasswd basic auth', { skip: skip || noHtpasswd }, () => {
   let registry: TestRegistry;

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { skipReason } from '../needs.ts';
 import {
   busyboxArchive,
   skopeo,
@@ -17,7 +18,7 @@ import {
   whyNoRuntime,
 } from './helpers.ts';
 
-const skip = whyNoRegistry() || whyNoRuntime();
+const skip = skipReason(whyNoRegistry() || whyNoRuntime());
 let work = '';
 let registry: TestRegistry;
 let rootA = '';

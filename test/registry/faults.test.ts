@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { skipReason } from '../needs.ts';
 import {
   busyboxArchive,
   type ProxyHook,
@@ -22,7 +23,7 @@ import {
   whyNoRegistry,
 } from './helpers.ts';
 
-const skip = whyNoRegistry();
+const skip = skipReason(whyNoRegistry());
 let work = '';
 let root = '';
 let registry: TestRegistry;

@@ -20,26 +20,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { needCommands } from '../needs.ts';
 
 export const exec = promisify(execFile);
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-/** Why registry tests cannot run here, or false. */
+/** Why registry tests cannot run here, or false (callers pass it through test/needs.ts's skipReason). */
 export function whyNoRegistry(): string | false {
-  if (!existsSync('/usr/bin/docker-registry'))
-    return 'needs docker-registry (apt-get install docker-registry)';
-  if (!existsSync('/usr/bin/skopeo')) return 'needs skopeo (apt-get install skopeo)';
-  return false;
+  return needCommands('docker-registry', 'skopeo');
 }
 
-/** Why tests that run containers cannot run here, or false. */
-export function whyNoRuntime(): string | false {
-  if (process.getuid?.() !== 0) return 'running images needs root (runc and overlayfs)';
-  if (!['/usr/sbin/runc', '/usr/bin/runc'].some((p) => existsSync(p))) return 'needs runc';
-  if (!existsSync('/bin/busybox')) return 'needs busybox-static';
-  return false;
-}
+/** Why tests that run containers cannot run here, or false: the build tests' needs. */
+export { whyNotRunnable as whyNoRuntime } from '../build/helpers.ts';
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {

@@ -8,9 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isOverlaySupported } from '../../cache/index.ts';
 import { runcSkipReason } from '../executor/busybox-rootfs.ts';
+import { skipReason } from '../needs.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const reason = runcSkipReason() ?? ((await isOverlaySupported()) ? undefined : 'overlayfs is not available');
+const reason = skipReason(
+  runcSkipReason() ?? ((await isOverlaySupported()) ? undefined : 'overlayfs is not available'),
+);
 
 interface Result {
   code: number | null;

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isTarArchive, unpackArchive } from '../../solver/ops/unpack.ts';
+import { needCommands, skipReason } from '../needs.ts';
 
 const run = promisify(execFile);
 let work = '';
@@ -23,10 +23,6 @@ const formats = [
   { name: 'bzip2', flag: '-j', tool: 'bzip2' },
   { name: 'xz', flag: '-J', tool: 'xz' },
 ];
-
-function hasTool(tool: string): boolean {
-  return ['/usr/bin', '/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, tool)));
-}
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'tbuild-unpack-test-'));
@@ -42,7 +38,7 @@ after(async () => {
 
 for (const format of formats) {
   test(`a ${format.name} tar is recognised and unpacked`, {
-    skip: !hasTool(format.tool) && `needs ${format.tool}`,
+    skip: skipReason(needCommands(format.tool)),
   }, async () => {
     const archive = join(work, `a-${format.name}.tar`);
     const flags = ['--sort=name', '--mtime=@0', '--numeric-owner', '-C', join(work, 'src'), '-c'];
@@ -80,7 +76,7 @@ test('files that are not compressed tars are not archives, whatever their name',
 // More than a pipe's buffer: the check must stop the decompressor instead of waiting on it (a
 // hang here fails by the timeout).
 test('checking a large xz tar stops after its head', {
-  skip: !hasTool('xz') && 'needs xz',
+  skip: skipReason(needCommands('xz:xz-utils')),
   timeout: 60_000,
 }, async () => {
   const big = join(work, 'big');
