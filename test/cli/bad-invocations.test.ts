@@ -24,7 +24,6 @@ interface Row {
 
 const usage = 125;
 const failed = 1;
-const template = 64;
 
 /** The table, by command. */
 const table: Record<string, Row[]> = {
