@@ -239,7 +239,7 @@ function readHostResolvConf(path: string | undefined, network: NetworkMode): str
 }
 
 /** Node has no getrlimit; /proc/self/limits has "Max open files  <soft>  <hard>  files". */
-function readNofileHard(): number | undefined {
+export function readNofileHard(): number | undefined {
   let text = '';
   try {
     text = readFileSync('/proc/self/limits', 'utf8');

@@ -119,7 +119,7 @@ export function runtimeSpec(
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: meta.terminal === true,
       user: {
         uid: ids.uid,
         gid: ids.gid,

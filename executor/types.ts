@@ -33,6 +33,11 @@ export interface ExecMeta {
    * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
    */
   primaryGroupSupplementary?: boolean;
+  /**
+   * Give the process a pseudo-terminal (the spec's `process.terminal`): the runtime then hands
+   * the pty master to whoever passed `--console-socket` (a container monitor). Default false.
+   */
+  terminal?: boolean;
 }
 
 /** An extra mount inside the sandbox, on top of the default /proc, /dev, /sys mounts. */
