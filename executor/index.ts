@@ -3,6 +3,15 @@ export { ExecError } from './errors.ts';
 export { resolveInRoot } from './rootpath.ts';
 export { createRuncExecutor, type RuncExecutor, type RuncExecutorOptions } from './runc.ts';
 export {
+  type LinuxSeccomp,
+  parseSeccompProfile,
+  type SeccompProfile,
+  type SeccompRule,
+  seccompForProcess,
+} from './seccomp.ts';
+export { defaultSeccompProfile } from './seccomp-default.ts';
+export {
+  allCapabilities,
   defaultCapabilities,
   hostsFileContent,
   maskedPaths,
