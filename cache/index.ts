@@ -69,3 +69,9 @@ export {
   snapshotPaths,
   snapshotsDir,
 } from './snapshots.ts';
+export {
+  noteOutsideTemp,
+  type SweepResult,
+  scratchPath,
+  sweepDeadOwners,
+} from './sweep.ts';

@@ -1,7 +1,12 @@
 // Public surface of executor/: run one process in a rootfs under runc.
 export { ExecError } from './errors.ts';
 export { resolveInRoot } from './rootpath.ts';
-export { createRuncExecutor, type RuncExecutor, type RuncExecutorOptions } from './runc.ts';
+export {
+  createRuncExecutor,
+  type RuncExecutor,
+  type RuncExecutorOptions,
+  sweepStaleContainers,
+} from './runc.ts';
 export {
   type LinuxSeccomp,
   parseSeccompProfile,

@@ -5,6 +5,7 @@ import { ExecError, parseSeccompProfile, type SeccompProfile } from '../../execu
 import { resolveRoot } from '../../image/index.ts';
 import { parseVolume, runContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
+import { sweepRoot } from '../open-root.ts';
 
 const usage = `
 Usage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -92,6 +93,7 @@ export const runCommand: Command = {
     const mounts = (values.volume ?? []).map((v) => parseVolume(v, process.cwd()));
     const seccomp = await seccompOption(values['security-opt'] ?? []);
 
+    await sweepRoot(resolveRoot(ctx.globals.root), ctx.stderr);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       const code = signal === 'SIGINT' ? 130 : 143;
