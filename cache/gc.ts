@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { readLiveLeases } from './leases.ts';
 import { pruneMemos } from './memos.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
 import { snapshotSizeFile, snapshotsDir } from './snapshots.ts';
+import { scratchDir, scratchPath } from './sweep.ts';
 
 /**
  * Disk usage and garbage collection of the build cache: records (cache key → layers), the
@@ -194,8 +194,9 @@ async function removeSnapshot(root: string, diffId: string): Promise<boolean> {
 
 /** Renames `dir` into `<root>/tmp` (atomic), then deletes it; false if it was already gone. */
 async function removeAside(root: string, dir: string): Promise<boolean> {
-  const trash = join(root, 'tmp', `trash-${randomBytes(6).toString('hex')}`);
-  await mkdir(join(root, 'tmp'), { recursive: true });
+  // Owned by this process: a prune killed before the rm leaves it to the next sweep (sweep.ts).
+  const trash = scratchPath(root, 'trash');
+  await mkdir(scratchDir(root), { recursive: true });
   try {
     await rename(dir, trash);
   } catch {

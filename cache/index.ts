@@ -76,3 +76,9 @@ export {
   snapshotPaths,
   snapshotsDir,
 } from './snapshots.ts';
+export {
+  noteOutsideTemp,
+  type SweepResult,
+  scratchPath,
+  sweepDeadOwners,
+} from './sweep.ts';

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scratchPath } from './sweep.ts';
 
 /**
  * Snapshots are directories. Each holds one layer's contents in overlayfs form (deleted paths as
@@ -11,7 +11,8 @@ import { join } from 'node:path';
  * Layout under the store root:
  *   snapshots/<first 16 hex of diffID>/fs         the layer's files
  *   snapshots/<first 16 hex of diffID>/diffid     the full diffID, checked on every open
- *   tmp/<random>/{fs,work}                        a step being built (upper and overlay work dir)
+ *   tmp/snap-<owner>-<random>/{fs,work}           a step being built (upper and overlay work dir;
+ *                                                 <owner> = pid.starttime, see sweep.ts)
  *
  * Short names keep an overlay `lowerdir=` list of many layers under the kernel's one-page limit
  * when mounted with paths relative to `snapshots/`.
@@ -57,7 +58,7 @@ export interface MutableSnapshot {
 }
 
 export async function createMutable(root: string): Promise<MutableSnapshot> {
-  const dir = join(root, 'tmp', `snap-${randomBytes(8).toString('hex')}`);
+  const dir = scratchPath(root, 'snap');
   const fs = join(dir, 'fs');
   const work = join(dir, 'work');
   await mkdir(fs, { recursive: true });

@@ -4,8 +4,9 @@
  * padding 3, as docker/cli formatter.NewContext uses).
  */
 import { UsageError } from '../errors.ts';
-import { ImageStore } from '../image/index.ts';
+import type { ImageStore } from '../image/index.ts';
 import type { CommandContext } from './command.ts';
+import { openRoot } from './open-root.ts';
 
 /** Decimal units with three significant digits: `4.26MB`, `0B`, `1.5kB` (go-units HumanSize). */
 export function humanSize(bytes: number): string {
@@ -64,9 +65,9 @@ export function formatTable(rows: string[][]): string {
     .join('');
 }
 
-/** Opens the store for a command (`--root` or its defaults). */
+/** Opens the store for a command (`--root` or its defaults), sweeping dead processes' leftovers first. */
 export function openStore(ctx: CommandContext): Promise<ImageStore> {
-  return ImageStore.open(ctx.globals.root);
+  return openRoot(ctx.globals.root, ctx.stderr);
 }
 
 /** Prints a command's help text when `--help` is among the arguments; returns true if it did. */

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { isOwnerAlive, ownerToken } from '../processes.ts';
 import { ExecError } from './errors.ts';
 import { createLoopbackNetns, type LoopbackNetns } from './netns.ts';
 import { isMissing, resolveInRoot } from './rootpath.ts';
-import { hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
+import { capabilitiesInMask, hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
 import { recordMountStubs } from './stubs.ts';
 import type { ExecMeta, Executor, NetworkMode, ProcessIds, ProcessIO } from './types.ts';
 import { resolveUser } from './user.ts';
@@ -81,7 +82,9 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
       const ids = meta.primaryGroupSupplementary
         ? { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] }
         : resolved;
-      const id = `tbuild-${randomBytes(8).toString('hex')}`;
+      // The id says whose container it is, so that once this process is killed the next command
+      // on the root can delete it and its bundle (sweepStaleContainers).
+      const id = `tbuild-${ownerToken()}-${randomBytes(8).toString('hex')}`;
       const bundle = join(stateDir, 'bundles', id);
       // Small files, synchronous: thread-pool round trips cost more than these calls.
       mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -96,6 +99,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         const spec = runtimeSpec(root, mounts, meta, ids, {
           ...files,
           hostNofileHard: readNofileHard(),
+          ...(meta.security === 'insecure' ? { hostCapabilities: readBoundingCapabilities() } : {}),
           ...(networkNamespacePath === undefined ? {} : { networkNamespacePath }),
         });
         cleanupStubs = await recordMountStubs(
@@ -112,6 +116,32 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
       }
     },
   };
+}
+
+/**
+ * Deletes the runc containers and bundles of tbuild processes that are no longer running: a build
+ * or run killed with SIGKILL never reaches its `finally`, and its `runc run` (and the container's
+ * process) may still be running. `runc delete --force` kills what is left of the container and
+ * removes its state; then the bundle goes. Containers of live owners and ids tbuild did not make
+ * are left alone. Returns the ids deleted.
+ */
+export async function sweepStaleContainers(stateDir: string, runc = 'runc'): Promise<string[]> {
+  const runcRoot = join(stateDir, 'runc');
+  const bundles = join(stateDir, 'bundles');
+  const ids = new Set([
+    ...(await readdir(runcRoot).catch(() => [] as string[])),
+    ...(await readdir(bundles).catch(() => [] as string[])),
+  ]);
+  const stale = [...ids].filter((id) => id.startsWith('tbuild-') && isOwnerAlive(id.slice(7)) === false);
+  for (const id of stale) {
+    if (await exists(join(runcRoot, id))) {
+      const r = await runQuiet(runc, ['--root', runcRoot, 'delete', '--force', id]).catch(() => undefined);
+      if (r && r.code !== 0 && !/does not exist|not exist/.test(r.stderr))
+        throw new ExecError(`could not delete the stale container ${id}: ${r.stderr.trim()}`);
+    }
+    await rm(join(bundles, id), { recursive: true, force: true });
+  }
+  return stale;
 }
 
 function validateMeta(meta: ExecMeta): void {
@@ -236,6 +266,16 @@ function readHostResolvConf(path: string | undefined, network: NetworkMode): str
     return read('/run/systemd/resolve/resolv.conf') ?? main;
   }
   return main;
+}
+
+/** This process's bounding capabilities (`CapBnd` of /proc/self/status); undefined if unreadable. */
+function readBoundingCapabilities(): string[] | undefined {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/status', 'utf8');
+  } catch {}
+  const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(text);
+  return m?.[1] ? capabilitiesInMask(m[1]) : undefined;
 }
 
 /** Node has no getrlimit; /proc/self/limits has "Max open files  <soft>  <hard>  files". */

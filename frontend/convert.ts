@@ -17,6 +17,7 @@ import {
   toInstructions,
 } from '../parser/index.ts';
 import { type Digest, type ExecMountOp, type Op, type Vertex, vertex } from '../solver/index.ts';
+import { compareCodePoints } from './context-walk.ts';
 import { BuildError } from './errors.ts';
 import { parseExposedPorts } from './ports.ts';
 
@@ -117,13 +118,25 @@ export async function convert(instructions: Instructions, options: ConvertOption
 
   const location = (range: { start: { line: number } }) => `${options.file}:${range.start.line}`;
 
-  const stageByName = (name: string, current: Stage, at: string): Stage | undefined => {
+  /**
+   * The stage `name` refers to from `current`. A number is a stage index only for `--from`
+   * (`FROM 0` names an image, as in BuildKit). With a repeated name (DuplicateStageName, a
+   * warning) the last such stage before `current` wins: BuildKit's dispatchStates keeps the
+   * latest one registered under a name.
+   */
+  const stageByName = (name: string, current: Stage, at: string, byIndex = true): Stage | undefined => {
     const lower = name.toLowerCase();
-    const found = /^\d+$/.test(name) ? stages[Number(name)] : stages.find((s) => s.name === lower);
+    const named = stages.filter((s) => s.name === lower);
+    const found =
+      byIndex && /^\d+$/.test(name)
+        ? stages[Number(name)]
+        : (named.filter((s) => s.index < current.index).pop() ?? named[0]);
     if (!found) return undefined;
     if (found.index >= current.index) {
       if (found.index === current.index || inProgress.includes(found.index)) {
-        throw new BuildError(`circular dependency detected on stage: ${name}`, at);
+        // BuildKit (dockerfile2llb validateCircularDependency) names the stage whose
+        // dependencies close the loop: the one being converted, not the one it asks for.
+        throw new BuildError(`circular dependency detected on stage: ${current.name ?? name}`, at);
       }
       throw new BuildError(`stage ${name} needs to be defined before current stage`, at);
     }
@@ -145,7 +158,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const displayName = multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
     const base = expand(stage.base, argEnv(metaArgs, platformArgs), options, at);
     let state: StageState;
-    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at);
+    const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(base, stage, at, false);
     let triggers: string[] = [];
     if (base.toLowerCase() === 'scratch') {
       state = newState(stage, displayName, vertex({ type: 'scratch' }, [], 'scratch'), {
@@ -291,9 +304,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
         // BuildKit's system.NormalizeWorkdir: a relative path is joined (and cleaned) onto the
         // current one; an absolute one is kept as written, trailing slash included.
         const requested = word(command.value);
+        // Go's path.Join cleans, so a relative one loses a trailing slash.
         state.config.WorkingDir = requested.startsWith('/')
           ? requested
-          : posix.join(state.config.WorkingDir || '/', requested);
+          : withoutTrailingSlash(posix.join(state.config.WorkingDir || '/', requested));
         const path = posix.resolve(state.config.WorkingDir);
         const owner = state.config.User || undefined;
         const step = addStep(
@@ -319,7 +333,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
           }
         }
         for (const port of ports) state.config.ExposedPorts[port] = {};
-        record(state, `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`);
+        // BuildKit prints the port set with Go's %v, which sorts a map's keys.
+        const portSet = [...new Set(ports)].sort(compareCodePoints);
+        record(state, `EXPOSE map[${portSet.map((p) => `${p}:{}`).join(' ')}]`);
         return;
       }
       case 'volume': {
@@ -335,19 +351,20 @@ export async function convert(instructions: Instructions, options: ConvertOption
       case 'shell':
         state.shell = commandArgs(command.cmd, state.shell);
         state.config.Shell = state.shell;
-        record(state, `SHELL ${JSON.stringify(state.shell)}`);
+        // BuildKit: fmt.Sprintf("SHELL %v", shell), a Go slice printed bare: `[/bin/sh -c]`.
+        record(state, `SHELL [${state.shell.join(' ')}]`);
         return;
       case 'cmd':
         state.config.Cmd = commandArgs(command.cmd, state.shell);
         state.cmdSet = true;
-        record(state, `CMD ${JSON.stringify(state.config.Cmd)}`);
+        record(state, `CMD ${goQuotedList(state.config.Cmd)}`);
         return;
       case 'entrypoint':
         state.config.Entrypoint = commandArgs(command.cmd, state.shell);
         // An ENTRYPOINT clears a CMD inherited from the base (BuildKit dispatchEntrypoint).
         // BuildKit's config leaves the cleared Cmd out (omitempty), it does not write null.
         if (!state.cmdSet) delete state.config.Cmd;
-        record(state, `ENTRYPOINT ${JSON.stringify(state.config.Entrypoint)}`);
+        record(state, `ENTRYPOINT ${goQuotedList(state.config.Entrypoint)}`);
         return;
       case 'healthcheck': {
         if (command.test === 'NONE') state.config.Healthcheck = { Test: ['NONE'] };
@@ -366,7 +383,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
       case 'onbuild': {
         const triggers = (state.config.OnBuild as string[] | undefined) ?? [];
         state.config.OnBuild = [...triggers, command.trigger];
-        record(state, `ONBUILD ${command.trigger}`);
+        // No history entry: BuildKit's dispatchOnbuild commits none (the classic builder did).
         return;
       }
       case 'run':
@@ -473,34 +490,30 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const workdir = state.config.WorkingDir || '/';
     const target = mount.target === undefined ? undefined : posix.resolve(workdir, word(mount.target));
     const owner = { uid: mount.uid ?? 0, gid: mount.gid ?? 0 };
+    // `from` names a stage or an image; empty or absent is the build context (BuildKit's
+    // convert_runmount.go only looks a `from` up when it is not "").
+    const fromVertex = async (from: string): Promise<Vertex> => {
+      const stage = stageByName(from, state.stage, at);
+      if (stage) return (await convertStage(stage)).fs;
+      const image = await options.resolveImage(from, at);
+      return vertex(
+        { type: 'image', ref: image.ref, manifest: image.manifest },
+        [],
+        `[internal] ${image.ref}`,
+        at,
+      );
+    };
+    const source = posix.resolve('/', word(mount.source ?? '/'));
     switch (mount.type) {
-      case 'bind': {
-        let source: Vertex = context;
-        if (mount.from !== undefined) {
-          const stage = stageByName(mount.from, state.stage, at);
-          if (stage) source = (await convertStage(stage)).fs;
-          else {
-            const image = await options.resolveImage(mount.from, at);
-            source = vertex(
-              { type: 'image', ref: image.ref, manifest: image.manifest },
-              [],
-              `[internal] ${image.ref}`,
-              at,
-            );
-          }
-        }
+      case 'bind':
         return {
           type: 'bind',
           target: target as string,
-          input: inputIndex(source),
-          source: posix.resolve('/', word(mount.source ?? '/')),
+          input: inputIndex(mount.from ? await fromVertex(mount.from) : context),
+          source,
           readonly: mount.readonly,
         };
-      }
       case 'cache':
-        if (mount.from !== undefined || mount.source !== undefined) {
-          throw new BuildError('RUN --mount=type=cache with from= or source= is not supported yet', at);
-        }
         return {
           type: 'cache',
           target: target as string,
@@ -510,6 +523,9 @@ export async function convert(instructions: Instructions, options: ConvertOption
           readonly: mount.readonly,
           ...owner,
           mode: mount.mode ?? 0o755,
+          // `from=`: the cache starts as a copy of that stage's (or image's) `source` directory
+          // (BuildKit mounts a cache on top of its base ref), a cache of its own per base.
+          ...(mount.from ? { seed: { input: inputIndex(await fromVertex(mount.from)), source } } : {}),
         };
       case 'tmpfs': {
         const size = mount.size === undefined ? undefined : parseSize(word(mount.size), at);
@@ -557,14 +573,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     if (dest === '') dest = `${workdir.replace(/\/$/, '')}/`;
     else if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
-      dest = posix.join(workdir, dest) + (trailing ? '/' : '');
-    }
-    const total = sources.length + heredocSources.length;
-    if (total > 1 && !dest.endsWith('/')) {
-      throw new BuildError(
-        `When using ${keyword} with more than one source file, the destination must be a directory and end with a /`,
-        at,
-      );
+      dest = withoutTrailingSlash(posix.join(workdir, dest)) + (trailing ? '/' : '');
     }
     const chown = command.chown === undefined ? undefined : word(command.chown);
     const chmod = command.chmod === undefined ? undefined : word(command.chmod);
@@ -632,7 +641,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     }
     const local = sources.filter((s) => !isUrl(s));
     let source: Vertex = context;
-    if (from !== undefined) {
+    if (from) {
       if (from.includes('$')) {
         throw new BuildError(
           `${keyword} --from does not support variable expansion, define an alias stage instead`,
@@ -668,7 +677,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
       step = fsBefore;
       state.fs = step;
     }
-    record(state, `${keyword} ${[...command.sources, command.dest].join(' ')} # buildkit`, step);
+    // BuildKit's commit message: the sources and destination as expanded, with ` <<NAME` per
+    // heredoc between them.
+    const shown = [...sources, ...command.heredocs.map((h) => `<<${h.name}`), word(command.dest)];
+    record(state, `${keyword} ${shown.join(' ')} # buildkit`, step);
     // Steps made of several vertices (heredoc files then a copy) are one history entry; every
     // vertex of them must count as that entry's layer.
     if (step !== fsBefore || heredocSources.length + urls.length > 0) {
@@ -715,7 +727,7 @@ function fromLabel(v: Vertex, base: string): string {
 function findTarget(stages: Stage[], options: ConvertOptions): Stage {
   if (options.target === undefined) return stages[stages.length - 1] as Stage;
   const wanted = options.target.toLowerCase();
-  const found = stages.find((stage) => stage.name === wanted);
+  const found = stages.filter((stage) => stage.name === wanted).pop();
   if (found) return found;
   const names = stages.flatMap((stage) => (stage.name ? [stage.name] : []));
   const guess = suggest(wanted, names);
@@ -818,6 +830,20 @@ function parseSize(text: string, at: string): number {
   if (!match) throw new BuildError(`invalid size: '${text}'`, at);
   const power = ' kmgtp'.indexOf((match[2] || ' ').toLowerCase());
   return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
+/** `/a/b/` → `/a/b`; `/` stays. */
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
+}
+
+/**
+ * A list as Go's `%q` prints a []string (BuildKit's CMD and ENTRYPOINT history): each item
+ * double-quoted, separated by spaces, `["a" "b"]`. JSON string quoting is Go's for the printable
+ * text a Dockerfile holds.
+ */
+function goQuotedList(items: readonly string[] | undefined): string {
+  return `[${(items ?? []).map((item) => JSON.stringify(item)).join(' ')}]`;
 }
 
 function isHeredocWord(word: string, names: Set<string>): boolean {

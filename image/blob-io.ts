@@ -7,6 +7,7 @@ import { createReadStream, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
+import { ownerToken } from '../processes.ts';
 import { StoreError } from './errors.ts';
 import type { Digest } from './oci.ts';
 
@@ -15,15 +16,12 @@ export function digestOf(data: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-/** A name for a temp file that records its owner pid, so fsck can tell stale ones (`<pid>-<random>`). */
+/**
+ * A name for a temp file that records its owner (`<pid>.<start time>-<random>`, processes.ts), so
+ * the store can tell the leftovers of a dead writer from a live one's files.
+ */
 export function tempName(dir: string): string {
-  return join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-}
-
-/** The pid encoded in a temp or lease file name, or undefined. */
-export function ownerPid(name: string): number | undefined {
-  const m = /^(\d+)-/.exec(name);
-  return m ? Number(m[1]) : undefined;
+  return join(dir, `${ownerToken()}-${randomBytes(6).toString('hex')}`);
 }
 
 /**

@@ -52,6 +52,24 @@ export async function ensureLayerSnapshots(
   return dirs;
 }
 
+/**
+ * Two layers with the same diffID (`COPY f /f` twice around another step) share one snapshot
+ * directory, and overlayfs refuses a lowerdir list naming a directory twice (ELOOP, "Too many
+ * levels of symbolic links"). Only the upper-most copy is kept: a path is decided by the top-most
+ * layer that has it, and a lower copy of identical content can never be that layer.
+ */
+function withoutRepeats(dirs: string[]): string[] {
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  for (let i = dirs.length - 1; i >= 0; i--) {
+    const dir = dirs[i] as string;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    kept.unshift(dir);
+  }
+  return kept;
+}
+
 async function unpackLayer(root: string, store: ImageStore, layer: SnapshotLayer): Promise<void> {
   if (await hasSnapshot(root, layer.diffId)) return;
   const mutable = await createMutable(root);
@@ -87,7 +105,7 @@ export async function mountWritableRootfs(
   store: ImageStore,
   layers: readonly SnapshotLayer[],
 ): Promise<WritableRootfs> {
-  const lowers = await ensureLayerSnapshots(root, store, layers);
+  const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));
   const mutable = await createMutable(root);
   const path = join(mutable.dir, 'rootfs');
   await mkdir(path);
@@ -121,7 +139,7 @@ export async function mountReadonlyRootfs(
   store: ImageStore,
   layers: readonly SnapshotLayer[],
 ): Promise<{ path: string; release(): Promise<void> }> {
-  const lowers = await ensureLayerSnapshots(root, store, layers);
+  const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));
   const mutable = await createMutable(root);
   const path = join(mutable.dir, 'rootfs');
   await mkdir(path);

@@ -4,8 +4,8 @@
  *   <root>/image/oci-layout            {"imageLayoutVersion":"1.0.0"}
  *   <root>/image/index.json            one entry per (manifest, tag); see below
  *   <root>/image/blobs/sha256/<hex>    manifests, configs, layers (content-addressed)
- *   <root>/image/tmp/<pid>-<rand>      blobs being written (removed by fsck when <pid> is dead)
- *   <root>/image/leases/<pid>-<rand>   digests written by a live process not yet referenced
+ *   <root>/image/tmp/<owner>-<rand>    blobs being written (owner = pid.starttime; removed once it is dead)
+ *   <root>/image/leases/<owner>-<rand> digests written by a live process not yet referenced
  *   <root>/image/lock                  flock'd around index.json updates and garbage collection
  *
  * Tags: each `index.json` entry is a manifest descriptor whose `org.opencontainers.image.ref.name`
@@ -42,8 +42,8 @@ import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots } from '../cache/index.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
-import { isProcessAlive } from '../processes.ts';
-import { digestOf, hashFile, ownerPid, readVerified, tempName, writeFileAtomic } from './blob-io.ts';
+import { isOwnerAlive } from '../processes.ts';
+import { digestOf, hashFile, readVerified, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import {
   classifyMediaType,
@@ -654,8 +654,7 @@ export class ImageStore {
     for (const name of await readdir(this.#leaseDir)) {
       const path = join(this.#leaseDir, name);
       if (path === this.#lease && !includeOwn) continue;
-      const pid = ownerPid(name);
-      if (pid === undefined || !isProcessAlive(pid)) {
+      if (isOwnerAlive(name) !== true) {
         await rm(path, { force: true });
         continue;
       }
@@ -710,13 +709,22 @@ export class ImageStore {
   async #staleTemps(): Promise<{ path: string; size: number }[]> {
     const out: { path: string; size: number }[] = [];
     for (const name of await readdir(this.#tmpDir)) {
-      const pid = ownerPid(name);
-      if (pid !== undefined && isProcessAlive(pid)) continue;
+      if (isOwnerAlive(name) === true) continue;
       const path = join(this.#tmpDir, name);
       const s = await stat(path).catch(() => undefined);
       if (s) out.push({ path, size: s.size });
     }
     return out;
+  }
+
+  /** Removes the temp files of writers that are gone (every command does on opening the root). */
+  async removeStaleTemps(): Promise<number> {
+    let removed = 0;
+    for (const t of await this.#staleTemps()) {
+      await rm(t.path, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /**
@@ -725,11 +733,7 @@ export class ImageStore {
    */
   async fsck(): Promise<FsckReport> {
     const problems: string[] = [];
-    let removedTempFiles = 0;
-    for (const t of await this.#staleTemps()) {
-      await rm(t.path, { force: true });
-      removedTempFiles++;
-    }
+    const removedTempFiles = await this.removeStaleTemps();
     const blobs = await this.#allBlobs();
     for (const d of blobs) {
       if (!isDigest(d)) {

@@ -142,20 +142,12 @@ const minInterval = 1e6; // 1ms, BuildKit's minimum for non-zero health-check du
 export function toInstructions(ast: ParsedDockerfile): Instructions {
   const stages: Stage[] = [];
   const metaArgs: ArgCommand[] = [];
-  const names = new Set<string>();
   for (const node of ast.nodes) {
     const fail = failer(ast, node);
     if (node.keyword === 'FROM') {
-      const stage = parseFrom(node, stages.length, fail);
-      if (stage.name !== undefined) {
-        if (names.has(stage.name)) {
-          fail(`duplicate stage name "${stage.name}"`, node.range.start, {
-            hint: 'give each stage its own name',
-          });
-        }
-        names.add(stage.name);
-      }
-      stages.push(stage);
+      // A repeated stage name is BuildKit's DuplicateStageName check warning, not an error
+      // (dockerfile2llb validateStageNames); frontend/checks reports it.
+      stages.push(parseFrom(node, stages.length, fail));
       continue;
     }
     const command = parseCommand(node, fail);
@@ -259,7 +251,7 @@ function parseCommand(node: Node, fail: Fail): Command {
   const flags = checkFlags(node, fail);
   switch (node.keyword) {
     case 'RUN': {
-      requireArgs(node, fail, 1);
+      // No arguments is accepted, as BuildKit's parseShellDependentCommand does: it runs `sh -c ''`.
       const cmd: Command = {
         kind: 'run',
         ...base(node),

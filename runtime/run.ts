@@ -7,6 +7,7 @@ import {
   type ExecMount,
   type NetworkMode,
   type ProcessIO,
+  type SeccompProfile,
 } from '../executor/index.ts';
 import {
   discardWritableRootfs,
@@ -30,6 +31,8 @@ export interface RunRequest extends ProcessOverrides {
   /** Bind mounts (see parseVolume). */
   mounts: ExecMount[];
   network: NetworkMode;
+  /** `--security-opt seccomp=…`: a profile in Docker's format, or `unconfined`; Docker's default when absent. */
+  seccomp?: SeccompProfile | 'unconfined';
   /** `--name`: reserved while the container runs; two running containers cannot share it. */
   name?: string;
   /** Where `-e K` values come from; defaults to `process.env`. */
@@ -65,7 +68,13 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
           .run(
             rootfs.path,
             request.mounts,
-            { ...proc, hostname, network: request.network, primaryGroupSupplementary: true },
+            {
+              ...proc,
+              hostname,
+              network: request.network,
+              primaryGroupSupplementary: true,
+              ...(request.seccomp === undefined ? {} : { seccomp: request.seccomp }),
+            },
             request.io,
             request.signal,
           )

@@ -84,6 +84,11 @@ export type ExecMountOp =
       uid: number;
       gid: number;
       mode: number;
+      /**
+       * `from=`: a new cache starts as a copy of input `input`'s `source` directory, and each
+       * seed has its own cache (the input's digest is part of its name).
+       */
+      seed?: { input: number; source: string };
     }
   | { type: 'tmpfs'; target: string /** Bytes; unlimited when absent. */; size?: number }
   | {
@@ -178,20 +183,45 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
 }
 
-/** A stable text form of the graph for golden tests: one line per vertex, inputs first. */
-export function dumpGraph(root: Vertex): string {
-  const seen = new Map<string, number>();
+/**
+ * A stable, readable text form of the graph, for golden tests and debugging. Vertices are numbered
+ * in the order a depth-first walk meets them, inputs first, each vertex once (by digest); each is
+ * a header `N type <- inputs` and one `  field: value` line per op field (values as canonical
+ * JSON, so nothing is ambiguous), then its display name (`shown as`), location and `--no-cache` flag.
+ * What the digest leaves out (a context's host path, proxy variables) is not shown, or shown as
+ * such, so the dump of a graph is the same on every machine. A mkfile's data is shown as text
+ * when it is UTF-8. `ids` receives each vertex's number by digest (history entries name steps).
+ */
+export function dumpGraph(root: Vertex, ids: Map<Digest, number> = new Map()): string {
   const lines: string[] = [];
   const visit = (v: Vertex): number => {
-    const known = seen.get(v.digest);
+    const known = ids.get(v.digest);
     if (known !== undefined) return known;
     const inputs = v.inputs.map(visit);
-    const id = seen.size;
-    seen.set(v.digest, id);
-    const { type, ...shown } = opIdentity(v.op) as Record<string, unknown>;
-    lines.push(
-      `${id} ${String(type)}${inputs.length ? ` <- ${inputs.join(',')}` : ''} ${canonicalJson(shown)}`,
-    );
+    const id = ids.size;
+    ids.set(v.digest, id);
+    lines.push(`${id} ${v.op.type}${inputs.length > 0 ? ` <- ${inputs.join(', ')}` : ''}`);
+    const { type: _type, ...fields } = opIdentity(v.op) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (value === undefined) continue;
+      if (key === 'data' && typeof value === 'string') {
+        const text = Buffer.from(value, 'base64').toString('utf8');
+        const exact = Buffer.from(text, 'utf8').toString('base64') === value;
+        lines.push(exact ? `  text: ${JSON.stringify(text)}` : `  data: ${value}`);
+        continue;
+      }
+      if (key === 'mode' && typeof value === 'number') {
+        lines.push(`  mode: 0o${value.toString(8)}`);
+        continue;
+      }
+      lines.push(`  ${key}: ${canonicalJson(value)}`);
+    }
+    if (v.op.type === 'exec' && v.op.proxyEnv) {
+      lines.push(`  proxyEnv (not in the digest): ${canonicalJson(v.op.proxyEnv)}`);
+    }
+    lines.push(`  shown as: ${JSON.stringify(v.name)}`);
+    if (v.location !== undefined) lines.push(`  at: ${v.location}`);
+    if (v.ignoreCache) lines.push('  no-cache: true');
     return id;
   };
   visit(root);

@@ -12,7 +12,7 @@ import {
   readDockerignore,
   scanContext,
 } from '../../frontend/index.ts';
-import { hostPlatform, ImageStore, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
+import { hostPlatform, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
 import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
@@ -41,6 +41,7 @@ import { formatBuildFailure } from '../build-errors.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command } from '../command.ts';
 import { exportImage } from '../export-image.ts';
+import { openRoot } from '../open-root.ts';
 import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
 import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
@@ -273,7 +274,7 @@ export const buildCommand: Command = {
     const instructions = toInstructions(ast);
     const ignore = await readDockerignore(contextDir, dockerfilePath);
 
-    const store = await ImageStore.open(root);
+    const store = await openRoot(root, ctx.stderr);
     const controller = new AbortController();
     // 128 + the signal number, as the Docker CLI exits: 130 for Ctrl-C, 143 for SIGTERM.
     const onSignal = (signal: NodeJS.Signals) =>

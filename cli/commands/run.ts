@@ -1,42 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { TbuildError, UsageError } from '../../errors.ts';
-import { createContainer, runContainer, startContainer } from '../../runtime/index.ts';
+import { ExecError, parseSeccompProfile, type SeccompProfile } from '../../executor/index.ts';
+import { resolveRoot } from '../../image/index.ts';
+import { parseVolume, runContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { parseContainerFlags, splitAtImage, toCreateRequest } from '../container-flags.ts';
-import { containerRoot, selfCommand } from '../containers.ts';
+import { sweepRoot } from '../open-root.ts';
 
 const usage = `
 Usage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
-Run a command in a new container
+Run a command in a new container, in the foreground
 
-With -d the container is kept (see tbuild ps, logs, stop, rm) and its id printed. Without it the
-command runs in the foreground with its output piped, and its writable layer is removed when it
-exits. The exit code is the command's; 125 means tbuild could not run it, 126 the command cannot
-be invoked, 127 it was not found.
+The container's writable layer is a temporary overlay upper that is removed when the command
+exits: tbuild does not keep containers yet, so --rm is the only behaviour (the flag is accepted
+for Docker compatibility). The exit code is the command's; 125 means tbuild could not run it,
+126 the command cannot be invoked, 127 it was not found. Output is piped (no TTY, no stdin).
 
 Options:
-  -d, --detach               Run container in background and print container ID
-      --entrypoint string    Overwrite the default ENTRYPOINT of the image (clears its CMD)
-  -e, --env list             Set environment variables (K=V, or K to pass the host's value)
-  -h, --hostname string      Container host name
-  -l, --label list           Set meta data on a container
-      --name string          Assign a name to the container
-      --network string       Connect a container to a network: host or none (default "host")
-      --restart string       Restart policy to apply when a container exits (default "no")
-      --rm                   Automatically remove the container when it exits
-      --stop-signal string   Signal to stop a container (default "SIGTERM")
-      --stop-timeout int     Timeout (in seconds) to stop a container
-  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])
-  -v, --volume list          Bind mount a host path: HOST:CONTAINER[:ro]
-  -w, --workdir string       Working directory inside the container
+      --entrypoint string   Overwrite the default ENTRYPOINT of the image (clears its CMD)
+  -e, --env list            Set environment variables (K=V, or K to pass the host's value)
+      --name string         Assign a name to the container (unique among running containers)
+      --network string      Connect a container to a network: host or none (default "host")
+      --rm                  Automatically remove the container when it exits (always done)
+      --security-opt list   Security options: seccomp=unconfined, or seccomp=PROFILE.json (Docker's
+                            profile format; Docker's default profile applies otherwise)
+  -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])
+  -v, --volume list         Bind mount a host path: HOST:CONTAINER[:ro]
+  -w, --workdir string      Working directory inside the container
 `;
 
-/** `tbuild run`: a container from a stored image, in the foreground or kept in the background (-d). */
+const options = {
+  rm: { type: 'boolean' },
+  env: { type: 'string', short: 'e', multiple: true },
+  workdir: { type: 'string', short: 'w' },
+  user: { type: 'string', short: 'u' },
+  entrypoint: { type: 'string' },
+  volume: { type: 'string', short: 'v', multiple: true },
+  network: { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
+  name: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options that take a value as the next word (`-e K=V`), so that word is not the image. */
+const valueFlags = new Set(
+  Object.entries(options).flatMap(([long, o]) =>
+    o.type === 'string' ? [`--${long}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
+  ),
+);
+
+/**
+ * Docker stops reading flags at the image name: everything after it is the command, even
+ * words that look like flags (`tbuild run img ls -l`). parseArgs has no such mode, so the
+ * split is made here first.
+ */
+function splitAtImage(argv: string[]): { flags: string[]; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return { flags: argv.slice(0, i), rest: argv.slice(i + 1) };
+    if (!arg.startsWith('-') || arg === '-') return { flags: argv.slice(0, i), rest: argv.slice(i) };
+    if (valueFlags.has(arg)) i++;
+  }
+  return { flags: argv, rest: [] };
+}
+
+/** `tbuild run`: a container from a stored image, in the foreground. */
 export const runCommand: Command = {
   summary: 'Run a command in a new container',
   async run(ctx) {
     const { flags, rest } = splitAtImage(ctx.argv);
-    const values = parseContainerFlags('run', flags);
+    let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+    try {
+      ({ values } = parseArgs({ args: flags, options, allowPositionals: false }));
+    } catch (error) {
+      throw new UsageError((error as Error).message, { hint: "See 'tbuild run --help'." });
+    }
     if (values.help) {
       ctx.stdout.write(usage);
       return 0;
@@ -47,28 +86,14 @@ export const runCommand: Command = {
         hint: "See 'tbuild run --help'.\n\nUsage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]",
       });
     }
-    const root = containerRoot(ctx);
-    const request = toCreateRequest(root, values, image, args);
-    if (values.detach) {
-      const record = await createContainer(request);
-      try {
-        await startContainer(root, record.Id, selfCommand(ctx));
-      } catch (error) {
-        if (request.autoRemove) {
-          const { removeContainer } = await import('../../runtime/index.ts');
-          await removeContainer(root, record.Id, true).catch(() => undefined);
-        }
-        throw error;
-      }
-      ctx.stdout.write(`${record.Id}\n`);
-      return 0;
+    const network = values.network ?? 'host';
+    if (network !== 'host' && network !== 'none') {
+      throw new UsageError(`network mode "${network}" not supported by tbuild`, { hint: 'use host or none' });
     }
-    if (request.tty || request.openStdin) {
-      throw new UsageError('tbuild run -i/-t needs -d for now', {
-        hint: 'run it detached (-d) and use tbuild logs / exec',
-      });
-    }
+    const mounts = (values.volume ?? []).map((v) => parseVolume(v, process.cwd()));
+    const seccomp = await seccompOption(values['security-opt'] ?? []);
 
+    await sweepRoot(resolveRoot(ctx.globals.root), ctx.stderr);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       const code = signal === 'SIGINT' ? 130 : 143;
@@ -79,7 +104,17 @@ export const runCommand: Command = {
     process.on('SIGTERM', onSignal);
     try {
       const { exitCode } = await runContainer({
-        ...request,
+        root: resolveRoot(ctx.globals.root),
+        image,
+        args,
+        env: values.env ?? [],
+        ...(values.entrypoint !== undefined ? { entrypoint: values.entrypoint } : {}),
+        ...(values.workdir !== undefined ? { workdir: values.workdir } : {}),
+        ...(values.user !== undefined ? { user: values.user } : {}),
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        mounts,
+        network,
+        ...(seccomp === undefined ? {} : { seccomp }),
         io: {
           stdout: (chunk) => ctx.stdout.write(chunk),
           stderr: (chunk) => ctx.stderr.write(chunk),
@@ -93,3 +128,37 @@ export const runCommand: Command = {
     }
   },
 };
+
+/**
+ * `--security-opt`: only `seccomp=` is supported. Like the docker CLI, the profile file is read
+ * here and handed on as a profile (docker cli/command/container/opts.go parseSecurityOpts);
+ * `seccomp:VALUE` (the old separator) is accepted as Docker still does.
+ */
+async function seccompOption(options: string[]): Promise<SeccompProfile | 'unconfined' | undefined> {
+  let seccomp: SeccompProfile | 'unconfined' | undefined;
+  for (const option of options) {
+    const split = option.includes('=') ? option.indexOf('=') : option.indexOf(':');
+    const key = split < 0 ? option : option.slice(0, split);
+    const value = split < 0 ? '' : option.slice(split + 1);
+    if (key !== 'seccomp') {
+      throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`, {
+        hint: 'tbuild supports seccomp=unconfined and seccomp=PROFILE.json',
+      });
+    }
+    if (value === 'unconfined') {
+      seccomp = 'unconfined';
+      continue;
+    }
+    if (value === '') throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`);
+    const text = await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`opening seccomp profile (${value}) failed: ${error.message}`);
+    });
+    try {
+      seccomp = parseSeccompProfile(text);
+    } catch (error) {
+      if (error instanceof ExecError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return seccomp;
+}

@@ -2,8 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { noteOutsideTemp } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
-import { type ArchiveFormat, selectImages, writeArchive } from '../../image/index.ts';
+import { type ArchiveFormat, resolveRoot, selectImages, writeArchive } from '../../image/index.ts';
+import { ownerToken } from '../../processes.ts';
 import type { Command } from '../command.ts';
 import { openStore, printHelpIfAsked, usageError } from '../image-output.ts';
 
@@ -49,8 +51,11 @@ export const saveCommand: Command = {
         await writeArchive(store, requests, format, ctx.stdout);
         return 0;
       }
-      // Written beside the target and renamed, so a failed save never leaves a half archive.
-      const tmp = `${output}.tmp-${process.pid}`;
+      // Written beside the target and renamed, so a failed save never leaves a half archive. The
+      // temp name says whose it is and a note in the root names it, so that after a kill the next
+      // command on the root removes it (cache/sweep.ts).
+      const tmp = `${output}.tmp-${ownerToken()}`;
+      const forget = await noteOutsideTemp(resolveRoot(ctx.globals.root), tmp);
       try {
         const file = createWriteStream(tmp);
         await writeArchive(store, requests, format, file);
@@ -59,6 +64,8 @@ export const saveCommand: Command = {
       } catch (error) {
         await rm(tmp, { force: true });
         throw error;
+      } finally {
+        await forget();
       }
       return 0;
     } finally {

@@ -49,7 +49,7 @@ export function resolveCopySources(
   tree: SourceEntry[],
   sources: string[],
   isExcluded: (relativeToItem: string) => boolean,
-  vertex: Pick<Vertex, 'name'>,
+  _vertex: Pick<Vertex, 'name'>,
   sourceRoot?: string,
 ): SelectedSource[] {
   const byPath = indexTree(tree);
@@ -94,7 +94,9 @@ export function resolveCopySources(
       selected.push({ item, type, entries });
     }
   }
-  if (selected.length === 0) throw new Error(`${vertex.name}: no source files were specified`);
+  // Nothing selected (wildcards that matched nothing, or everything excluded) copies nothing:
+  // BuildKit's COPY sets AllowEmptyWildcard (dockerfile2llb/convert_copy.go), and its file backend
+  // returns before creating the destination.
   return selected;
 }
 
@@ -234,7 +236,12 @@ export async function copyIntoRootfs(
 ): Promise<void> {
   const owner = op.chown ? await resolveOwner(rootfs, op.chown) : undefined;
   const mode = op.chmod ? parseChmod(op.chmod) : undefined;
-  const destIsDir = op.dest.endsWith('/') || selected.length > 1 || selected.some((s) => s.type === 'dir');
+  // Each source is copied on its own, as BuildKit chains one copy action per source
+  // (dockerfile2llb/convert_copy.go; fsutil copy's prepareTargetDir): a file goes INTO the
+  // destination when it ends with `/` or is a directory by then, else it becomes the destination.
+  // So `COPY a b /dest` and `COPY *.txt /dest` with two matches leave /dest a file holding the
+  // last source (moby/buildkit#1853, #4550; the classic builder of Docker 20.10 rejects them).
+  const destIsDir = op.dest.endsWith('/');
   for (const source of selected) {
     context.signal.throwIfAborted();
     // ADD unpacks a local tar archive into the destination directory (Docker: "the destination
@@ -426,6 +433,13 @@ async function ensureDirectory(
     const info = await lstat(host).catch(() => undefined);
     if (info?.isDirectory()) continue;
     if (info) throw new Error(`cannot copy to ${path}: ${current} is not a directory`);
+    const resolved = `/${posix.relative(rootfs, host)}`;
+    if (resolved !== current) {
+      // `current` is a symlink (or lies below one) to a missing target: make the target with its
+      // parents, as BuildKit's MkdirAll does through links (`ln -s /var/lib/x /x; WORKDIR /x`).
+      await ensureDirectory(rootfs, resolved, owner, mode);
+      continue;
+    }
     await mkdir(host);
     await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
     await chmodPath(host, mode ? mode(0o40755, true) : 0o755);

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import {
@@ -15,7 +16,8 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { mountOverlay } from '../../cache/index.ts';
+import { promisify } from 'node:util';
+import { mountOverlay, scratchPath } from '../../cache/index.ts';
 import { type ExecMount, resolveInRoot } from '../../executor/index.ts';
 import { StepError } from '../errors.ts';
 import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
@@ -40,6 +42,8 @@ export interface MountState {
 export function createMountState(): MountState {
   return { busyCaches: new Map(), locks: new Map() };
 }
+
+const run = promisify(execFile);
 
 type Deps = Pick<RunnerDeps, 'root' | 'store' | 'walkSource'> & { secrets?: ReadonlyMap<string, Buffer> };
 
@@ -66,7 +70,7 @@ export async function prepareMounts(
     },
   };
   const scratch = async (): Promise<string> => {
-    const dir = join(deps.root, 'tmp', `mount-${randomBytes(8).toString('hex')}`);
+    const dir = scratchPath(deps.root, 'mount');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     releases.push(() => rm(dir, { recursive: true, force: true }));
     return dir;
@@ -77,9 +81,11 @@ export async function prepareMounts(
         case 'bind':
           prepared.mounts.push(await prepareBind(deps, vertex, mount, inputs, scratch, releases));
           break;
-        case 'cache':
-          prepared.mounts.push(await prepareCache(deps.root, state, mount, releases));
+        case 'cache': {
+          const seed = mount.seed && (await cacheSeed(deps, vertex, mount.seed, inputs, releases));
+          prepared.mounts.push(await prepareCache(deps.root, state, mount, releases, seed));
           break;
+        }
         case 'tmpfs':
           prepared.mounts.push({
             type: 'tmpfs',
@@ -193,13 +199,49 @@ async function copyEntry(dir: string, entry: SourceEntry, into: string): Promise
  * mounts share it; `locked` waits until no other step of this build holds it; `private` takes a
  * sibling directory while it is busy. (Coordination is within one tbuild process.)
  */
+/** What a `from=` cache starts with: the host directory to copy and a name for that base. */
+interface CacheSeed {
+  dir: string;
+  identity: string;
+}
+
+async function cacheSeed(
+  deps: Deps,
+  vertex: Vertex,
+  seed: { input: number; source: string },
+  inputs: FsResult[],
+  releases: (() => Promise<void>)[],
+): Promise<CacheSeed> {
+  const sourceVertex = vertex.inputs[seed.input];
+  const result = inputs[seed.input];
+  if (sourceVertex === undefined || result === undefined) {
+    throw stepError(vertex, `cache mount: no input ${seed.input}`);
+  }
+  const root =
+    sourceVertex.op.type === 'context'
+      ? sourceVertex.op.dir
+      : await mountReadonly(deps.root, deps.store, result).then((view) => {
+          releases.push(view.release);
+          return view.path;
+        });
+  const dir = resolveInRoot(root, seed.source);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+    throw stepError(vertex, `cache mount from: ${seed.source}: not a directory`);
+  }
+  return { dir, identity: `${sourceVertex.digest}\0${seed.source}` };
+}
+
 async function prepareCache(
   root: string,
   state: MountState,
   mount: Extract<ExecMountOp, { type: 'cache' }>,
   releases: (() => Promise<void>)[],
+  seed?: CacheSeed,
 ): Promise<ExecMount> {
-  const name = createHash('sha256').update(mount.id).digest('hex').slice(0, 32);
+  const name = createHash('sha256')
+    .update(seed === undefined ? mount.id : `${mount.id}\0${seed.identity}`)
+    .digest('hex')
+    .slice(0, 32);
   let dir = join(root, 'cache', 'mounts', name);
   if (mount.sharing === 'locked') {
     const before = state.locks.get(name) ?? Promise.resolve();
@@ -224,9 +266,15 @@ async function prepareCache(
   });
   if (!existsSync(dir)) {
     const partial = `${dir}.${randomBytes(4).toString('hex')}`;
-    await mkdir(partial, { recursive: true });
-    await chown(partial, mount.uid, mount.gid);
-    await chmod(partial, mount.mode);
+    if (seed) {
+      // cp -a keeps owners, modes, links and times of the base's files; Node's fs.cp keeps no owners.
+      await mkdir(join(root, 'cache', 'mounts'), { recursive: true });
+      await run('cp', ['-a', '--', seed.dir, partial]);
+    } else {
+      await mkdir(partial, { recursive: true });
+      await chown(partial, mount.uid, mount.gid);
+      await chmod(partial, mount.mode);
+    }
     // Made aside and renamed, so a concurrent first use never sees a half-made directory.
     await rename(partial, dir).catch(() => rm(partial, { recursive: true, force: true }));
   }

@@ -360,7 +360,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     const mounts = await prepareMounts(deps, mountState, vertex, op, inputs);
     const rootfs = await mountWritable(deps.root, deps.store, base).catch(async (error: unknown) => {
       await mounts.release();
-      throw error;
+      throw rootfsError(vertex, error);
     });
     const tail = createTail(logTailLines);
     try {
@@ -415,7 +415,9 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   async function runFileOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
     const op = vertex.op;
     const base = inputs[0] as FsResult;
-    const rootfs = await mountWritable(deps.root, deps.store, base);
+    const rootfs = await mountWritable(deps.root, deps.store, base).catch((error: unknown) => {
+      throw rootfsError(vertex, error);
+    });
     let release: (() => Promise<void>) | undefined;
     try {
       job.signal.throwIfAborted();
@@ -457,6 +459,20 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
     }
   }
+}
+
+/**
+ * A root filesystem that could not be mounted fails the step that needed it, so the error names
+ * the step and its Dockerfile line like any other step failure.
+ */
+function rootfsError(vertex: Vertex, error: unknown): StepError {
+  return new StepError(
+    vertex.name,
+    vertex.location,
+    `mounting the root filesystem: ${errorText(error)}`,
+    [],
+    error,
+  );
 }
 
 /**

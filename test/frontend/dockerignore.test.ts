@@ -172,6 +172,25 @@ test('the walker gives the incremental answer for foo/bar, !foo', async () => {
   }
 });
 
+test('issue 14 case 6: `sub` with `!*/a.txt` keeps sub/a.txt, as current BuildKit sends it', async () => {
+  // Current fsutil (filter.go NewFilterFS) enters every excluded directory once an exception has a
+  // wildcard (onlyPrefixExcludeExceptions is false) and asks patternmatcher's
+  // MatchesUsingParentResults, for which `*/a.txt` re-includes sub/a.txt after `sub` excluded it.
+  // Docker 20.10's fsutil entered an excluded directory only for an exception under its literal
+  // prefix, so it sent nothing of sub/; current BuildKit decides (see the conformance README).
+  const patterns = ['sub', '!*/a.txt'];
+  assert.equal(matchByWalking(patterns, 'sub'), true);
+  assert.equal(matchByWalking(patterns, 'sub/a.txt'), false);
+  assert.equal(matchByWalking(patterns, 'sub/b.txt'), true);
+  assert.equal(compileDockerignore(patterns).matches('sub/a.txt'), false);
+  const root = buildTree(['sub/', 'sub/a.txt', 'sub/b.txt', 'top.txt']);
+  try {
+    assert.deepEqual(collect(scanContext(root, patterns)), ['sub/', 'sub/a.txt', 'top.txt']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('cleanPath follows Go path.Clean', () => {
   const table: [string, string][] = [
     ['', '.'],

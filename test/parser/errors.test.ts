@@ -111,7 +111,6 @@ const table: [string, number, number, string, string | undefined][] = [
     'unsupported mount type "nfs"',
     undefined,
   ],
-  ['FROM a AS x\nFROM b AS X\n', 2, 1, 'duplicate stage name "x"', undefined],
   ['FROM alpine\nEXPOSE\n', 2, 7, 'EXPOSE requires at least one argument', undefined],
   ['FROM alpine\nARG =x\n', 2, 5, 'ARG names can not be blank', undefined],
   ['\n\n# only a comment\n', 3, 1, 'file with no instructions', undefined],

@@ -224,3 +224,14 @@ describe('line scanner', () => {
     assert.deepEqual(node?.argsPosition, { line: 3, col: 14 });
   });
 });
+
+test('BuildKit accepts a RUN with no arguments and repeated stage names (issue 14, 7 and 8)', () => {
+  const { stages } = toInstructions(parseDockerfile('FROM a AS x\nRUN\nFROM b AS X\n'));
+  assert.deepEqual(
+    stages.map((s) => s.name),
+    ['x', 'x'],
+  );
+  const run = stages[0]?.commands[0];
+  assert.equal(run?.kind, 'run');
+  assert.deepEqual(run?.kind === 'run' ? run.cmd : undefined, { form: 'shell', line: '' });
+});

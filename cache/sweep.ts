@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { isOwnerAlive, ownerToken } from '../processes.ts';
+import { unmountPath } from './overlay.ts';
+
+/**
+ * Scratch space under `<root>/tmp` and what a killed process leaves there (issue 12, finding 8).
+ *
+ * Every scratch name says whose it is: `<root>/tmp/<kind>-<pid>.<start time>-<random>` (kinds:
+ * `snap` a step's upper and overlay work dir and its rootfs mount point, `mount` a RUN mount's
+ * scratch, `trash` what prune is deleting, `out` a note naming a file being written outside the
+ * root, such as `save -o`'s temp archive). A process killed with SIGKILL runs no `finally`: its
+ * overlay stays mounted and its directories stay. {@link sweepDeadOwners} runs whenever a command
+ * opens the root: for each entry whose owner is no longer running it unmounts whatever is mounted
+ * at or below it (deepest first, lazily when busy) and then removes it. Entries of live processes
+ * (running builds on the same root) are never touched; names without an owner (made before names
+ * carried one) are left alone, as nothing tells whether their maker still runs.
+ */
+export function scratchDir(root: string): string {
+  return join(root, 'tmp');
+}
+
+/** A fresh scratch path owned by this process: `<root>/tmp/<kind>-<owner>-<random hex>`. */
+export function scratchPath(root: string, kind: string): string {
+  const random = Math.floor(Math.random() * 2 ** 48)
+    .toString(16)
+    .padStart(12, '0');
+  return join(scratchDir(root), `${kind}-${ownerToken()}-${random}`);
+}
+
+/**
+ * Records that this process is writing `path` outside the root (a `save -o` temp archive), so a
+ * sweep after a kill removes it. Returns a function that forgets the note once the file is renamed
+ * into place or removed.
+ */
+export async function noteOutsideTemp(root: string, path: string): Promise<() => Promise<void>> {
+  const note = scratchPath(root, 'out');
+  await mkdir(scratchDir(root), { recursive: true });
+  await writeFile(note, resolve(path));
+  return () => rm(note, { force: true });
+}
+
+/** What a sweep removed. */
+export interface SweepResult {
+  /** Entries of `<root>/tmp` removed (and files outside the root their notes named). */
+  removed: string[];
+  /** Mount points unmounted first. */
+  unmounted: string[];
+}
+
+/** Unmounts and removes what dead processes left in `<root>/tmp`. Cheap when there is nothing. */
+export async function sweepDeadOwners(root: string): Promise<SweepResult> {
+  const dir = scratchDir(root);
+  const result: SweepResult = { removed: [], unmounted: [] };
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((name) => isOwnerAlive(name) === false);
+  if (stale.length === 0) return result;
+  const mounts = mountPoints();
+  for (const name of stale) {
+    const path = join(dir, name);
+    const inside = mounts
+      .filter((m) => m === path || m.startsWith(`${path}${sep}`))
+      .sort((a, b) => b.length - a.length);
+    for (const target of inside) {
+      await unmountPath(target);
+      result.unmounted.push(target);
+    }
+    if (name.startsWith('out-')) {
+      const outside = await readFile(path, 'utf8').catch(() => '');
+      // Only the temp name save gives (`<file>.tmp-<owner>`) of this very owner, never another file.
+      const owner = /^out-(\d+\.\d+)-/.exec(name)?.[1];
+      if (owner !== undefined && outside.endsWith(`.tmp-${owner}`)) {
+        await rm(outside, { force: true });
+        result.removed.push(outside);
+      }
+    }
+    await rm(path, { recursive: true, force: true });
+    result.removed.push(path);
+  }
+  return result;
+}
+
+/** Mount points of this mount namespace (`/proc/self/mountinfo` field 5, octal escapes undone). */
+function mountPoints(): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((field): field is string => field !== undefined && field !== '')
+    .map((field) =>
+      field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))),
+    );
+}

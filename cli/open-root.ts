@@ -1,0 +1,31 @@
+/**
+ * Opening the tbuild root for a command: first what dead tbuild processes left behind is swept
+ * (issue 12, finding 8: a build killed with SIGKILL leaves its runc container, overlay mounts and
+ * scratch directories; a killed prune its trash, a killed save its temp archive), in this order —
+ * containers (they keep mounts busy), then mounts and scratch (cache/sweep.ts). The store's own
+ * temp files (image/tmp, named by owner too) are removed by `fsck` and the store's GC as before.
+ * The logic lives in those modules; this only composes them.
+ */
+import { join } from 'node:path';
+import { sweepDeadOwners } from '../cache/index.ts';
+import { sweepStaleContainers } from '../executor/index.ts';
+import { ImageStore, resolveRoot } from '../image/index.ts';
+
+/** Sweeps the leftovers of dead processes under `root`; a failure is a warning, not the command's. */
+export async function sweepRoot(root: string, stderr: NodeJS.WritableStream): Promise<void> {
+  try {
+    await sweepStaleContainers(join(root, 'runc'));
+    await sweepDeadOwners(root);
+  } catch (error) {
+    stderr.write(
+      `WARNING: could not clean up after a killed tbuild process in ${root}: ${(error as Error).message}\n`,
+    );
+  }
+}
+
+/** The image store under `root` (`--root` or its defaults), opened after a sweep. */
+export async function openRoot(root: string | undefined, stderr: NodeJS.WritableStream): Promise<ImageStore> {
+  const resolved = resolveRoot(root);
+  await sweepRoot(resolved, stderr);
+  return ImageStore.open(resolved);
+}
