@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listActiveSnapshots, removeActiveSnapshot } from './active.ts';
 import { readLiveLeases } from './leases.ts';
 import { pruneMemos } from './memos.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
@@ -13,7 +14,8 @@ import { scratchDir, scratchPath } from './sweep.ts';
  *
  * The rules (BuildKit's `prune` and GC policy, docs/buildkitd.toml.md):
  *  - records go least recently used first (a hit bumps a record's mtime);
- *  - a snapshot goes when no remaining record, no image and no running build needs its layer;
+ *  - a snapshot goes when no remaining record, no image, no container (active.ts) and no running
+ *    build needs its layer;
  *  - blobs are not removed here: the image store's GC runs afterwards and keeps what images,
  *    remaining records and running builds reference (see records.ts `cacheBlobRoots`);
  *  - nothing a running build holds (leases.ts) is touched.
@@ -147,6 +149,11 @@ export async function pruneCache(
   // a build may have taken a record and held its layers while the records were being removed).
   const needed = new Set<string>([...images.diffIds, ...(await readLiveLeases(root))]);
   for (const r of await listCacheRecords(root)) for (const l of r.record.layers) needed.add(l.diffId);
+  // Containers' writable layers (active.ts) keep the layers they stand on; orphans go.
+  for (const active of await listActiveSnapshots(root)) {
+    if (active.orphan) await removeActiveSnapshot(root, active.key);
+    else for (const p of active.parents) needed.add(p);
+  }
   let removedSnapshots = 0;
   for (const s of usage.snapshots) {
     if (needed.has(s.diffId)) continue;

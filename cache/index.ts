@@ -1,6 +1,13 @@
 // Public surface of cache/: snapshots, the cache index, overlay mounts.
 
 export {
+  type ActiveSnapshot,
+  activeSnapshotPaths,
+  createActiveSnapshot,
+  listActiveSnapshots,
+  removeActiveSnapshot,
+} from './active.ts';
+export {
   ChecksumCache,
   type FileStat,
   hashFile,

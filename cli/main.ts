@@ -9,24 +9,36 @@ import { printVersion, versionLine } from './version.ts';
 // Each command adds one line here, in alphabetical order.
 const commands: Record<string, () => Promise<Command>> = {
   build: async () => (await import('./commands/build.ts')).buildCommand,
+  'container-cleanup': async () => (await import('./commands/container-cleanup.ts')).containerCleanupCommand,
+  create: async () => (await import('./commands/create.ts')).createCommand,
   du: async () => (await import('./commands/du.ts')).duCommand,
   fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
   history: async () => (await import('./commands/history.ts')).historyCommand,
   images: async () => (await import('./commands/images.ts')).imagesCommand,
   import: async () => (await import('./commands/import.ts')).importCommand,
+  kill: async () => (await import('./commands/kill.ts')).killCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
   load: async () => (await import('./commands/load.ts')).loadCommand,
+  logs: async () => (await import('./commands/logs.ts')).logsCommand,
   login: async () => (await import('./commands/login.ts')).loginCommand,
   logout: async () => (await import('./commands/logout.ts')).logoutCommand,
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
+  ps: async () => (await import('./commands/ps.ts')).psCommand,
   pull: async () => (await import('./commands/pull.ts')).pullCommand,
   prune: async () => (await import('./commands/prune.ts')).pruneCommand,
   push: async () => (await import('./commands/push.ts')).pushCommand,
+  rm: async () => (await import('./commands/rm.ts')).rmCommand,
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
   run: async () => (await import('./commands/run.ts')).runCommand,
   save: async () => (await import('./commands/save.ts')).saveCommand,
+  start: async () => (await import('./commands/start.ts')).startCommand,
+  stop: async () => (await import('./commands/stop.ts')).stopCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
+  wait: async () => (await import('./commands/wait.ts')).waitCommand,
 };
+
+/** Internal commands, left out of the help: a container monitor's exit command. */
+const hiddenCommands = new Set(['container-cleanup']);
 
 const globalOptionsHelp = `Global Options:
       --debug         Print stack traces with errors (-D)
@@ -36,7 +48,9 @@ const globalOptionsHelp = `Global Options:
 
 /** The top-level help: every command with its one-line summary, then the command groups. */
 async function printUsage(out: NodeJS.WritableStream): Promise<void> {
-  const names = Object.keys(commands).sort();
+  const names = Object.keys(commands)
+    .filter((name) => !hiddenCommands.has(name))
+    .sort();
   const loaded = await Promise.all(names.map((name) => (commands[name] as () => Promise<Command>)()));
   out.write(
     'Usage:  tbuild [OPTIONS] COMMAND\n\nA Dockerfile build engine and container runtime\n\nCommands:\n',

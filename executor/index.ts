@@ -5,9 +5,19 @@ export {
   createRuncExecutor,
   type RuncExecutor,
   type RuncExecutorOptions,
+  readNofileHard,
   sweepStaleContainers,
 } from './runc.ts';
 export {
+  type LinuxSeccomp,
+  parseSeccompProfile,
+  type SeccompProfile,
+  type SeccompRule,
+  seccompForProcess,
+} from './seccomp.ts';
+export { defaultSeccompProfile } from './seccomp-default.ts';
+export {
+  allCapabilities,
   defaultCapabilities,
   hostsFileContent,
   maskedPaths,

@@ -7,7 +7,7 @@ import { isOwnerAlive, ownerToken } from '../processes.ts';
 import { ExecError } from './errors.ts';
 import { createLoopbackNetns, type LoopbackNetns } from './netns.ts';
 import { isMissing, resolveInRoot } from './rootpath.ts';
-import { hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
+import { capabilitiesInMask, hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
 import { recordMountStubs } from './stubs.ts';
 import type { ExecMeta, Executor, NetworkMode, ProcessIds, ProcessIO } from './types.ts';
 import { resolveUser } from './user.ts';
@@ -99,6 +99,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
         const spec = runtimeSpec(root, mounts, meta, ids, {
           ...files,
           hostNofileHard: readNofileHard(),
+          ...(meta.security === 'insecure' ? { hostCapabilities: readBoundingCapabilities() } : {}),
           ...(networkNamespacePath === undefined ? {} : { networkNamespacePath }),
         });
         cleanupStubs = await recordMountStubs(
@@ -267,8 +268,18 @@ function readHostResolvConf(path: string | undefined, network: NetworkMode): str
   return main;
 }
 
+/** This process's bounding capabilities (`CapBnd` of /proc/self/status); undefined if unreadable. */
+function readBoundingCapabilities(): string[] | undefined {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/status', 'utf8');
+  } catch {}
+  const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(text);
+  return m?.[1] ? capabilitiesInMask(m[1]) : undefined;
+}
+
 /** Node has no getrlimit; /proc/self/limits has "Max open files  <soft>  <hard>  files". */
-function readNofileHard(): number | undefined {
+export function readNofileHard(): number | undefined {
   let text = '';
   try {
     text = readFileSync('/proc/self/limits', 'utf8');

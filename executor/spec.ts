@@ -1,3 +1,5 @@
+import { hostSeccompTarget, type LinuxSeccomp, seccompForProcess } from './seccomp.ts';
+import { defaultSeccompProfile } from './seccomp-default.ts';
 import {
   defaultHostname,
   defaultPathEnv,
@@ -16,7 +18,13 @@ export interface RuntimeSpec {
     args: string[];
     env: string[];
     cwd: string;
-    capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+    capabilities: {
+      bounding: string[];
+      effective: string[];
+      permitted: string[];
+      inheritable?: string[];
+      ambient?: string[];
+    };
     rlimits: { type: string; hard: number; soft: number }[];
     noNewPrivileges: boolean;
   };
@@ -27,8 +35,9 @@ export interface RuntimeSpec {
     namespaces: { type: string; path?: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
-    resources: { devices: { allow: boolean; access: string }[] };
+    resources: { devices: { allow: boolean; type?: string; access: string }[] };
     cgroupsPath?: string;
+    seccomp?: LinuxSeccomp;
   };
 }
 
@@ -56,6 +65,17 @@ export interface SpecOptions {
    * a fresh one per process.
    */
   networkNamespacePath?: string;
+  /**
+   * The host facts the seccomp profile's conditions are checked against; this host's when absent
+   * (tests give others).
+   */
+  seccompHost?: { arch: string; kernel: string };
+  /**
+   * The capabilities this process may hand on (its bounding set). `RUN --security=insecure` gets
+   * these rather than all of {@link allCapabilities}: runc cannot grant what its caller lacks (a
+   * root inside a container often lacks some). All of them when absent.
+   */
+  hostCapabilities?: readonly string[];
 }
 
 /** Docker's default capability set (moby oci/caps/defaults.go; containerd oci/spec.go). */
@@ -74,6 +94,54 @@ export const defaultCapabilities: readonly string[] = [
   'CAP_SYS_CHROOT',
   'CAP_KILL',
   'CAP_AUDIT_WRITE',
+];
+
+/**
+ * Every capability, by number (linux/capability.h, up to CAP_CHECKPOINT_RESTORE = 40): what
+ * `RUN --security=insecure` gets, as BuildKit's entitlements.WithInsecureSpec gives it.
+ */
+export const allCapabilities: readonly string[] = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
 ];
 
 /** containerd oci/spec.go populateDefaultUnixSpec. */
@@ -104,7 +172,9 @@ export const readonlyPaths: readonly string[] = [
  * Builds config.json for one RUN. Pure: same inputs, same spec. The base is containerd's default
  * unix spec (what BuildKit's executor/oci/spec.go starts from), with BuildKit's changes: no /run
  * tmpfs (moby/buildkit#429), a read-only cgroup mount, read-only binds for /etc/hosts and
- * /etc/resolv.conf; and Docker's rules for capabilities and RLIMIT_NOFILE.
+ * /etc/resolv.conf; Docker's rules for capabilities and RLIMIT_NOFILE; and Docker's default
+ * seccomp profile (or the one asked for), converted for the process's capabilities.
+ * `security: 'insecure'` is BuildKit's insecure spec instead (see ExecMeta.security).
  * Later mounts with the same destination replace earlier ones, so a caller's mount at /etc/hosts wins.
  */
 export function runtimeSpec(
@@ -114,12 +184,16 @@ export function runtimeSpec(
   ids: ProcessIds,
   files: SpecOptions,
 ): RuntimeSpec {
-  const caps = [...defaultCapabilities];
+  const insecure = meta.security === 'insecure';
+  const held = files.hostCapabilities === undefined ? undefined : new Set(files.hostCapabilities);
+  const caps = insecure
+    ? allCapabilities.filter((cap) => held === undefined || held.has(cap))
+    : [...defaultCapabilities];
   const nofileHard = Math.min(1048576, files.hostNofileHard ?? 1048576);
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: meta.terminal === true,
       user: {
         uid: ids.uid,
         gid: ids.gid,
@@ -130,8 +204,16 @@ export function runtimeSpec(
       cwd: meta.cwd === '' ? '/' : meta.cwd,
       // moby oci/oci.go SetCapabilities: a non-root user gets only the bounding set, "to match
       // what execve does" (exec by a non-root uid drops permitted/effective anyway). No ambient.
-      capabilities:
-        ids.uid === 0
+      capabilities: insecure
+        ? // BuildKit's WithInsecureSpec adds every capability to every set, ambient too.
+          {
+            bounding: caps,
+            effective: [...caps],
+            permitted: [...caps],
+            inheritable: [...caps],
+            ambient: [...caps],
+          }
+        : ids.uid === 0
           ? { bounding: caps, effective: [...caps], permitted: [...caps] }
           : { bounding: caps, effective: [], permitted: [] },
       // Docker's usual container limit (soft 1024, hard 1048576). BuildKit itself drops rlimits
@@ -142,21 +224,44 @@ export function runtimeSpec(
     root: { path: rootfs, readonly: false },
     hostname: meta.hostname || defaultHostname,
     mounts: dedupMounts([
-      ...defaultMounts(),
+      ...defaultMounts(insecure),
       roBind(files.resolvConfPath, '/etc/resolv.conf'),
       roBind(files.hostsPath, '/etc/hosts'),
       ...mounts.map(toSpecMount),
     ]),
     linux: {
       namespaces: namespacesFor(meta.network, files.networkNamespacePath),
-      maskedPaths: [...maskedPaths],
-      readonlyPaths: [...readonlyPaths],
-      // Deny all devices; runc adds its default allow list (null, zero, full, tty, random, …).
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      maskedPaths: insecure ? [] : [...maskedPaths],
+      readonlyPaths: insecure ? [] : [...readonlyPaths],
+      resources: {
+        devices: insecure
+          ? [
+              { allow: true, type: 'c', access: 'rwm' },
+              { allow: true, type: 'b', access: 'rwm' },
+            ]
+          : // Deny all devices; runc adds its default allow list (null, zero, full, tty, random, …).
+            [{ allow: false, access: 'rwm' }],
+      },
       ...(files.cgroupsPath === undefined ? {} : { cgroupsPath: files.cgroupsPath }),
     },
   };
+  const seccomp = insecure ? undefined : processSeccomp(meta, caps, files);
+  if (seccomp) spec.linux.seccomp = seccomp;
   return spec;
+}
+
+/**
+ * The filter of a sandboxed process: the profile asked for (Docker's default when none), kept and
+ * dropped rule by rule for its bounding capabilities, the host's architecture and kernel, as
+ * Docker does (moby daemon/seccomp_linux.go: the bounding set decides). `unconfined`: none.
+ */
+function processSeccomp(meta: ExecMeta, bounding: string[], files: SpecOptions): LinuxSeccomp | undefined {
+  const profile = meta.seccomp ?? defaultSeccompProfile;
+  if (profile === 'unconfined') return undefined;
+  const target = files.seccompHost
+    ? { capabilities: bounding, ...files.seccompHost }
+    : hostSeccompTarget(bounding);
+  return seccompForProcess(profile, target);
 }
 
 /**
@@ -174,8 +279,12 @@ export function withDefaultPath(env: string[]): string[] {
   return env.some((e) => e.startsWith('PATH=')) ? [...env] : [...env, `PATH=${defaultPathEnv}`];
 }
 
-/** containerd's defaultMounts minus /run, plus BuildKit's read-only cgroup mount. */
-function defaultMounts(): SpecMount[] {
+/**
+ * containerd's defaultMounts minus /run, plus BuildKit's read-only cgroup mount. Insecure: /sys
+ * and the cgroup mount writable (BuildKit's oci.WithWriteableSysfs, WithWriteableCgroupfs).
+ */
+function defaultMounts(insecure: boolean): SpecMount[] {
+  const ro = insecure ? [] : ['ro'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -197,12 +306,12 @@ function defaultMounts(): SpecMount[] {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['ro', 'nosuid', 'noexec', 'nodev'],
+      options: [...ro, 'nosuid', 'noexec', 'nodev'],
     },
   ];
 }
@@ -259,6 +368,12 @@ function normalize(p: string): string {
     else parts.push(part);
   }
   return `/${parts.join('/')}`;
+}
+
+/** The names of the capabilities in a /proc/<pid>/status mask (`CapBnd:\t000001fffeffffff`). */
+export function capabilitiesInMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex}`);
+  return allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
 }
 
 /** BuildKit executor/oci/hosts.go initHostsFile. */

@@ -1,3 +1,5 @@
+import type { SeccompProfile } from './seccomp.ts';
+
 /**
  * The executor's contract: one process in a root filesystem. It knows nothing about graphs,
  * cache keys or snapshots; the caller mounts the rootfs (an overlay, a plain directory) and
@@ -29,10 +31,20 @@ export interface ExecMeta {
    */
   security?: 'sandbox' | 'insecure';
   /**
+   * The seccomp profile of a sandboxed process, in Docker's format (`--security-opt
+   * seccomp=PROFILE.json`), or `unconfined` for none. Docker's default profile when absent.
+   */
+  seccomp?: SeccompProfile | 'unconfined';
+  /**
    * List the primary gid first among the supplementary groups, as `docker run` does (moby
    * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
    */
   primaryGroupSupplementary?: boolean;
+  /**
+   * Give the process a pseudo-terminal (the spec's `process.terminal`): the runtime then hands
+   * the pty master to whoever passed `--console-socket` (a container monitor). Default false.
+   */
+  terminal?: boolean;
 }
 
 /** An extra mount inside the sandbox, on top of the default /proc, /dev, /sys mounts. */

@@ -11,3 +11,14 @@ export class RunError extends TbuildError {
     super(message, { exitCode: 125, ...options });
   }
 }
+
+/**
+ * A container command failed for a reason the user can act on: no such container, it is not
+ * running, it is running and cannot be removed. The Docker CLI exits 1 for these (a daemon error
+ * response to `stop`, `rm`, `kill`, `logs`…), unlike `run`/`create` (125, see RunError).
+ */
+export class ContainerError extends TbuildError {
+  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, { exitCode: 1, ...options });
+  }
+}

@@ -1,5 +1,35 @@
-// Public surface of runtime/: containers from images (today: `tbuild run` in the foreground).
-export { RunError } from './errors.ts';
+// Public surface of runtime/: containers from images, kept on disk with one monitor each
+// (see README.md), and `tbuild run` in the foreground.
+export type {
+  Container,
+  ContainerRecord,
+  ContainerState,
+  ContainerStatus,
+  RestartPolicy,
+} from './container.ts';
+export { listContainers } from './container-store.ts';
+export { type CreateRequest, createContainer } from './create.ts';
+export { ContainerError, RunError } from './errors.ts';
+export {
+  cleanupContainer,
+  inspectContainer,
+  killContainer,
+  parseSignal,
+  removeContainer,
+  type SelfCommand,
+  startContainer,
+  stopContainer,
+  waitContainer,
+} from './lifecycle.ts';
+export {
+  formatLogTime,
+  type LogEntry,
+  parseLogTime,
+  readLog,
+  readLogFrom,
+  selectLogEntries,
+} from './logs.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';
+export { syncState } from './state-sync.ts';
 export { checkVolumeSources, parseVolume } from './volumes.ts';

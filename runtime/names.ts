@@ -1,10 +1,11 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.ts';
+import { acquireNamesLock, listContainers } from './container-store.ts';
 import { RunError } from './errors.ts';
 
 /** Docker's container name rule (daemon/names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
-const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+export const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /**
  * Reserves a container name while this process runs: `<root>/containers/<name>.pid` holds our
@@ -19,6 +20,22 @@ export async function claimName(root: string, name: string): Promise<() => Promi
   const dir = join(root, 'containers');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${bare}.pid`);
+  // Kept containers (create.ts) hold their names too; the names lock orders this with create.
+  const lock = await acquireNamesLock(root);
+  try {
+    const kept = (await listContainers(root)).find((c) => c.record.Name === bare);
+    if (kept) {
+      throw new RunError(
+        `Conflict. The container name "/${bare}" is already in use by container "${kept.record.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    return await claimFile(file, bare);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function claimFile(file: string, bare: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(file, 'wx');

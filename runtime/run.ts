@@ -7,18 +7,17 @@ import {
   type ExecMount,
   type NetworkMode,
   type ProcessIO,
+  type SeccompProfile,
 } from '../executor/index.ts';
 import {
   discardWritableRootfs,
-  familiarString,
   ImageStore,
   imageSnapshotLayers,
   mountWritableRootfs,
-  parseTaggedReference,
-  type StoredImage,
-  StoreError,
 } from '../image/index.ts';
 import { RunError } from './errors.ts';
+import { findImage } from './image-lookup.ts';
+import { startError } from './monitor.ts';
 import { claimName } from './names.ts';
 import { type ProcessOverrides, resolveProcess } from './process.ts';
 import { checkVolumeSources } from './volumes.ts';
@@ -32,6 +31,8 @@ export interface RunRequest extends ProcessOverrides {
   /** Bind mounts (see parseVolume). */
   mounts: ExecMount[];
   network: NetworkMode;
+  /** `--security-opt seccomp=…`: a profile in Docker's format, or `unconfined`; Docker's default when absent. */
+  seccomp?: SeccompProfile | 'unconfined';
   /** `--name`: reserved while the container runs; two running containers cannot share it. */
   name?: string;
   /** Where `-e K` values come from; defaults to `process.env`. */
@@ -67,7 +68,13 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
           .run(
             rootfs.path,
             request.mounts,
-            { ...proc, hostname, network: request.network, primaryGroupSupplementary: true },
+            {
+              ...proc,
+              hostname,
+              network: request.network,
+              primaryGroupSupplementary: true,
+              ...(request.seccomp === undefined ? {} : { seccomp: request.seccomp }),
+            },
             request.io,
             request.signal,
           )
@@ -85,38 +92,12 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
   }
 }
 
-async function findImage(store: ImageStore, ref: string): Promise<StoredImage> {
-  try {
-    return await store.resolve(ref);
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    if (error.message.startsWith('invalid reference format')) throw new RunError(error.message);
-    if (!error.message.startsWith('No such image')) throw new RunError(error.message, { cause: error });
-    // Docker prints this, then pulls; tbuild has no registry client for `run` yet.
-    let shown = ref;
-    try {
-      shown = familiarString(parseTaggedReference(ref));
-    } catch {}
-    throw new RunError(`Unable to find image '${shown}' locally`, {
-      hint: 'build it (tbuild build -t NAME DIR) or load it (tbuild load -i IMAGE.tar); tbuild does not pull',
-    });
-  }
-}
-
-/**
- * Docker's exit codes for a command that could not start (moby daemon/start.go): 127 when the
- * executable is not found, 126 when it cannot be invoked, 125 otherwise.
- */
+/** runc's failure to start the process, with Docker's exit codes (monitor.ts startError). */
 function toRunError(error: ExecError): RunError {
-  // runc's own log line is already on stderr; keep just its reason for the one-line error.
-  const reason = /unable to start container process: (.+?)"?\s*$/m.exec(error.message)?.[1];
-  const text = reason
-    ? `failed to start the container process: ${reason.replaceAll('\\"', '"')}`
-    : error.message;
-  const exitCode = /not found|no such file or directory/i.test(text)
-    ? 127
-    : /permission denied|exec format error/i.test(text)
-      ? 126
-      : 125;
-  return new RunError(text, { exitCode, ...(error.hint ? { hint: error.hint } : {}), cause: error });
+  const failed = startError(error.message);
+  return new RunError(failed.message, {
+    exitCode: failed.exitCode,
+    ...(error.hint ? { hint: error.hint } : {}),
+    cause: error,
+  });
 }

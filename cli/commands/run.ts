@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { TbuildError, UsageError } from '../../errors.ts';
+import { ExecError, parseSeccompProfile, type SeccompProfile } from '../../executor/index.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { parseVolume, runContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
@@ -21,6 +23,8 @@ Options:
       --name string         Assign a name to the container (unique among running containers)
       --network string      Connect a container to a network: host or none (default "host")
       --rm                  Automatically remove the container when it exits (always done)
+      --security-opt list   Security options: seccomp=unconfined, or seccomp=PROFILE.json (Docker's
+                            profile format; Docker's default profile applies otherwise)
   -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])
   -v, --volume list         Bind mount a host path: HOST:CONTAINER[:ro]
   -w, --workdir string      Working directory inside the container
@@ -34,6 +38,7 @@ const options = {
   entrypoint: { type: 'string' },
   volume: { type: 'string', short: 'v', multiple: true },
   network: { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
   name: { type: 'string' },
 } as const;
 
@@ -58,6 +63,7 @@ export const runCommand: Command = {
       throw new UsageError(`network mode "${network}" not supported by tbuild`, { hint: 'use host or none' });
     }
     const mounts = (values.volume ?? []).map((v) => parseVolume(v, process.cwd()));
+    const seccomp = await seccompOption(values['security-opt'] ?? []);
 
     await sweepRoot(resolveRoot(ctx.globals.root), ctx.stderr);
     const controller = new AbortController();
@@ -80,6 +86,7 @@ export const runCommand: Command = {
         ...(values.name !== undefined ? { name: values.name } : {}),
         mounts,
         network,
+        ...(seccomp === undefined ? {} : { seccomp }),
         io: {
           stdout: (chunk) => ctx.stdout.write(chunk),
           stderr: (chunk) => ctx.stderr.write(chunk),
@@ -93,3 +100,37 @@ export const runCommand: Command = {
     }
   },
 };
+
+/**
+ * `--security-opt`: only `seccomp=` is supported. Like the docker CLI, the profile file is read
+ * here and handed on as a profile (docker cli/command/container/opts.go parseSecurityOpts);
+ * `seccomp:VALUE` (the old separator) is accepted as Docker still does.
+ */
+async function seccompOption(options: string[]): Promise<SeccompProfile | 'unconfined' | undefined> {
+  let seccomp: SeccompProfile | 'unconfined' | undefined;
+  for (const option of options) {
+    const split = option.includes('=') ? option.indexOf('=') : option.indexOf(':');
+    const key = split < 0 ? option : option.slice(0, split);
+    const value = split < 0 ? '' : option.slice(split + 1);
+    if (key !== 'seccomp') {
+      throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`, {
+        hint: 'tbuild supports seccomp=unconfined and seccomp=PROFILE.json',
+      });
+    }
+    if (value === 'unconfined') {
+      seccomp = 'unconfined';
+      continue;
+    }
+    if (value === '') throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`);
+    const text = await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`opening seccomp profile (${value}) failed: ${error.message}`);
+    });
+    try {
+      seccomp = parseSeccompProfile(text);
+    } catch (error) {
+      if (error instanceof ExecError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return seccomp;
+}

@@ -1,0 +1,110 @@
+/**
+ * A container's root filesystem and OCI bundle, made at each start: the overlay of the image's
+ * layer snapshots under the container's writable layer (an active snapshot in the cache's
+ * snapshot store), mounted at `<dir>/rootfs`, and `bundle/config.json` from the executor's spec
+ * builder with the container's hosts, resolv.conf and hostname files beside it.
+ */
+import { readFileSync } from 'node:fs';
+import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createActiveSnapshot, mountOverlay, snapshotPaths, unmountPath } from '../cache/index.ts';
+import {
+  hostsFileContent,
+  readNofileHard,
+  resolvConfContent,
+  resolveInRoot,
+  resolveUser,
+  runtimeSpec,
+} from '../executor/index.ts';
+import type { Container } from './container.ts';
+import { containerPaths } from './container-store.ts';
+
+/** True when `path` is a mount point (listed in /proc/self/mounts). */
+export async function isMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === path);
+}
+
+/** Mounts the container's rootfs (again, after a kill -9 left a stale mount, it is remounted). */
+export async function mountContainerRootfs(root: string, container: Container): Promise<string> {
+  const { record } = container;
+  const paths = containerPaths(container.dir, record.Id);
+  await unmountContainerRootfs(container);
+  const layer = await createActiveSnapshot(
+    root,
+    record.Id,
+    record.Layers.map((l) => l.diffId),
+    paths.record,
+  );
+  await mkdir(paths.rootfs, { recursive: true });
+  const lowers = record.Layers.map((l) => snapshotPaths(root, l.diffId).fs);
+  if (lowers.length === 0) {
+    lowers.push(join(container.dir, 'empty'));
+    await mkdir(lowers[0] as string, { recursive: true });
+  }
+  await mountOverlay({ lowers, upper: layer.fs, work: layer.work, target: paths.rootfs });
+  return paths.rootfs;
+}
+
+export async function unmountContainerRootfs(container: Container): Promise<void> {
+  const { rootfs } = containerPaths(container.dir, container.record.Id);
+  while (await isMounted(rootfs)) await unmountPath(rootfs);
+}
+
+/** Writes `bundle/config.json` and the files it binds for a rootfs mounted at `rootfs`. */
+export async function writeBundle(container: Container, rootfs: string): Promise<void> {
+  const { record } = container;
+  const paths = containerPaths(container.dir, record.Id);
+  await mkdir(paths.bundle, { recursive: true });
+  const hostsPath = join(paths.bundle, 'hosts');
+  const resolvConfPath = join(paths.bundle, 'resolv.conf');
+  const hostnamePath = join(paths.bundle, 'hostname');
+  await writeFile(hostsPath, hostsFileContent(record.Config.Hostname));
+  await writeFile(
+    resolvConfPath,
+    resolvConfContent(readHostFile('/etc/resolv.conf'), record.HostConfig.NetworkMode),
+  );
+  await writeFile(hostnamePath, `${record.Config.Hostname}\n`);
+  const resolved = await resolveUser(rootfs, record.Config.User);
+  // `docker run` lists the primary gid among the supplementary groups (moby oci_linux.go getUser).
+  const ids = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
+  // Docker makes a missing working directory, owned by the process user (moby daemon/create.go).
+  const workdir = resolveInRoot(rootfs, record.Config.WorkingDir || '/');
+  if (!(await stat(workdir).catch(() => undefined))) {
+    await mkdir(workdir, { recursive: true });
+    await chown(workdir, ids.uid, ids.gid);
+  }
+  const spec = runtimeSpec(
+    rootfs,
+    [
+      { type: 'bind', source: hostnamePath, target: '/etc/hostname', readonly: false },
+      ...record.HostConfig.Mounts,
+    ],
+    {
+      args: [record.Path, ...record.Args],
+      env: record.Config.Env,
+      cwd: record.Config.WorkingDir || '/',
+      user: record.Config.User,
+      hostname: record.Config.Hostname,
+      network: record.HostConfig.NetworkMode,
+      terminal: record.Config.Tty,
+    },
+    ids,
+    { hostsPath, resolvConfPath, ...nofile() },
+  );
+  await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
+}
+
+function readHostFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host's hard RLIMIT_NOFILE caps the container's (see SpecOptions.hostNofileHard). */
+function nofile(): { hostNofileHard?: number } {
+  const hard = readNofileHard();
+  return hard === undefined ? {} : { hostNofileHard: hard };
+}

@@ -1,0 +1,161 @@
+/**
+ * `create`: a container from a stored image, kept on disk (container-store.ts) and not started.
+ * Docker's rules decide the process (process.ts), the name (given, or generated and unique) and
+ * the id (64 hex). The image's layers are unpacked into the snapshot store now, so `start` only
+ * mounts.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPathEnv, type ExecMount, type NetworkMode } from '../executor/index.ts';
+import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
+import { isProcessAlive } from '../processes.ts';
+import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
+import {
+  acquireNamesLock,
+  containerPaths,
+  containersDir,
+  listContainers,
+  newContainerId,
+  nowRfc3339,
+  writeJsonAtomic,
+} from './container-store.ts';
+import { RunError } from './errors.ts';
+import { findImage } from './image-lookup.ts';
+import { generateName } from './name-generator.ts';
+import { namePattern } from './names.ts';
+import { type ProcessOverrides, resolveProcess } from './process.ts';
+import { checkVolumeSources } from './volumes.ts';
+
+export interface CreateRequest extends ProcessOverrides {
+  root: string;
+  image: string;
+  name?: string;
+  mounts: ExecMount[];
+  network: NetworkMode;
+  hostname?: string;
+  labels: Record<string, string>;
+  tty: boolean;
+  openStdin: boolean;
+  autoRemove: boolean;
+  restart: RestartPolicy;
+  stopSignal?: string;
+  stopTimeout?: number;
+  hostEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Creates the container and resolves with its record. */
+export async function createContainer(request: CreateRequest): Promise<ContainerRecord> {
+  const { root } = request;
+  const store = await ImageStore.open(root);
+  let record: ContainerRecord;
+  try {
+    const image = await findImage(store, request.image);
+    const id = newContainerId();
+    const hostname = request.hostname ?? id.slice(0, 12);
+    // Docker's base environment (moby container.CreateDaemonEnvironment): PATH and HOSTNAME.
+    const base = [`PATH=${defaultPathEnv}`, `HOSTNAME=${hostname}`];
+    const imageConfig = image.config.config;
+    const proc = resolveProcess(imageConfig, request, base, request.hostEnv ?? process.env);
+    if (request.tty) proc.env.push('TERM=xterm');
+    await checkVolumeSources(request.mounts);
+    const layers = imageSnapshotLayers(image);
+    await ensureLayerSnapshots(root, store, layers);
+    const entrypoint =
+      request.entrypoint !== undefined
+        ? request.entrypoint === ''
+          ? null
+          : [request.entrypoint]
+        : (imageConfig?.Entrypoint ?? null);
+    const cmd =
+      request.args.length > 0 || request.entrypoint !== undefined ? request.args : (imageConfig?.Cmd ?? null);
+    record = {
+      Id: id,
+      Name: '',
+      Created: nowRfc3339(),
+      Image: request.image,
+      ImageId: image.id,
+      Path: proc.args[0] as string,
+      Args: proc.args.slice(1),
+      Config: {
+        Hostname: hostname,
+        User: proc.user,
+        Env: proc.env,
+        Cmd: cmd,
+        Entrypoint: entrypoint,
+        WorkingDir: proc.cwd,
+        Labels: { ...(imageConfig?.Labels ?? {}), ...request.labels },
+        Tty: request.tty,
+        OpenStdin: request.openStdin,
+        StopSignal: request.stopSignal ?? imageConfig?.StopSignal ?? 'SIGTERM',
+        ...(request.stopTimeout === undefined ? {} : { StopTimeout: request.stopTimeout }),
+        Image: request.image,
+      },
+      HostConfig: {
+        NetworkMode: request.network,
+        Mounts: request.mounts,
+        AutoRemove: request.autoRemove,
+        RestartPolicy: request.restart,
+      },
+      Layers: layers,
+    };
+  } finally {
+    await store.close();
+  }
+  await placeContainer(root, record, request.name);
+  return record;
+}
+
+/**
+ * Picks the name and puts the container directory in place, under the names lock so that two
+ * `create --name x` never both win. The directory is made under a temporary name and renamed.
+ */
+async function placeContainer(
+  root: string,
+  record: ContainerRecord,
+  wanted: string | undefined,
+): Promise<void> {
+  mkdirSync(containersDir(root), { recursive: true });
+  const lock = await acquireNamesLock(root);
+  try {
+    const taken = new Map((await listContainers(root)).map((c) => [c.record.Name, c.record.Id]));
+    if (wanted !== undefined) {
+      const bare = wanted.startsWith('/') ? wanted.slice(1) : wanted;
+      if (!namePattern.test(bare)) {
+        throw new RunError(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      }
+      const owner = taken.get(bare) ?? foregroundOwner(root, bare);
+      if (owner !== undefined) {
+        throw new RunError(
+          `Conflict. The container name "/${bare}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+          { exitCode: 125 },
+        );
+      }
+      record.Name = bare;
+    } else {
+      let name = generateName();
+      for (let retry = 1; taken.has(name) || foregroundOwner(root, name) !== undefined; retry++) {
+        name = generateName(retry);
+      }
+      record.Name = name;
+    }
+    const tmp = join(containersDir(root), `.tmp-${record.Id}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    const paths = containerPaths(tmp, record.Id);
+    mkdirSync(paths.exitDir);
+    mkdirSync(paths.bundle);
+    writeJsonAtomic(paths.state, initialState());
+    writeJsonAtomic(paths.record, record);
+    renameSync(tmp, join(containersDir(root), record.Id));
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A foreground `tbuild run --name` (names.ts) that holds this name, as "pid N", or undefined. */
+function foregroundOwner(root: string, name: string): string | undefined {
+  const file = join(containersDir(root), `${name}.pid`);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8'));
+  return pid > 0 && isProcessAlive(pid) ? `tbuild run (pid ${pid})` : undefined;
+}
