@@ -1,12 +1,12 @@
 /**
  * The flags `run` and `create` share (Docker's spellings and defaults), and how they become a
- * runtime CreateRequest. Docker stops reading flags at the image name: everything after it is the
- * command, even words that look like flags (`tbuild run img ls -l`); parseArgs has no such mode,
- * so the split is made first.
+ * runtime CreateRequest. Both commands read them with cli/flags.ts parseCommandLine, stopping at
+ * the image name (`tbuild run img ls -l`: `-l` is the command's).
  */
-import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import type { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
-import type { NetworkMode } from '../executor/index.ts';
+import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
 import { type CreateRequest, parseVolume, type RestartPolicy } from '../runtime/index.ts';
 
 export const containerOptions = {
@@ -26,41 +26,12 @@ export const containerOptions = {
   restart: { type: 'string' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
-  help: { type: 'boolean' },
+  'security-opt': { type: 'string', multiple: true },
 } as const;
 
 export type ContainerFlagValues = ReturnType<
   typeof parseArgs<{ options: typeof containerOptions }>
 >['values'];
-
-/** Options that take a value as the next word (`-e K=V`), so that word is not the image. */
-const valueFlags = new Set(
-  Object.entries(containerOptions).flatMap(([long, o]) =>
-    o.type === 'string' ? [`--${long}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
-  ),
-);
-
-/** Splits argv at the image: flags before, image and command after. */
-export function splitAtImage(argv: string[]): { flags: string[]; rest: string[] } {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') return { flags: argv.slice(0, i), rest: argv.slice(i + 1) };
-    if (!arg.startsWith('-') || arg === '-') return { flags: argv.slice(0, i), rest: argv.slice(i) };
-    // `-it`, `-dit`: only the last letter of a group can take a value.
-    const last = arg.startsWith('--') ? arg : `-${arg.slice(-1)}`;
-    if (!arg.includes('=') && (valueFlags.has(arg) || valueFlags.has(last))) i++;
-  }
-  return { flags: argv, rest: [] };
-}
-
-/** Parses the flags of `run`/`create`; usage errors name the command. */
-export function parseContainerFlags(command: string, flags: string[]): ContainerFlagValues {
-  try {
-    return parseArgs({ args: flags, options: containerOptions, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message, { hint: `See 'tbuild ${command} --help'.` });
-  }
-}
 
 /** Docker's `--restart` values: no, always, unless-stopped, on-failure[:N]. */
 export function parseRestartPolicy(value: string | undefined): RestartPolicy {
@@ -101,12 +72,13 @@ export function parseNetwork(value: string | undefined): NetworkMode {
 }
 
 /** The runtime request for these flags, image and command. */
-export function toCreateRequest(
+export async function toCreateRequest(
   root: string,
   values: ContainerFlagValues,
   image: string,
   args: string[],
-): CreateRequest {
+): Promise<CreateRequest> {
+  const seccomp = await seccompOption(values['security-opt'] ?? []);
   let stopTimeout: number | undefined;
   if (values['stop-timeout'] !== undefined) {
     if (!/^-?\d+$/.test(values['stop-timeout'])) {
@@ -135,5 +107,40 @@ export function toCreateRequest(
     openStdin: values.interactive === true,
     autoRemove: values.rm === true,
     restart,
+    ...(seccomp === undefined ? {} : { seccomp }),
   };
+}
+
+/**
+ * `--security-opt`: only `seccomp=` is supported. Like the docker CLI, the profile file is read
+ * here and handed on as a profile (docker cli/command/container/opts.go parseSecurityOpts);
+ * `seccomp:VALUE` (the old separator) is accepted as Docker still does.
+ */
+export async function seccompOption(options: string[]): Promise<SeccompProfile | 'unconfined' | undefined> {
+  let seccomp: SeccompProfile | 'unconfined' | undefined;
+  for (const option of options) {
+    const split = option.includes('=') ? option.indexOf('=') : option.indexOf(':');
+    const key = split < 0 ? option : option.slice(0, split);
+    const value = split < 0 ? '' : option.slice(split + 1);
+    if (key !== 'seccomp') {
+      throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`, {
+        hint: 'tbuild supports seccomp=unconfined and seccomp=PROFILE.json',
+      });
+    }
+    if (value === 'unconfined') {
+      seccomp = 'unconfined';
+      continue;
+    }
+    if (value === '') throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`);
+    const text = await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`opening seccomp profile (${value}) failed: ${error.message}`);
+    });
+    try {
+      seccomp = parseSeccompProfile(text);
+    } catch (error) {
+      if (error instanceof ExecError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return seccomp;
 }
