@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const reason = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
@@ -25,10 +26,10 @@ interface Result {
 
 let root = '';
 
-/** `node --import tsx cli/main.ts --root ROOT ARGS`, stdin from `input` (closed when absent). */
+/** `tbuild --root ROOT ARGS` (test/tbuild-entry.ts), stdin from `input` (closed when absent). */
 export function tbuild(args: string[], input?: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', '--root', root, ...args], {
+    const child = spawn(process.execPath, tbuildArgv(['--root', root, ...args]), {
       cwd: repo,
       env: { ...process.env, TBUILD_ROOT: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
