@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isOverlaySupported } from '../../cache/index.ts';
 import { runcSkipReason } from '../executor/busybox-rootfs.ts';
 import { skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const reason = skipReason(
@@ -23,10 +24,10 @@ interface Result {
 
 let root = '';
 
-/** Runs the CLI as a user would: `node --import tsx cli/main.ts --root ROOT ...`. */
+/** Runs the CLI as a user would: `tbuild --root ROOT ...` (test/tbuild-entry.ts). */
 function tbuild(args: string[], env: Record<string, string> = {}, dir = root): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', '--root', dir, ...args], {
+    const child = spawn(process.execPath, tbuildArgv(['--root', dir, ...args]), {
       cwd: repo,
       env: { ...process.env, TBUILD_ROOT: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -201,18 +202,7 @@ describe('tbuild run', {
   test('SIGTERM kills the container and cleans up its mounts', async () => {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/main.ts',
-        '--root',
-        root,
-        'run',
-        'plain',
-        'sh',
-        '-c',
-        'echo started; sleep 60',
-      ],
+      tbuildArgv(['--root', root, 'run', 'plain', 'sh', '-c', 'echo started; sleep 60']),
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const started = Date.now();
