@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { busyboxArchive, startRegistry, type TestRegistry, whyNoRegistry } from '../registry/helpers.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const dist = join(repo, 'dist');
@@ -89,15 +90,11 @@ interface Result {
 /** `node bin/tbuild.js ARGS` with its own Docker config; `store` is the --root (default: the shared one). */
 function tbuild(args: string[], options: { stdin?: string; store?: string } = {}): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(repo, 'bin/tbuild.js'), '--root', options.store ?? root, ...args],
-      {
-        cwd: work,
-        env: { ...process.env, TBUILD_ROOT: '', DOCKER_CONFIG: join(work, 'docker-config') },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, tbuildArgv(['--root', options.store ?? root, ...args]), {
+      cwd: work,
+      env: { ...process.env, TBUILD_ROOT: '', DOCKER_CONFIG: join(work, 'docker-config') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
