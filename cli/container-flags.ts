@@ -1,13 +1,14 @@
 /**
  * The flags `run` and `create` share (Docker's spellings and defaults), and how they become a
- * runtime CreateRequest. Both commands read them with cli/flags.ts parseCommandLine, stopping at
- * the image name (`tbuild run img ls -l`: `-l` is the command's).
+ * runtime CreateRequest. They are read by cli/flags.ts parseCommandLine with `stopAtPositional`:
+ * Docker stops reading flags at the image name, so everything after it is the command, even words
+ * that look like flags (`tbuild run img ls -l`).
  */
 import { readFile } from 'node:fs/promises';
-import type { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
 import { type CreateRequest, parseVolume, type RestartPolicy } from '../runtime/index.ts';
+import { type CommandLine, intFlag } from './flags.ts';
 
 export const containerOptions = {
   detach: { type: 'boolean', short: 'd' },
@@ -29,9 +30,7 @@ export const containerOptions = {
   'security-opt': { type: 'string', multiple: true },
 } as const;
 
-export type ContainerFlagValues = ReturnType<
-  typeof parseArgs<{ options: typeof containerOptions }>
->['values'];
+export type ContainerFlagValues = CommandLine<typeof containerOptions>['values'];
 
 /** Docker's `--restart` values: no, always, unless-stopped, on-failure[:N]. */
 export function parseRestartPolicy(value: string | undefined): RestartPolicy {
@@ -73,19 +72,17 @@ export function parseNetwork(value: string | undefined): NetworkMode {
 
 /** The runtime request for these flags, image and command. */
 export async function toCreateRequest(
+  command: string,
   root: string,
   values: ContainerFlagValues,
   image: string,
   args: string[],
 ): Promise<CreateRequest> {
   const seccomp = await seccompOption(values['security-opt'] ?? []);
-  let stopTimeout: number | undefined;
-  if (values['stop-timeout'] !== undefined) {
-    if (!/^-?\d+$/.test(values['stop-timeout'])) {
-      throw new UsageError(`invalid argument "${values['stop-timeout']}" for "--stop-timeout" flag`);
-    }
-    stopTimeout = Number(values['stop-timeout']);
-  }
+  const stopTimeout =
+    values['stop-timeout'] === undefined
+      ? undefined
+      : intFlag(command, { long: 'stop-timeout' }, values['stop-timeout']);
   const restart = parseRestartPolicy(values.restart);
   if (values.rm && restart.Name !== 'no') throw new UsageError('Conflicting options: --restart and --rm');
   return {

@@ -69,7 +69,7 @@ async function runDetached(
   image: string,
   args: string[],
 ): Promise<number> {
-  const record = await createContainer(await toCreateRequest(root, values, image, args));
+  const record = await createContainer(await toCreateRequest('run', root, values, image, args));
   try {
     await startContainer(root, record.Id, selfCommand(ctx));
   } catch (error) {
@@ -93,7 +93,7 @@ async function runForeground(
       'tbuild run -t needs -d for now (a pseudo-TTY in the foreground is not supported yet)',
     );
   }
-  const request = await toCreateRequest(root, values, image, args);
+  const request = await toCreateRequest('run', root, values, image, args);
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
