@@ -94,7 +94,9 @@ test('a root opened up by hand is made private again by the next command', { ski
   assert.match(asNobody(['stat', suid]).stderr, /Permission denied/);
 });
 
-test('fsck reports a root it found open, in one line with a hint, and leaves it private', { skip }, async () => {
+test('fsck reports a root it found open, in one line with a hint, and leaves it private', {
+  skip,
+}, async () => {
   chmodSync(root, 0o755);
   chmodSync(join(root, 'image'), 0o750);
   const r = await tbuild(root, ['fsck']);
