@@ -4,10 +4,11 @@
 // bin/tbuild.js uses the bundle only while it is newer than every source file. A classic script
 // (CommonJS), not an ES module: bin/run-bundle.js can then give it V8's code cache.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleProblems } from './bundle-check.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,12 +47,17 @@ function sourceDigest() {
   return hash.digest('hex').slice(0, 16);
 }
 
-// `--outfile FILE` bundles elsewhere (the tests of the bundle-only behaviour use a temp dir).
-const outArg = process.argv.indexOf('--outfile');
-const outfile = outArg > 0 ? process.argv[outArg + 1] : join(repo, 'dist', 'tbuild.cjs');
+// `--outfile FILE` bundles elsewhere (the tests of the bundle-only behaviour use a temp dir);
+// `--entry FILE` bundles another entry with the same options and checks (the tests of the checks).
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
+const outfile = option('--outfile', join(repo, 'dist', 'tbuild.cjs'));
+const entry = option('--entry', join(repo, 'cli', 'main.ts'));
 
-await build({
-  entryPoints: [join(repo, 'cli', 'main.ts')],
+const result = await build({
+  entryPoints: [entry],
   outfile,
   bundle: true,
   platform: 'node',
@@ -61,9 +67,28 @@ await build({
   external: ['@napi-rs/xattr'],
   plugins: [bundledChevrotain],
   define: { __TBUILD_BUILD_ID__: JSON.stringify(sourceDigest()) },
-  logLevel: 'warning',
+  // The bundle is a classic script (see bin/run-bundle.js), which cannot run import(): esbuild
+  // turns each one into `Promise.resolve().then(() => require(...))`, so lazily loaded modules
+  // (registry/client.ts loads node:http(s) only to upload) stay lazy and work.
+  supported: { 'dynamic-import': false },
+  metafile: true,
+  // Warnings are refused below with the other problems (bundle-check.mjs).
+  logLevel: 'error',
   // Whitespace and syntax only (~0.95 -> 0.68 MB, ~3 ms less to load per command); names are
   // kept, so `--debug` stack traces still name the functions.
   minifyWhitespace: true,
   minifySyntax: true,
 });
+
+const problems = bundleProblems({
+  metafile: result.metafile,
+  outfile,
+  code: readFileSync(outfile, 'utf8'),
+  warnings: result.warnings,
+});
+if (problems.length > 0) {
+  console.error(`scripts/bundle.mjs: ${outfile} cannot ship, its code could not load what it needs:`);
+  for (const problem of problems) console.error(`  ${problem}`);
+  rmSync(outfile, { force: true });
+  process.exit(1);
+}

@@ -17,15 +17,21 @@ export const underCi = !['', '0', 'false'].includes((process.env.CI ?? '').toLow
 
 /** The absolute path of `name` on PATH (an executable regular file), or undefined. */
 export function findExecutable(name: string): string | undefined {
+  return findExecutables(name)[0];
+}
+
+/** Every executable regular file named `name` on PATH, in PATH order. */
+export function findExecutables(name: string): string[] {
+  const found: string[] = [];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const path = join(dir, name);
     try {
       accessSync(path, constants.X_OK);
-      if (statSync(path).isFile()) return path;
+      if (statSync(path).isFile() && !found.includes(path)) found.push(path);
     } catch {}
   }
-  return undefined;
+  return found;
 }
 
 /**

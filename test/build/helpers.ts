@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { applyLayer } from '../../image/index.ts';
 import { firstReason, needCommands, needRoot, skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -246,7 +247,7 @@ async function makeBusyboxArchive(): Promise<string> {
 
 function runCli(args: string[]): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, tbuildArgv(args), {
       cwd: repo,
       env: { ...process.env, TBUILD_ROOT: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseDockerfile } from '../../parser/index.ts';
@@ -14,7 +15,12 @@ const h = setupBuildTests();
 mkdirSync(join(repo, 'node_modules', '.cache'), { recursive: true });
 const work = mkdtempSync(join(repo, 'node_modules', '.cache', 'tbuild-bundle-'));
 const bundle = join(work, 'tbuild.cjs');
-after(() => rmSync(work, { recursive: true, force: true }));
+// Entries of the tests of bundle.mjs's checks: outside node_modules, where esbuild keeps its warnings.
+const entries = mkdtempSync(join(tmpdir(), 'tbuild-bundle-entries-'));
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(entries, { recursive: true, force: true });
+});
 before(() => {
   const made = spawnSync(process.execPath, [join(repo, 'scripts/bundle.mjs'), '--outfile', bundle], {
     encoding: 'utf8',
@@ -66,6 +72,121 @@ test('a rebuild takes the Dockerfile syntax tree from its memo; a changed Docker
   assert.equal(fourth.code, 0, fourth.stderr);
   assert.match(fourth.stderr, /COPY a\.txt \/b\.txt/);
   assert.equal(readdirSync(memoDir).length, 2);
+});
+
+/** Runs `file` the way bin/tbuild.js runs the bundle: bin/run-bundle.js, a classic vm.Script. */
+function runAsBundle(file: string, args: string[] = []) {
+  return spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { runBundle } from ${JSON.stringify(join(repo, 'bin/run-bundle.js'))}; runBundle(process.argv[1], 'test');`,
+      file,
+      ...args,
+    ],
+    { encoding: 'utf8' },
+  );
+}
+
+test('the CLI bundle has no import() left: a classic script cannot run one (issue 11: every push failed)', () => {
+  assert.doesNotMatch(readFileSync(bundle, 'utf8'), /\bimport\s*\(/);
+});
+
+test('an import() of a builtin, lazy in the sources, works in a bundle run as bin/tbuild.js runs it', () => {
+  const entry = join(entries, 'lazy.ts');
+  writeFileSync(
+    entry,
+    "const load = async () => (await import('node:http')).request;\nload().then((f) => console.log('loaded', typeof f));\n",
+  );
+  const out = join(work, 'lazy.cjs');
+  const made = spawnSync(
+    process.execPath,
+    [join(repo, 'scripts/bundle.mjs'), '--entry', entry, '--outfile', out],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(made.status, 0, made.stderr);
+  const r = runAsBundle(out);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, 'loaded function\n');
+});
+
+/**
+ * Bundles `code` with plain esbuild (none of bundle.mjs's options but `external`) to `name`.cjs in
+ * the work dir and returns what scripts/bundle-check.mjs finds wrong with it.
+ */
+function checkPlainBundle(name: string, code: string, external: string[] = []): string[] {
+  const entry = join(entries, `${name}.ts`);
+  writeFileSync(entry, code);
+  const check = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { build } from 'esbuild';
+       import { readFileSync } from 'node:fs';
+       import { bundleProblems } from ${JSON.stringify(join(repo, 'scripts/bundle-check.mjs'))};
+       const [entry, outfile, external] = process.argv.slice(1);
+       const r = await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', metafile: true, logLevel: 'silent', external: JSON.parse(external) });
+       console.log(JSON.stringify(bundleProblems({ metafile: r.metafile, outfile, code: readFileSync(outfile, 'utf8'), warnings: r.warnings })));`,
+      entry,
+      join(work, `${name}.cjs`),
+      JSON.stringify(external),
+    ],
+    { encoding: 'utf8', cwd: repo },
+  );
+  assert.equal(check.status, 0, check.stderr);
+  return JSON.parse(check.stdout) as string[];
+}
+
+test('the bundle check refuses an import() of an external module left in the output, naming it and its file', () => {
+  // esbuild without bundle.mjs's lowering of import(): what shipped before issue 11.
+  const problems = checkPlainBundle(
+    'dynamic',
+    "import('node:http').then(() => console.log('loaded'), (error) => console.log(error.message));\n",
+  );
+  assert.equal(problems.length, 2, problems.join('\n'));
+  assert.match(problems[0] as string, /^import\("node:http"\) \(in .*dynamic\.ts\) stays in the bundle/);
+  assert.match(
+    problems[1] as string,
+    /^import\(\) call left in the bundle at offset \d+: .*import\("node:http"\)/,
+  );
+  // And that bundle, run as bin/tbuild.js runs the CLI, fails as the issue saw it.
+  const r = runAsBundle(join(work, 'dynamic.cjs'));
+  assert.equal(r.stdout, 'A dynamic import callback was not specified.\n');
+});
+
+test('the bundle check refuses an external package that does not resolve from the bundle', () => {
+  const problems = checkPlainBundle(
+    'missing',
+    "require('tbuild-no-such-package');\nrequire('@napi-rs/xattr');\n",
+    ['tbuild-no-such-package', '@napi-rs/xattr'],
+  );
+  assert.deepEqual(problems, [
+    `external module "tbuild-no-such-package" does not resolve from ${join(work, 'missing.cjs')}`,
+  ]);
+});
+
+test('scripts/bundle.mjs exits non-zero and leaves no bundle when the code could not load what it needs', () => {
+  // import.meta is empty in CommonJS output: a `new URL(file, import.meta.url)` would not find its file.
+  const entry = join(entries, 'meta.ts');
+  writeFileSync(entry, "console.log(new URL('data.json', import.meta.url).href);\n");
+  const out = join(work, 'meta.cjs');
+  const made = spawnSync(
+    process.execPath,
+    [join(repo, 'scripts/bundle.mjs'), '--entry', entry, '--outfile', out],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(made.status, 1);
+  assert.match(
+    made.stderr,
+    /meta\.cjs cannot ship, its code could not load what it needs:\n {2}esbuild warning: .*meta\.ts:1: .*import\.meta/,
+  );
+  assert.throws(() => statSync(out), { code: 'ENOENT' });
 });
 
 test('bin/run-bundle.js keeps a code cache beside the bundle that later runs load, not rewrite', () => {

@@ -15,7 +15,7 @@
  * Needs root, Debian's docker.io (dockerd, /usr/bin/docker 20.10) and runc; skips otherwise.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,12 +31,16 @@ import {
   type ImageConfigJson,
   setupBuildTests,
 } from '../build/helpers.ts';
-import { findExecutable, needCommands, skipReason } from '../needs.ts';
+import { findExecutable, findExecutables, needCommands, skipReason } from '../needs.ts';
 
 const exec = promisify(execFile);
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
-// Debian's docker.io: dockerd 20.10 and its client, found on PATH.
-const dockerBin = findExecutable('docker') ?? 'docker';
+// Debian's docker.io: dockerd 20.10 and its own client. A machine may also have a newer client
+// first on PATH (CI's has Docker 28's in /usr/local/bin): from 23 on, `docker build` hands BuildKit
+// builds to the buildx plugin, which Debian 12 does not package, and refuses without it. So the
+// client is the first one on PATH (or Debian's /usr/bin/docker) older than 23.
+const dockerClient = dockerClientWithBuiltinBuildkit();
+const dockerBin = dockerClient ?? 'docker';
 const dockerdBin = findExecutable('dockerd') ?? 'dockerd';
 const socket = '/run/tbuild-test-docker.sock';
 /** Files of a case folder that are not build context. */
@@ -64,7 +68,20 @@ let work = '';
 let dockerd: ChildProcess | undefined;
 
 function whyNoDocker(): string | false {
-  return needCommands('dockerd:docker.io', 'docker:docker.io');
+  const missing = needCommands('dockerd:docker.io', 'docker:docker.io');
+  if (missing) return missing;
+  return dockerClient === undefined
+    ? 'needs a docker client older than 23 (Debian 12 docker.io, /usr/bin/docker): newer ones build only through buildx'
+    : false;
+}
+
+function dockerClientWithBuiltinBuildkit(): string | undefined {
+  for (const path of [...findExecutables('docker'), '/usr/bin/docker']) {
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+    const major = Number(/version (\d+)\./.exec(version)?.[1]);
+    if (major > 0 && major < 23) return path;
+  }
+  return undefined;
 }
 
 before(async () => {
@@ -322,6 +339,14 @@ const allCases = existsSync(casesDir) ? (await readdir(casesDir)).sort() : [];
 const only = process.env.CONFORMANCE_CASES?.split(',').filter(Boolean);
 const caseNames = only ? allCases.filter((name) => only.includes(name)) : allCases;
 
+/** Both values, once both promises have settled; the first rejection otherwise. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
+}
+
 test('the conformance suite has at least 25 cases', () => {
   assert.ok(allCases.length >= 25, `only ${allCases.length} cases`);
 });
@@ -330,10 +355,12 @@ for (const name of caseNames) {
   test(`conformance: ${name}`, { skip }, async () => {
     const one = await readCase(name);
     // The two engines build side by side: they share nothing but the case folder.
-    const [dockerImage, tbuildImage] = await Promise.all([
+    // Both settle before either failure is reported: a side still writing its flattened copy
+    // while the harness removes the work folder makes that removal fail (ENOTEMPTY).
+    const [dockerImage, tbuildImage] = await settleBoth(
       buildCaseWithDocker(one).then((tag) => flattenDocker(one, tag)),
       buildCaseWithTbuild(one).then((tag) => harness.flatten(tag)),
-    ]);
+    );
     const fsDiff = diffFilesystems(dockerImage, tbuildImage, one.excluded);
     // The config blob `docker save` wrote, not `docker image inspect`: inspect prints an absent
     // WorkingDir or User as "", so it cannot tell them apart.

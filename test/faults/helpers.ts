@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 export const repo = resolve(import.meta.dirname, '..', '..');
 
@@ -37,18 +38,14 @@ export interface Running {
   stderr(): string;
 }
 
-/** Starts `tbuild --root ROOT ...args` (the sources through tsx). */
+/** Starts `tbuild --root ROOT ...args` (through bin/tbuild.js: test/tbuild-entry.ts). */
 export function startCli(root: string, args: string[], env: Record<string, string> = {}): Running {
   const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'cli/main.ts'), '--root', root, ...args],
-    {
-      cwd: repo,
-      env: { ...process.env, TBUILD_ROOT: '', DOCKER_CONFIG: join(root, 'no-docker-config'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, tbuildArgv(['--root', root, ...args]), {
+    cwd: repo,
+    env: { ...process.env, TBUILD_ROOT: '', DOCKER_CONFIG: join(root, 'no-docker-config'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {

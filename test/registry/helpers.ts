@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { needCommands } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 export const exec = promisify(execFile);
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -289,20 +290,16 @@ export function tbuild(
   options: { dockerConfig?: string; stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repo, 'cli/main.ts'), '--root', root, ...args],
-      {
-        cwd: repo,
-        env: {
-          ...process.env,
-          TBUILD_ROOT: '',
-          DOCKER_CONFIG: options.dockerConfig ?? join(root, 'no-docker-config'),
-          ...options.env,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, tbuildArgv(['--root', root, ...args]), {
+      cwd: repo,
+      env: {
+        ...process.env,
+        TBUILD_ROOT: '',
+        DOCKER_CONFIG: options.dockerConfig ?? join(root, 'no-docker-config'),
+        ...options.env,
       },
-    );
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isOverlaySupported } from '../../cache/index.ts';
 import { runcSkipReason } from '../executor/busybox-rootfs.ts';
 import { skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const reason = skipReason(
@@ -23,10 +24,10 @@ interface Result {
 
 let root = '';
 
-/** Runs the CLI as a user would: `node --import tsx cli/main.ts --root ROOT ...`. */
+/** Runs the CLI as a user would: `tbuild --root ROOT ...` (test/tbuild-entry.ts). */
 function tbuild(args: string[], env: Record<string, string> = {}, dir = root): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', '--root', dir, ...args], {
+    const child = spawn(process.execPath, tbuildArgv(['--root', dir, ...args]), {
       cwd: repo,
       env: { ...process.env, TBUILD_ROOT: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -201,18 +202,7 @@ describe('tbuild run', {
   test('SIGTERM kills the container and cleans up its mounts', async () => {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/main.ts',
-        '--root',
-        root,
-        'run',
-        'plain',
-        'sh',
-        '-c',
-        'echo started; sleep 60',
-      ],
+      tbuildArgv(['--root', root, 'run', 'plain', 'sh', '-c', 'echo started; sleep 60']),
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const started = Date.now();
@@ -230,11 +220,11 @@ describe('tbuild run', {
 });
 
 describe('tbuild run (no root needed)', () => {
-  test('usage errors exit 125 before touching the store', async () => {
+  test('usage errors exit 125 (a missing image argument 1, as docker) before touching the store', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tbuild-run-usage-'));
     try {
       const r = await tbuild(['run'], {}, dir);
-      assert.equal(r.code, 125);
+      assert.equal(r.code, 1);
       assert.match(r.stderr, /requires at least 1 argument/);
       const bad = await tbuild(['run', '--network', 'bridge', 'x'], {}, dir);
       assert.equal(bad.code, 125);
