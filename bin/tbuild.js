@@ -64,12 +64,17 @@ if (bundleTime > 0 && bundleTime >= newestSource()) {
   ];
   const { runBundle } = require('./run-bundle.js');
   const args = process.argv.slice(2);
-  const help = args.length === 0 || args.includes('--help') || args.includes('-h');
+  const command = args.find((arg) => commands.includes(arg));
+  // Help has one cache of its own: `build --help` as the first build-word run would otherwise leave
+  // the build's cache holding only what printing the help compiled. `-h` is run's and create's
+  // --hostname. (A `--help` meant for a container's command picks it too: a slower start only.)
+  const help =
+    args.length === 0 ||
+    args[0] === 'help' ||
+    args.includes('--help') ||
+    (args.includes('-h') && command !== 'run' && command !== 'create');
   const version = args.includes('--version') || args.includes('-v');
-  runBundle(
-    bundle,
-    args.find((arg) => commands.includes(arg)) ?? (help ? 'help' : version ? 'version' : 'build'),
-  );
+  runBundle(bundle, help ? 'help' : (command ?? (version ? 'version' : 'build')));
 } else {
   // The sources are ES modules: loaded through tsx's ESM hooks.
   import('tsx/esm/api')

@@ -128,6 +128,13 @@ const dockerfile =
   'FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo built > /built.txt\nWORKDIR /w\nCMD ["cat", "/hello.txt"]\n';
 let appId = '';
 
+test("a command's --help goes to the help code cache, leaving the command's own to its first real run", {
+  skip,
+}, async () => {
+  assert.match((await ok(['build', '--help'])).stdout, /^Usage: {2}tbuild build \[OPTIONS\] PATH/);
+  assert.deepEqual(cachedCommands(), ['help']);
+});
+
 test('parse prints the Dockerfile in BuildKit dump format', { skip }, async () => {
   mkdirSync(ctx());
   writeFileSync(join(ctx(), 'Dockerfile'), dockerfile);
