@@ -36,6 +36,12 @@ function newestSource() {
     }
   };
   for (const dir of sourceDirs) visit(join(root, dir));
+  // What makes the bundle is a source of it too: a bundle older than scripts/bundle.mjs (or its
+  // check) was made without what that script now does (issue 11: one without the lowering of
+  // import() failed every push).
+  for (const entry of readdirSync(join(root, 'scripts'))) {
+    if (entry.endsWith('.mjs')) newest = Math.max(newest, statSync(join(root, 'scripts', entry)).mtimeMs);
+  }
   return newest;
 }
 
@@ -45,13 +51,30 @@ try {
 } catch {}
 
 if (bundleTime > 0 && bundleTime >= newestSource()) {
-  // One code cache per command (a build compiles much more than `images`); the short form
-  // `tbuild -t name .` is a build. Commands of cli/main.ts missing here share the build's cache.
-  const commands = ['build', 'run', 'images', 'inspect', 'history', 'load', 'save', 'pull', 'push', 'prune'];
+  // One code cache per command word of cli/main.ts (a build compiles much more than `images`),
+  // made by the command's first run and kept while V8 accepts it: a command sharing another's
+  // cache would, run first, leave it holding only its own functions for good. The short form
+  // `tbuild -t name .` is a build; a group word (`image ls`) has a cache of its own.
+  // test/cli/shipped.test.ts checks that every command of `tbuild --help` is here.
+  const commands = [
+    ...['build', 'run', 'images', 'inspect', 'history', 'load', 'save', 'import', 'tag', 'rmi'],
+    ...['pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version'],
+    ...['create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup'],
+    ...['image', 'container', 'builder', 'system'],
+  ];
   const { runBundle } = require('./run-bundle.js');
   const args = process.argv.slice(2);
-  const help = args.length === 0 || args.includes('--help') || args.includes('-h');
-  runBundle(bundle, args.find((arg) => commands.includes(arg)) ?? (help ? 'help' : 'build'));
+  const command = args.find((arg) => commands.includes(arg));
+  // Help has one cache of its own: `build --help` as the first build-word run would otherwise leave
+  // the build's cache holding only what printing the help compiled. `-h` is run's and create's
+  // --hostname. (A `--help` meant for a container's command picks it too: a slower start only.)
+  const help =
+    args.length === 0 ||
+    args[0] === 'help' ||
+    args.includes('--help') ||
+    (args.includes('-h') && command !== 'run' && command !== 'create');
+  const version = args.includes('--version') || args.includes('-v');
+  runBundle(bundle, help ? 'help' : (command ?? (version ? 'version' : 'build')));
 } else {
   // The sources are ES modules: loaded through tsx's ESM hooks.
   import('tsx/esm/api')

@@ -1,13 +1,13 @@
 /**
  * The flags `run` and `create` share (Docker's spellings and defaults), and how they become a
- * runtime CreateRequest. Docker stops reading flags at the image name: everything after it is the
- * command, even words that look like flags (`tbuild run img ls -l`); parseArgs has no such mode,
- * so the split is made first.
+ * runtime CreateRequest. They are read by cli/flags.ts parseCommandLine with `stopAtPositional`:
+ * Docker stops reading flags at the image name, so everything after it is the command, even words
+ * that look like flags (`tbuild run img ls -l`).
  */
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { NetworkMode } from '../executor/index.ts';
 import { type CreateRequest, parseVolume, type RestartPolicy } from '../runtime/index.ts';
+import { type CommandLine, intFlag } from './flags.ts';
 
 export const containerOptions = {
   detach: { type: 'boolean', short: 'd' },
@@ -26,41 +26,9 @@ export const containerOptions = {
   restart: { type: 'string' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
-  help: { type: 'boolean' },
 } as const;
 
-export type ContainerFlagValues = ReturnType<
-  typeof parseArgs<{ options: typeof containerOptions }>
->['values'];
-
-/** Options that take a value as the next word (`-e K=V`), so that word is not the image. */
-const valueFlags = new Set(
-  Object.entries(containerOptions).flatMap(([long, o]) =>
-    o.type === 'string' ? [`--${long}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
-  ),
-);
-
-/** Splits argv at the image: flags before, image and command after. */
-export function splitAtImage(argv: string[]): { flags: string[]; rest: string[] } {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') return { flags: argv.slice(0, i), rest: argv.slice(i + 1) };
-    if (!arg.startsWith('-') || arg === '-') return { flags: argv.slice(0, i), rest: argv.slice(i) };
-    // `-it`, `-dit`: only the last letter of a group can take a value.
-    const last = arg.startsWith('--') ? arg : `-${arg.slice(-1)}`;
-    if (!arg.includes('=') && (valueFlags.has(arg) || valueFlags.has(last))) i++;
-  }
-  return { flags: argv, rest: [] };
-}
-
-/** Parses the flags of `run`/`create`; usage errors name the command. */
-export function parseContainerFlags(command: string, flags: string[]): ContainerFlagValues {
-  try {
-    return parseArgs({ args: flags, options: containerOptions, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message, { hint: `See 'tbuild ${command} --help'.` });
-  }
-}
+export type ContainerFlagValues = CommandLine<typeof containerOptions>['values'];
 
 /** Docker's `--restart` values: no, always, unless-stopped, on-failure[:N]. */
 export function parseRestartPolicy(value: string | undefined): RestartPolicy {
@@ -102,18 +70,16 @@ export function parseNetwork(value: string | undefined): NetworkMode {
 
 /** The runtime request for these flags, image and command. */
 export function toCreateRequest(
+  command: string,
   root: string,
   values: ContainerFlagValues,
   image: string,
   args: string[],
 ): CreateRequest {
-  let stopTimeout: number | undefined;
-  if (values['stop-timeout'] !== undefined) {
-    if (!/^-?\d+$/.test(values['stop-timeout'])) {
-      throw new UsageError(`invalid argument "${values['stop-timeout']}" for "--stop-timeout" flag`);
-    }
-    stopTimeout = Number(values['stop-timeout']);
-  }
+  const stopTimeout =
+    values['stop-timeout'] === undefined
+      ? undefined
+      : intFlag(command, { long: 'stop-timeout' }, values['stop-timeout']);
   const restart = parseRestartPolicy(values.restart);
   if (values.rm && restart.Name !== 'no') throw new UsageError('Conflicting options: --restart and --rm');
   return {

@@ -20,11 +20,15 @@ export function selfCommand(ctx: CommandContext): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] as string, '--root', containerRoot(ctx)];
 }
 
-/** Runs `action` for each reference; prints the reference (or what `action` returns) per success. */
+/**
+ * Runs `action` for each reference; prints the reference (or what `action` returns) per success.
+ * An error `tolerated` says is printed but does not fail the command (`rm -f` of a missing one).
+ */
 export async function forEachContainer(
   ctx: CommandContext,
   refs: string[],
   action: (ref: string) => Promise<unknown>,
+  tolerated: (error: TbuildError) => boolean = () => false,
 ): Promise<number> {
   let failed = false;
   for (const ref of refs) {
@@ -33,7 +37,7 @@ export async function forEachContainer(
       ctx.stdout.write(`${typeof shown === 'string' ? shown : ref}\n`);
     } catch (error) {
       if (!(error instanceof TbuildError)) throw error;
-      failed = true;
+      if (!tolerated(error)) failed = true;
       ctx.stderr.write(`ERROR: ${error.message}\n`);
     }
   }

@@ -5,14 +5,15 @@
  *   unknown flag: --frobnicate                 unknown shorthand flag: 'x' in -x
  *   flag needs an argument: --file             flag needs an argument: 'f' in -f
  *   invalid argument "x" for "-q, --quiet" flag: strconv.ParseBool: parsing "x": invalid syntax
- *   "tbuild tag" requires exactly 2 arguments.
  *
- * each followed by `See 'tbuild CMD --help'.`. node's parseArgs does the tokenising (strict mode
+ * each followed by `See 'tbuild CMD --help'.`. A wrong number of arguments (`"tbuild tag" requires
+ * exactly 2 arguments.`) exits 1, as Docker's: docker-cli's cli/required.go returns a plain error
+ * for those (only FlagErrorFunc's flag errors are a StatusError 125). node's parseArgs does the tokenising (strict mode
  * off, so that it never throws its own messages); the checks and the values are made here from
  * its tokens. Booleans take `--flag=true|false` as pflag's do.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { TbuildError, UsageError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -44,6 +45,42 @@ export function seeHelp(name: string): string {
 /** A usage error of command `name` (exit 125), with the line pointing at its help. */
 export function commandUsageError(name: string, message: string): UsageError {
   return new UsageError(message, { hint: seeHelp(name) });
+}
+
+/**
+ * A wrong argument count (exit 1, not 125: docker-cli cli/required.go RequiresMinArgs and its
+ * siblings return errors.Errorf, which docker's main exits 1 for).
+ */
+export function argumentCountError(name: string, message: string): TbuildError {
+  return new TbuildError(message, { hint: seeHelp(name) });
+}
+
+/**
+ * The value of an int flag, or pflag's error for one that is not (`invalid argument "x" for
+ * "-t, --time" flag: strconv.ParseInt: parsing "x": invalid syntax`, exit 125).
+ */
+export function intFlag(name: string, flag: { long: string; short?: string }, value: string): number {
+  // pflag's int flags use strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary.
+  const n = /^[-+]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)$/.test(value)
+    ? parseGoInt(value)
+    : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw commandUsageError(
+      name,
+      `invalid argument "${value}" for "${flagLabel(flag.long, flag.short)}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`,
+    );
+  }
+  return n;
+}
+
+function parseGoInt(text: string): number {
+  const sign = text.startsWith('-') ? -1 : 1;
+  const digits = text.replace(/^[-+]/, '');
+  if (/^0[xX]/.test(digits)) return sign * Number.parseInt(digits.slice(2), 16);
+  if (/^0[bB]/.test(digits)) return sign * Number.parseInt(digits.slice(2), 2);
+  if (/^0[oO]/.test(digits)) return sign * Number.parseInt(digits.slice(2), 8);
+  if (digits.length > 1 && digits.startsWith('0')) return sign * Number.parseInt(digits.slice(1), 8);
+  return sign * Number.parseInt(digits, 10);
 }
 
 const trueWords = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
@@ -139,7 +176,7 @@ function checkCount(spec: CommandLineSpec<OptionsConfig>, n: number): void {
   const what = `"tbuild ${spec.name}"`;
   if ('exactly' in args) {
     if (n === args.exactly) return;
-    throw commandUsageError(
+    throw argumentCountError(
       spec.name,
       args.exactly === 0
         ? `${what} accepts no arguments.`
@@ -147,7 +184,7 @@ function checkCount(spec: CommandLineSpec<OptionsConfig>, n: number): void {
     );
   }
   if (args.min !== undefined && n < args.min) {
-    throw commandUsageError(
+    throw argumentCountError(
       spec.name,
       args.max !== undefined && args.max !== args.min
         ? `${what} requires at least ${args.min} and at most ${args.max} ${plural(args.max)}.`
@@ -155,7 +192,7 @@ function checkCount(spec: CommandLineSpec<OptionsConfig>, n: number): void {
     );
   }
   if (args.max !== undefined && n > args.max) {
-    throw commandUsageError(
+    throw argumentCountError(
       spec.name,
       args.max === 0
         ? `${what} accepts no arguments.`
@@ -181,7 +218,10 @@ function splitAtPositional(argv: string[], options: OptionsConfig): { flags: str
     const arg = argv[i] as string;
     if (arg === '--') return { flags: argv.slice(0, i), rest: argv.slice(i + 1) };
     if (!arg.startsWith('-') || arg === '-') return { flags: argv.slice(0, i), rest: argv.slice(i) };
-    if (takesValue.has(arg)) i++;
+    if (arg.includes('=')) continue;
+    // `-it`, `-de K=V`: only the last letter of a group of short flags can take a value.
+    const last = arg.startsWith('--') ? arg : `-${arg.slice(-1)}`;
+    if (takesValue.has(arg) || takesValue.has(last)) i++;
   }
   return { flags: argv, rest: [] };
 }

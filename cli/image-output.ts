@@ -3,7 +3,6 @@
  * go-units HumanSizeWithPrecision / HumanDuration, and text/tabwriter tables (minwidth 10,
  * padding 3, as docker/cli formatter.NewContext uses).
  */
-import { UsageError } from '../errors.ts';
 import type { ImageStore } from '../image/index.ts';
 import type { CommandContext } from './command.ts';
 import { openRoot } from './open-root.ts';
@@ -68,23 +67,4 @@ export function formatTable(rows: string[][]): string {
 /** Opens the store for a command (`--root` or its defaults), sweeping dead processes' leftovers first. */
 export function openStore(ctx: CommandContext): Promise<ImageStore> {
   return openRoot(ctx.globals.root, ctx.stderr);
-}
-
-/**
- * Prints a command's help text when `--help` is among the arguments; returns true if it did.
- * @deprecated for new commands: `parseCommandLine` (cli/flags.ts) handles --help and Docker's
- * usage errors; kept for the container commands that still call node's parseArgs directly.
- */
-export function printHelpIfAsked(ctx: CommandContext, usage: string): boolean {
-  if (!ctx.argv.includes('--help') && !ctx.argv.includes('-h')) return false;
-  ctx.stdout.write(`${usage.trim()}\n`);
-  return true;
-}
-
-/**
- * Wraps parseArgs errors in UsageError (exit 125).
- * @deprecated use `parseCommandLine` (cli/flags.ts), which words them as Docker does.
- */
-export function usageError(error: unknown, command: string): never {
-  throw new UsageError(`${(error as Error).message}`, { hint: `See 'tbuild ${command} --help'.` });
 }

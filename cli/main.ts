@@ -3,6 +3,7 @@ import { TbuildError, UsageError } from '../errors.ts';
 import { describeFsError, requireDirectory } from '../user-paths.ts';
 import type { Command, GlobalOptions } from './command.ts';
 import { type CommandGroup, commandGroups, findGroupCommand } from './command-groups.ts';
+import { argumentCountError } from './flags.ts';
 import { printVersion, versionLine } from './version.ts';
 
 // Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
@@ -107,10 +108,7 @@ function pickCommand(rest: string[]): { name: string; label: string; args: strin
   if (word === '--version' || word === '-v') return 'version';
   if (word === 'version') {
     if (args.includes('--help') || args.includes('-h')) return 'version';
-    if (args.length > 0)
-      throw new UsageError('"tbuild version" accepts no arguments.', {
-        hint: "See 'tbuild version --help'.",
-      });
+    if (args.length > 0) throw argumentCountError('version', '"tbuild version" accepts no arguments.');
     return 'version';
   }
   if (word in commands) return { name: word, label: word, args };

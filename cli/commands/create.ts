@@ -1,8 +1,9 @@
-import { UsageError } from '../../errors.ts';
-import { createContainer } from '../../runtime/index.ts';
+import { TbuildError } from '../../errors.ts';
+import { createContainer, RunError } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { parseContainerFlags, splitAtImage, toCreateRequest } from '../container-flags.ts';
+import { containerOptions, toCreateRequest } from '../container-flags.ts';
 import { containerRoot } from '../containers.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild create [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -16,19 +17,30 @@ Options: as tbuild run (see tbuild run --help), without -d
 export const createCommand: Command = {
   summary: 'Create a new container',
   async run(ctx) {
-    const { flags, rest } = splitAtImage(ctx.argv);
-    const values = parseContainerFlags('create', flags);
-    if (values.help) {
-      ctx.stdout.write(usage);
-      return 0;
-    }
-    const [image, ...args] = rest;
-    if (image === undefined) {
-      throw new UsageError('"tbuild create" requires at least 1 argument.', {
-        hint: "See 'tbuild create --help'.\n\nUsage:  tbuild create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    const line = parseCommandLine(ctx, {
+      name: 'create',
+      usage,
+      options: containerOptions,
+      args: { min: 1 },
+      stopAtPositional: true,
+    });
+    if (line === undefined) return 0;
+    const [image, ...args] = line.positionals as [string, ...string[]];
+    const request = toCreateRequest('create', containerRoot(ctx), line.values, image, args);
+    let record: Awaited<ReturnType<typeof createContainer>>;
+    try {
+      record = await createContainer(request);
+    } catch (error) {
+      // docker-cli container/create.go runCreate: only its own parse errors are StatusError 125;
+      // what the daemon refuses (no such image, a name in use) is a plain error, exit 1. `run`
+      // differs: it exits 125 for those.
+      if (!(error instanceof RunError) || error.exitCode !== 125) throw error;
+      throw new TbuildError(error.message, {
+        exitCode: 1,
+        cause: error,
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
       });
     }
-    const record = await createContainer(toCreateRequest(containerRoot(ctx), values, image, args));
     ctx.stdout.write(`${record.Id}\n`);
     return 0;
   },

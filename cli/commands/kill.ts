@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { killContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, forEachContainer } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild kill [OPTIONS] CONTAINER [CONTAINER...]
@@ -18,23 +16,14 @@ Options:
 export const killCommand: Command = {
   summary: 'Kill one or more running containers',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { signal?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: { signal: { type: 'string', short: 's' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'kill');
-    }
-    if (positionals.length === 0) {
-      throw new UsageError('"tbuild kill" requires at least 1 argument.', {
-        hint: "See 'tbuild kill --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'kill',
+      usage,
+      options: { signal: { type: 'string', short: 's' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const root = containerRoot(ctx);
     return forEachContainer(ctx, positionals, (ref) => killContainer(root, ref, values.signal ?? 'KILL'));
   },

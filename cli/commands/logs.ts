@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import {
   formatLogTime,
   inspectContainer,
@@ -12,7 +10,7 @@ import {
 } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild logs [OPTIONS] CONTAINER
@@ -34,29 +32,20 @@ const followPollMs = 100;
 export const logsCommand: Command = {
   summary: 'Fetch the logs of a container',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { follow?: boolean; timestamps?: boolean; tail?: string; since?: string; until?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: {
-          follow: { type: 'boolean', short: 'f' },
-          timestamps: { type: 'boolean', short: 't' },
-          tail: { type: 'string', short: 'n' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-        },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'logs');
-    }
-    if (positionals.length !== 1) {
-      throw new UsageError(`"tbuild logs" requires exactly 1 argument.`, {
-        hint: "See 'tbuild logs --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'logs',
+      usage,
+      options: {
+        follow: { type: 'boolean', short: 'f' },
+        timestamps: { type: 'boolean', short: 't' },
+        tail: { type: 'string', short: 'n' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+      },
+      args: { exactly: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const root = containerRoot(ctx);
     let container = await inspectContainer(root, positionals[0] as string);
     // Docker: a negative or unparsable --tail means all.

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
+import { TbuildError } from '../../errors.ts';
 import { type Container, listContainers, syncState } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
+import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
 import {
   alignTabs,
   renderTemplate,
@@ -10,7 +10,7 @@ import {
   type TemplateRow,
   templateHeader,
 } from '../go-template.ts';
-import { formatTable, humanDuration, printHelpIfAsked, usageError } from '../image-output.ts';
+import { formatTable, humanDuration } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild ps [OPTIONS]
@@ -110,21 +110,30 @@ function rowOf(c: Container, trunc: boolean): TemplateRow {
   };
 }
 
-/** Docker's ps filters: values of one key are alternatives, different keys must all match. */
+/**
+ * Docker's ps filters: values of one key are alternatives, different keys must all match. A value
+ * without `=` is a flag error (125); an unknown key or value is the daemon's refusal (exit 1).
+ */
 function parseFilters(values: string[]): Map<string, string[]> {
   const filters = new Map<string, string[]>();
   for (const entry of values) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    // docker-cli opts.FilterOpt.Set: a flag value error, so pflag's wording and exit 125.
+    if (eq <= 0) {
+      throw commandUsageError(
+        'ps',
+        `invalid argument "${entry}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
+      );
+    }
     const key = entry.slice(0, eq).toLowerCase();
     const value = entry.slice(eq + 1);
     if (!['status', 'name', 'id', 'ancestor', 'label', 'exited'].includes(key)) {
-      throw new UsageError(`invalid filter '${key}'`);
+      throw new TbuildError(`invalid filter '${key}'`);
     }
     if (key === 'status' && !statuses.has(value)) {
-      throw new UsageError(`invalid filter 'status=${value}': Invalid filter 'status=${value}'`);
+      throw new TbuildError(`invalid filter 'status=${value}': Invalid filter 'status=${value}'`);
     }
-    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new UsageError(`invalid filter 'exited=${value}'`);
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new TbuildError(`invalid filter 'exited=${value}'`);
     filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;
@@ -163,38 +172,26 @@ function matches(c: Container, filters: Map<string, string[]>): boolean {
 export const psCommand: Command = {
   summary: 'List containers',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: {
-      all?: boolean;
-      quiet?: boolean;
-      latest?: boolean;
-      last?: string;
-      'no-trunc'?: boolean;
-      filter?: string[];
-      format?: string;
-    };
-    try {
-      ({ values } = parseArgs({
-        args: ctx.argv,
-        options: {
-          all: { type: 'boolean', short: 'a' },
-          quiet: { type: 'boolean', short: 'q' },
-          latest: { type: 'boolean', short: 'l' },
-          last: { type: 'string', short: 'n' },
-          'no-trunc': { type: 'boolean' },
-          filter: { type: 'string', short: 'f', multiple: true },
-          format: { type: 'string' },
-        },
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      usageError(error, 'ps');
-    }
-    if (values.last !== undefined && !/^-?\d+$/.test(values.last)) {
-      throw new UsageError(`invalid argument "${values.last}" for "-n, --last" flag`);
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'ps',
+      usage,
+      options: {
+        all: { type: 'boolean', short: 'a' },
+        quiet: { type: 'boolean', short: 'q' },
+        latest: { type: 'boolean', short: 'l' },
+        last: { type: 'string', short: 'n' },
+        'no-trunc': { type: 'boolean' },
+        filter: { type: 'string', short: 'f', multiple: true },
+        format: { type: 'string' },
+      },
+      args: { exactly: 0 },
+    });
+    if (line === undefined) return 0;
+    const { values } = line;
+    const last =
+      values.last === undefined ? undefined : intFlag('ps', { long: 'last', short: 'n' }, values.last);
     const filters = parseFilters(values.filter ?? []);
-    const limit = values.latest ? 1 : values.last === undefined ? -1 : Number(values.last);
+    const limit = values.latest ? 1 : (last ?? -1);
     const all = values.all === true || limit > 0 || filters.has('status');
     const root = containerRoot(ctx);
     let containers: Container[] = [];

@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { removeContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, forEachContainer } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild rm [OPTIONS] CONTAINER [CONTAINER...]
@@ -19,22 +17,22 @@ Options:
 export const rmCommand: Command = {
   summary: 'Remove one or more containers',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { force?: boolean; volumes?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'rm');
-    }
-    if (positionals.length === 0) {
-      throw new UsageError('"tbuild rm" requires at least 1 argument.', { hint: "See 'tbuild rm --help'." });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'rm',
+      usage,
+      options: { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
     const root = containerRoot(ctx);
-    return forEachContainer(ctx, positionals, (ref) => removeContainer(root, ref, values.force === true));
+    const force = values.force === true;
+    // docker-cli container/rm.go: with -f a missing container is reported, not a failure.
+    return forEachContainer(
+      ctx,
+      positionals,
+      (ref) => removeContainer(root, ref, force),
+      (error) => force && /^No such container: /.test(error.message),
+    );
   },
 };

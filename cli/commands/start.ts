@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { startContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, forEachContainer, selfCommand } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild start CONTAINER [CONTAINER...]
@@ -15,20 +13,10 @@ Start one or more stopped containers
 export const startCommand: Command = {
   summary: 'Start one or more stopped containers',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let positionals: string[];
-    try {
-      ({ positionals } = parseArgs({ args: ctx.argv, options: {}, allowPositionals: true }));
-    } catch (error) {
-      usageError(error, 'start');
-    }
-    if (positionals.length === 0) {
-      throw new UsageError('"tbuild start" requires at least 1 argument.', {
-        hint: "See 'tbuild start --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, { name: 'start', usage, options: {}, args: { min: 1 } });
+    if (line === undefined) return 0;
     const root = containerRoot(ctx);
-    return forEachContainer(ctx, positionals, async (ref) => {
+    return forEachContainer(ctx, line.positionals, async (ref) => {
       await startContainer(root, ref, selfCommand(ctx));
     });
   },

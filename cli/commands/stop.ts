@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { stopContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, forEachContainer } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { intFlag, parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild stop [OPTIONS] CONTAINER [CONTAINER...]
@@ -19,30 +17,17 @@ Options:
 export const stopCommand: Command = {
   summary: 'Stop one or more running containers',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let values: { time?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: ctx.argv,
-        options: { time: { type: 'string', short: 't' } },
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      usageError(error, 'stop');
-    }
-    if (values.time !== undefined && !/^-?\d+$/.test(values.time)) {
-      throw new UsageError(
-        `invalid argument "${values.time}" for "-t, --time" flag: strconv.ParseInt: parsing "${values.time}": invalid syntax`,
-      );
-    }
-    if (positionals.length === 0) {
-      throw new UsageError('"tbuild stop" requires at least 1 argument.', {
-        hint: "See 'tbuild stop --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, {
+      name: 'stop',
+      usage,
+      options: { time: { type: 'string', short: 't' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const { values, positionals } = line;
+    const timeout =
+      values.time === undefined ? undefined : intFlag('stop', { long: 'time', short: 't' }, values.time);
     const root = containerRoot(ctx);
-    const timeout = values.time === undefined ? undefined : Number(values.time);
     return forEachContainer(ctx, positionals, (ref) => stopContainer(root, ref, timeout));
   },
 };

@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.ts';
 import { waitContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, forEachContainer } from '../containers.ts';
-import { printHelpIfAsked, usageError } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
 
 const usage = `
 Usage:  tbuild wait CONTAINER [CONTAINER...]
@@ -15,19 +13,9 @@ Block until one or more containers stop, then print their exit codes
 export const waitCommand: Command = {
   summary: 'Block until one or more containers stop, then print their exit codes',
   async run(ctx) {
-    if (printHelpIfAsked(ctx, usage)) return 0;
-    let positionals: string[];
-    try {
-      ({ positionals } = parseArgs({ args: ctx.argv, options: {}, allowPositionals: true }));
-    } catch (error) {
-      usageError(error, 'wait');
-    }
-    if (positionals.length === 0) {
-      throw new UsageError('"tbuild wait" requires at least 1 argument.', {
-        hint: "See 'tbuild wait --help'.",
-      });
-    }
+    const line = parseCommandLine(ctx, { name: 'wait', usage, options: {}, args: { min: 1 } });
+    if (line === undefined) return 0;
     const root = containerRoot(ctx);
-    return forEachContainer(ctx, positionals, async (ref) => String(await waitContainer(root, ref)));
+    return forEachContainer(ctx, line.positionals, async (ref) => String(await waitContainer(root, ref)));
   },
 };
