@@ -202,7 +202,13 @@ describe('tbuild run', {
       'ERROR: failed to start the container process: exec: "no-such-command": executable file not found in $PATH\n',
     );
     // What the process writes to stderr at once still arrives, before its later output.
-    const early = await tbuild(['run', 'plain', 'sh', '-c', 'echo early >&2; echo out; echo late >&2; exit 3']);
+    const early = await tbuild([
+      'run',
+      'plain',
+      'sh',
+      '-c',
+      'echo early >&2; echo out; echo late >&2; exit 3',
+    ]);
     assert.equal(early.code, 3);
     assert.equal(early.stderr, 'early\nlate\n');
     assert.equal(early.stdout, 'out\n');
