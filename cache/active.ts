@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDirMode } from './root-modes.ts';
 import { snapshotsDir } from './snapshots.ts';
 
 /**
@@ -40,8 +41,10 @@ export async function createActiveSnapshot(
   owner: string,
 ): Promise<ActiveSnapshot> {
   const paths = activeSnapshotPaths(root, key);
-  await mkdir(paths.fs, { recursive: true });
-  await mkdir(paths.work, { recursive: true });
+  await mkdir(paths.dir, { recursive: true, mode: privateDirMode });
+  // `fs` is the container's `/` (an overlay's root takes its upper's mode): content, not ours to close.
+  await mkdir(paths.fs, { recursive: true, mode: 0o755 });
+  await mkdir(paths.work, { recursive: true, mode: privateDirMode });
   await writeFile(join(paths.dir, 'parents'), parents.map((p) => `${p}\n`).join(''));
   await writeFile(join(paths.dir, 'owner'), owner);
   return paths;
@@ -51,7 +54,7 @@ export async function createActiveSnapshot(
 export async function removeActiveSnapshot(root: string, key: string): Promise<void> {
   const { dir } = activeSnapshotPaths(root, key);
   const trash = join(root, 'tmp', `trash-${prefix}${key}`);
-  await mkdir(join(root, 'tmp'), { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true, mode: privateDirMode });
   try {
     await rename(dir, trash);
   } catch (error) {

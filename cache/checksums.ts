@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { readMemo, writeMemo } from './memos.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * The content checksum cache behind COPY cache keys (BuildKit: cache/contenthash). A file's
@@ -118,7 +119,7 @@ export class ChecksumCache {
       if (entries.length >= maxEntries) break;
       entries.push(entry);
     }
-    await mkdir(join(this.#path, '..'), { recursive: true });
+    await mkdir(join(this.#path, '..'), { recursive: true, mode: privateDirMode });
     const temp = `${this.#path}.${randomBytes(6).toString('hex')}.tmp`;
     const file = await open(temp, 'w');
     try {

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * "I am building this key": so that two builds on one root needing the same step build it once.
@@ -28,7 +29,7 @@ export async function claimKey(
   const dir = join(root, 'cache', 'building');
   const path = join(dir, key.replace(/^sha256:/, ''));
   // Synchronous file calls: a claim is taken and released around every step that runs.
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: privateDirMode });
   let waited = false;
   for (;;) {
     signal.throwIfAborted();

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock, acquireLocks, type HeldLock, LockError, tryLock, tryLocks } from '../locks.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * Deletion from the cache and builds never overlap. Leases say what a build holds, but between a
@@ -20,7 +21,7 @@ function paths(root: string): { intent: string; lock: string } {
 
 /** Holds the cache for a build (shared). Waits while a collector runs or waits, calling `onWait` first. */
 export async function holdCacheForBuild(root: string, onWait?: () => void): Promise<HeldLock> {
-  await mkdir(join(root, 'cache'), { recursive: true });
+  await mkdir(join(root, 'cache'), { recursive: true, mode: privateDirMode });
   const { intent, lock } = paths(root);
   let held = await tryLocks([intent, lock], { shared: true });
   if (!held) {
@@ -41,7 +42,7 @@ export async function lockCacheForGc(
   root: string,
   options: { wait: boolean; timeoutSeconds?: number; onWait?: () => void },
 ): Promise<HeldLock | undefined> {
-  await mkdir(join(root, 'cache'), { recursive: true });
+  await mkdir(join(root, 'cache'), { recursive: true, mode: privateDirMode });
   const { intent, lock } = paths(root);
   const now = await tryLock(lock);
   if (now || !options.wait) return now;

@@ -5,6 +5,7 @@ import { listActiveSnapshots, removeActiveSnapshot } from './active.ts';
 import { readLiveLeases } from './leases.ts';
 import { pruneMemos } from './memos.ts';
 import { deleteCacheRecord, listCacheRecords, type StoredCacheRecord } from './records.ts';
+import { privateDirMode } from './root-modes.ts';
 import { snapshotSizeFile, snapshotsDir } from './snapshots.ts';
 import { scratchDir, scratchPath } from './sweep.ts';
 
@@ -196,7 +197,7 @@ async function removeSnapshot(root: string, diffId: string): Promise<boolean> {
 async function removeAside(root: string, dir: string): Promise<boolean> {
   // Owned by this process: a prune killed before the rm leaves it to the next sweep (sweep.ts).
   const trash = scratchPath(root, 'trash');
-  await mkdir(scratchDir(root), { recursive: true });
+  await mkdir(scratchDir(root), { recursive: true, mode: privateDirMode });
   try {
     await rename(dir, trash);
   } catch {

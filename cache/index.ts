@@ -67,6 +67,16 @@ export {
   writeCacheRecord,
 } from './records.ts';
 export {
+  findOpenDirectories,
+  formatMode,
+  makePrivateDir,
+  makePrivateDirSync,
+  type OpenDirectory,
+  privateDirMode,
+  type SecureRootResult,
+  secureRoot,
+} from './root-modes.ts';
+export {
   commitMutable,
   createMutable,
   discardMutable,
@@ -79,6 +89,8 @@ export {
 export {
   noteOutsideTemp,
   type SweepResult,
+  scratchDir,
   scratchPath,
+  secretScratchPath,
   sweepDeadOwners,
 } from './sweep.ts';

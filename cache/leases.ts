@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * What a running build uses, so that `prune`, the automatic GC and the image store's GC running in
@@ -31,7 +32,7 @@ export function createCacheLease(root: string): CacheLease {
       if (fresh.length === 0) return;
       for (const n of fresh) held.add(n);
       // Synchronous: a lease grows by a line at every hit and step (see records.ts for why).
-      if (!created) mkdirSync(leasesDir(root), { recursive: true });
+      if (!created) mkdirSync(leasesDir(root), { recursive: true, mode: privateDirMode });
       created = true;
       appendFileSync(path, `${fresh.join('\n')}\n`);
     },

@@ -216,7 +216,8 @@ function spawnCollect(cmd: string, args: string[], cwd?: string): Promise<{ code
  * hard links (Node's fs.cp loses the last two).
  */
 export async function copyLowers(lowers: string[], target: string): Promise<void> {
-  await mkdir(target, { recursive: true });
+  // The copy is the rootfs's `/`: a content mode, as an overlay's root would have (its upper's).
+  await mkdir(target, { recursive: true, mode: 0o755 });
   if ((await readdir(target)).length > 0) throw new MountError(`copy target ${target} is not empty`);
   for (const lower of lowers.map((l) => resolve(l))) {
     const whiteouts: string[] = [];

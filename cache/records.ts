@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurableSync } from '../files.ts';
 import { readLiveLeases } from './leases.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * The build cache index: cache key → a small JSON record (the layers a step produced). Records are
@@ -28,7 +29,7 @@ export async function readCacheRecord<T>(root: string, key: string): Promise<T |
 
 export async function writeCacheRecord(root: string, key: string, record: unknown): Promise<void> {
   const path = cacheRecordPath(root, key);
-  mkdirSync(join(root, 'cache', 'keys'), { recursive: true });
+  mkdirSync(join(root, 'cache', 'keys'), { recursive: true, mode: privateDirMode });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileDurableSync(temp, JSON.stringify(record));
   renameSync(temp, path);

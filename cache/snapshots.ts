@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDirMode } from './root-modes.ts';
 import { scratchPath } from './sweep.ts';
 
 /**
@@ -61,8 +62,10 @@ export async function createMutable(root: string): Promise<MutableSnapshot> {
   const dir = scratchPath(root, 'snap');
   const fs = join(dir, 'fs');
   const work = join(dir, 'work');
-  await mkdir(fs, { recursive: true });
-  await mkdir(work, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: privateDirMode });
+  // `fs` becomes the image's `/` (an overlay's root takes its upper's mode): content, not ours to close.
+  await mkdir(fs, { mode: 0o755 });
+  await mkdir(work, { mode: privateDirMode });
   return { dir, fs, work };
 }
 
@@ -84,7 +87,7 @@ export async function commitMutable(
   // The size gc.ts would otherwise measure with a walk of the whole tree after the build.
   if (diskBytes !== undefined) await writeFile(join(mutable.dir, snapshotSizeFile), String(diskBytes));
   await writeFile(join(mutable.dir, 'diffid'), diffId);
-  await mkdir(snapshotsDir(root), { recursive: true });
+  await mkdir(snapshotsDir(root), { recursive: true, mode: privateDirMode });
   if (await hasSnapshot(root, diffId)) {
     await rm(mutable.dir, { recursive: true, force: true });
     return paths;

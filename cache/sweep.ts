@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { isOwnerAlive, ownerToken } from '../processes.ts';
 import { unmountPath } from './overlay.ts';
+import { privateDirMode } from './root-modes.ts';
 
 /**
  * Scratch space under `<root>/tmp` and what a killed process leaves there (issue 12, finding 8).
@@ -15,7 +16,9 @@ import { unmountPath } from './overlay.ts';
  * opens the root: for each entry whose owner is no longer running it unmounts whatever is mounted
  * at or below it (deepest first, lazily when busy) and then removes it. Entries of live processes
  * (running builds on the same root) are never touched; names without an owner (made before names
- * carried one) are left alone, as nothing tells whether their maker still runs.
+ * carried one) are left alone, as nothing tells whether their maker still runs. The same sweep
+ * removes dead builds' `--secret` directories ({@link secretScratchPath}) and, under `<root>/tmp`,
+ * a cache mount being seeded (`cachemount`).
  */
 export function scratchDir(root: string): string {
   return join(root, 'tmp');
@@ -23,10 +26,13 @@ export function scratchDir(root: string): string {
 
 /** A fresh scratch path owned by this process: `<root>/tmp/<kind>-<owner>-<random hex>`. */
 export function scratchPath(root: string, kind: string): string {
-  const random = Math.floor(Math.random() * 2 ** 48)
+  return join(scratchDir(root), `${kind}-${ownerToken()}-${randomHex()}`);
+}
+
+function randomHex(): string {
+  return Math.floor(Math.random() * 2 ** 48)
     .toString(16)
     .padStart(12, '0');
-  return join(scratchDir(root), `${kind}-${ownerToken()}-${random}`);
 }
 
 /**
@@ -36,9 +42,38 @@ export function scratchPath(root: string, kind: string): string {
  */
 export async function noteOutsideTemp(root: string, path: string): Promise<() => Promise<void>> {
   const note = scratchPath(root, 'out');
-  await mkdir(scratchDir(root), { recursive: true });
+  await mkdir(scratchDir(root), { recursive: true, mode: privateDirMode });
   await writeFile(note, resolve(path));
   return () => rm(note, { force: true });
+}
+
+/**
+ * Where a build keeps the `--secret` files its RUN steps mount: a root-only directory on a memory
+ * filesystem (never on disk) when there is one, outside any root since secrets belong to no store.
+ * Named `tbuild-secrets-<owner>-<random>` like the scratch entries, so a build killed with SIGKILL
+ * (which runs no exit handler) leaves a directory the next sweep of any root removes.
+ */
+export function secretScratchPath(): string {
+  const base = existsSync(secretBases[0]) ? secretBases[0] : secretBases[1];
+  return join(base, `${secretPrefix}${ownerToken()}-${randomHex()}`);
+}
+
+const secretBases = ['/dev/shm', '/tmp'] as const;
+const secretPrefix = 'tbuild-secrets-';
+
+/** The secret directories of dead owners (also the `tbuild-secrets-<pid>` of older versions). */
+async function staleSecretDirs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const base of secretBases) {
+    for (const name of await readdir(base).catch(() => [] as string[])) {
+      if (!name.startsWith(secretPrefix)) continue;
+      const owner = name.slice(secretPrefix.length);
+      // `<pid>.<start>-<random>`, or an older `<pid>` alone.
+      const alive = isOwnerAlive(/^\d+$/.test(owner) ? `${owner}-` : owner);
+      if (alive === false) out.push(join(base, name));
+    }
+  }
+  return out;
 }
 
 /** What a sweep removed. */
@@ -53,6 +88,10 @@ export interface SweepResult {
 export async function sweepDeadOwners(root: string): Promise<SweepResult> {
   const dir = scratchDir(root);
   const result: SweepResult = { removed: [], unmounted: [] };
+  for (const secrets of await staleSecretDirs()) {
+    await rm(secrets, { recursive: true, force: true });
+    result.removed.push(secrets);
+  }
   const names = await readdir(dir).catch(() => [] as string[]);
   const stale = names.filter((name) => isOwnerAlive(name) === false);
   if (stale.length === 0) return result;

@@ -9,6 +9,7 @@ import {
   type MountedView,
   type MutableSnapshot,
   mountOverlay,
+  privateDirMode,
   snapshotPaths,
 } from '../cache/index.ts';
 import { applyLayer } from './layer-apply.ts';
@@ -108,12 +109,12 @@ export async function mountWritableRootfs(
   const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));
   const mutable = await createMutable(root);
   const path = join(mutable.dir, 'rootfs');
-  await mkdir(path);
+  await mkdir(path, { mode: privateDirMode }); // a mount point inside the private scratch dir
   try {
     // overlayfs needs at least one lower: an empty one stands in for scratch.
     if (lowers.length === 0) {
       lowers.push(join(mutable.dir, 'empty'));
-      await mkdir(lowers[0] as string);
+      await mkdir(lowers[0] as string, { mode: 0o755 }); // the lower's root: hidden by the upper's
     }
     const view = await mountOverlay({ lowers, upper: mutable.fs, work: mutable.work, target: path });
     if (view.method !== 'overlay' && view.method !== 'bind') {
@@ -142,7 +143,8 @@ export async function mountReadonlyRootfs(
   const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));
   const mutable = await createMutable(root);
   const path = join(mutable.dir, 'rootfs');
-  await mkdir(path);
+  // Without layers this empty directory is the view's `/` itself: a content mode.
+  await mkdir(path, { mode: 0o755 });
   if (lowers.length === 0) {
     return { path, release: () => discardMutable(mutable) };
   }

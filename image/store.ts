@@ -35,11 +35,11 @@ import {
   renameSync,
   unlinkSync,
 } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { cacheBlobRoots } from '../cache/index.ts';
+import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
@@ -189,9 +189,10 @@ export class ImageStore {
   }
 
   async #init(): Promise<void> {
-    await mkdir(this.#blobDir, { recursive: true });
-    await mkdir(this.#tmpDir, { recursive: true });
-    await mkdir(this.#leaseDir, { recursive: true });
+    // Private like the whole root (cache/root-modes.ts, issue 12 finding 1).
+    await makePrivateDir(this.#blobDir);
+    await makePrivateDir(this.#tmpDir);
+    await makePrivateDir(this.#leaseDir);
     const layout = join(this.dir, 'oci-layout');
     try {
       await stat(layout);

@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createActiveSnapshot, mountOverlay, snapshotPaths, unmountPath } from '../cache/index.ts';
+import {
+  createActiveSnapshot,
+  mountOverlay,
+  privateDirMode,
+  snapshotPaths,
+  unmountPath,
+} from '../cache/index.ts';
 import {
   hostsFileContent,
   readNofileHard,
@@ -37,11 +43,11 @@ export async function mountContainerRootfs(root: string, container: Container): 
     record.Layers.map((l) => l.diffId),
     paths.record,
   );
-  await mkdir(paths.rootfs, { recursive: true });
+  await mkdir(paths.rootfs, { recursive: true, mode: privateDirMode }); // a mount point
   const lowers = record.Layers.map((l) => snapshotPaths(root, l.diffId).fs);
   if (lowers.length === 0) {
     lowers.push(join(container.dir, 'empty'));
-    await mkdir(lowers[0] as string, { recursive: true });
+    await mkdir(lowers[0] as string, { recursive: true, mode: 0o755 }); // hidden by the upper's root
   }
   await mountOverlay({ lowers, upper: layer.fs, work: layer.work, target: paths.rootfs });
   return paths.rootfs;
@@ -56,7 +62,7 @@ export async function unmountContainerRootfs(container: Container): Promise<void
 export async function writeBundle(container: Container, rootfs: string): Promise<void> {
   const { record } = container;
   const paths = containerPaths(container.dir, record.Id);
-  await mkdir(paths.bundle, { recursive: true });
+  await mkdir(paths.bundle, { recursive: true, mode: privateDirMode });
   const hostsPath = join(paths.bundle, 'hosts');
   const resolvConfPath = join(paths.bundle, 'resolv.conf');
   const hostnamePath = join(paths.bundle, 'hostname');

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateDirMode } from '../cache/index.ts';
 import { defaultPathEnv, type ExecMount, type NetworkMode, type SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
 import { isProcessAlive } from '../processes.ts';
@@ -123,7 +124,7 @@ async function placeContainer(
   record: ContainerRecord,
   wanted: string | undefined,
 ): Promise<void> {
-  mkdirSync(containersDir(root), { recursive: true });
+  mkdirSync(containersDir(root), { recursive: true, mode: privateDirMode });
   const lock = await acquireNamesLock(root);
   try {
     const taken = new Map((await listContainers(root)).map((c) => [c.record.Name, c.record.Id]));
@@ -149,10 +150,10 @@ async function placeContainer(
     }
     const tmp = join(containersDir(root), `.tmp-${record.Id}`);
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
+    mkdirSync(tmp, { mode: privateDirMode });
     const paths = containerPaths(tmp, record.Id);
-    mkdirSync(paths.exitDir);
-    mkdirSync(paths.bundle);
+    mkdirSync(paths.exitDir, { mode: privateDirMode });
+    mkdirSync(paths.bundle, { mode: privateDirMode });
     writeJsonAtomic(paths.state, initialState());
     writeJsonAtomic(paths.record, record);
     renameSync(tmp, join(containersDir(root), record.Id));

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { removeActiveSnapshot } from '../cache/index.ts';
+import { privateDirMode, removeActiveSnapshot } from '../cache/index.ts';
 import { mountContainerRootfs, unmountContainerRootfs, writeBundle } from './bundle.ts';
 import type { Container } from './container.ts';
 import {
@@ -57,7 +57,7 @@ async function startLocked(root: string, container: Container, self: SelfCommand
   await killLeftovers(root, container);
   rmSync(paths.exitFile, { force: true });
   rmSync(paths.containerPid, { force: true });
-  mkdirSync(paths.exitDir, { recursive: true });
+  mkdirSync(paths.exitDir, { recursive: true, mode: privateDirMode });
   try {
     const rootfs = await mountContainerRootfs(root, container);
     await writeBundle(container, rootfs);
@@ -203,7 +203,7 @@ export async function removeContainer(root: string, ref: string, force: boolean)
     await removeActiveSnapshot(root, c.record.Id);
     // Renamed aside first: a half-removed container is never listed.
     const trash = join(root, 'tmp', `trash-ctr-${c.record.Id}`);
-    mkdirSync(join(root, 'tmp'), { recursive: true });
+    mkdirSync(join(root, 'tmp'), { recursive: true, mode: privateDirMode });
     await rename(containerDir(root, c.record.Id), trash);
     await rm(trash, { recursive: true, force: true });
   });

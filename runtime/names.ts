@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDirMode } from '../cache/index.ts';
 import { isProcessAlive } from '../processes.ts';
 import { acquireNamesLock, listContainers } from './container-store.ts';
 import { RunError } from './errors.ts';
@@ -18,7 +19,7 @@ export async function claimName(root: string, name: string): Promise<() => Promi
     throw new RunError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
   const dir = join(root, 'containers');
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: privateDirMode });
   const file = join(dir, `${bare}.pid`);
   // Kept containers (create.ts) hold their names too; the names lock orders this with create.
   const lock = await acquireNamesLock(root);

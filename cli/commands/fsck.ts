@@ -1,3 +1,5 @@
+import { findOpenDirectories, formatMode, type OpenDirectory } from '../../cache/index.ts';
+import { resolveRoot } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { openStore } from '../image-output.ts';
@@ -6,8 +8,34 @@ const usage = `
 Usage:  tbuild fsck
 
 Verify the image store: every blob against its digest, every reference from index.json.
-Removes stale temp files and unreferenced blobs. Exits 1 when the store is damaged.
+Removes stale temp files and unreferenced blobs. Makes the root private again when its
+mode lets other users in (as every command does on opening it). Exits 1 when the store is
+damaged or the root could not be made private.
 `;
+
+/**
+ * Modes are repaired, not only reported: dockerd resets its data root's mode at every start
+ * (moby daemon/daemon_unix.go setupDaemonRoot) and every tbuild command does so on opening the
+ * root (cli/open-root.ts), so fsck looks before opening and says what was open; what opening could
+ * not repair (a root not ours to chmod) is damage.
+ */
+function reportModes(
+  stderr: NodeJS.WritableStream,
+  before: OpenDirectory[],
+  after: OpenDirectory[],
+): string[] {
+  const problems: string[] = [];
+  const repaired = before.filter((dir) => !after.some((d) => d.path === dir.path));
+  if (repaired.length > 0)
+    stderr.write(
+      `WARNING: open to other users (a setuid file in a snapshot would give them root), made private: ${repaired.map((d) => `${d.path} (was ${formatMode(d.mode)})`).join(', ')}. Hint: tbuild keeps its root 0700, check what changed it\n`,
+    );
+  for (const dir of after)
+    problems.push(
+      `${dir.path} is mode ${formatMode(dir.mode)}, open to other users (a setuid file in a snapshot would give them root). Hint: chmod 700 ${dir.path}`,
+    );
+  return problems;
+}
 
 /** `tbuild fsck`. */
 export const fsckCommand: Command = {
@@ -15,9 +43,12 @@ export const fsckCommand: Command = {
   async run(ctx) {
     if (parseCommandLine(ctx, { name: 'fsck', usage, options: {}, args: { exactly: 0 } }) === undefined)
       return 0;
+    const root = resolveRoot(ctx.globals.root);
+    const open = await findOpenDirectories(root);
     const store = await openStore(ctx);
     try {
       const report = await store.fsck();
+      report.problems.push(...reportModes(ctx.stderr, open, await findOpenDirectories(root)));
       ctx.stdout.write(`checked ${report.blobs} blobs, ${report.images} images in ${store.dir}\n`);
       if (report.removedTempFiles > 0)
         ctx.stdout.write(`removed ${report.removedTempFiles} stale temp files\n`);

@@ -17,7 +17,13 @@ import {
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import { mountOverlay, scratchPath } from '../../cache/index.ts';
+import {
+  mountOverlay,
+  privateDirMode,
+  scratchDir,
+  scratchPath,
+  secretScratchPath,
+} from '../../cache/index.ts';
 import { type ExecMount, resolveInRoot } from '../../executor/index.ts';
 import { StepError } from '../errors.ts';
 import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
@@ -167,7 +173,11 @@ async function prepareBind(
     string,
     string,
   ];
-  for (const d of [upper, work, merged]) await mkdir(d);
+  // The upper's root becomes the mount's root (an overlay root takes its upper's mode): 0755 as
+  // before; work and the mount point are ours, inside the private scratch dir.
+  await mkdir(upper, { mode: 0o755 });
+  await mkdir(work, { mode: privateDirMode });
+  await mkdir(merged, { mode: privateDirMode });
   const view = await mountOverlay({ lowers: [host], upper, work, target: merged });
   releases.push(view.unmount);
   return { type: 'bind', target: mount.target, source: merged, readonly: false };
@@ -265,13 +275,17 @@ async function prepareCache(
     state.busyCaches.set(held, (state.busyCaches.get(held) ?? 1) - 1);
   });
   if (!existsSync(dir)) {
-    const partial = `${dir}.${randomBytes(4).toString('hex')}`;
+    // Made in the scratch dir under this process's name, so a kill leaves nothing the sweep does
+    // not find (cache/sweep.ts), and renamed into place (same filesystem: both under the root).
+    const partial = scratchPath(root, 'cachemount');
+    await mkdir(join(root, 'cache', 'mounts'), { recursive: true, mode: privateDirMode });
+    await mkdir(scratchDir(root), { recursive: true, mode: privateDirMode });
     if (seed) {
       // cp -a keeps owners, modes, links and times of the base's files; Node's fs.cp keeps no owners.
-      await mkdir(join(root, 'cache', 'mounts'), { recursive: true });
       await run('cp', ['-a', '--', seed.dir, partial]);
     } else {
-      await mkdir(partial, { recursive: true });
+      // Content: the mount's root, given the mount's mode and owner just below.
+      await mkdir(partial, { mode: 0o700 });
       await chown(partial, mount.uid, mount.gid);
       await chmod(partial, mount.mode);
     }
@@ -288,8 +302,8 @@ async function prepareCache(
 let secretDirPromise: Promise<string> | undefined;
 function secretDir(): Promise<string> {
   secretDirPromise ??= (async () => {
-    const base = existsSync('/dev/shm') ? '/dev/shm' : '/tmp';
-    const dir = join(base, `tbuild-secrets-${process.pid}`);
+    // Named by its owner, so the sweep removes it after a kill -9 (cache/sweep.ts).
+    const dir = secretScratchPath();
     await mkdir(dir, { recursive: true, mode: 0o700 });
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return dir;

@@ -113,13 +113,13 @@ test('an import() of a builtin, lazy in the sources, works in a bundle run as bi
   assert.equal(r.stdout, 'loaded function\n');
 });
 
-test('the bundle check refuses an import() of an external module left in the output, naming it and its file', () => {
-  // esbuild without bundle.mjs's lowering of import(): what shipped before issue 11.
-  const entry = join(entries, 'dynamic.ts');
-  writeFileSync(
-    entry,
-    "import('node:http').then(() => console.log('loaded'), (error) => console.log(error.message));\n",
-  );
+/**
+ * Bundles `code` with plain esbuild (none of bundle.mjs's options but `external`) to `name`.cjs in
+ * the work dir and returns what scripts/bundle-check.mjs finds wrong with it.
+ */
+function checkPlainBundle(name: string, code: string, external: string[] = []): string[] {
+  const entry = join(entries, `${name}.ts`);
+  writeFileSync(entry, code);
   const check = spawnSync(
     process.execPath,
     [
@@ -128,16 +128,25 @@ test('the bundle check refuses an import() of an external module left in the out
       `import { build } from 'esbuild';
        import { readFileSync } from 'node:fs';
        import { bundleProblems } from ${JSON.stringify(join(repo, 'scripts/bundle-check.mjs'))};
-       const [entry, outfile] = process.argv.slice(1);
-       const r = await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', metafile: true, logLevel: 'silent' });
+       const [entry, outfile, external] = process.argv.slice(1);
+       const r = await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', metafile: true, logLevel: 'silent', external: JSON.parse(external) });
        console.log(JSON.stringify(bundleProblems({ metafile: r.metafile, outfile, code: readFileSync(outfile, 'utf8'), warnings: r.warnings })));`,
       entry,
-      join(work, 'dynamic.cjs'),
+      join(work, `${name}.cjs`),
+      JSON.stringify(external),
     ],
     { encoding: 'utf8', cwd: repo },
   );
   assert.equal(check.status, 0, check.stderr);
-  const problems = JSON.parse(check.stdout) as string[];
+  return JSON.parse(check.stdout) as string[];
+}
+
+test('the bundle check refuses an import() of an external module left in the output, naming it and its file', () => {
+  // esbuild without bundle.mjs's lowering of import(): what shipped before issue 11.
+  const problems = checkPlainBundle(
+    'dynamic',
+    "import('node:http').then(() => console.log('loaded'), (error) => console.log(error.message));\n",
+  );
   assert.equal(problems.length, 2, problems.join('\n'));
   assert.match(problems[0] as string, /^import\("node:http"\) \(in .*dynamic\.ts\) stays in the bundle/);
   assert.match(
@@ -147,6 +156,17 @@ test('the bundle check refuses an import() of an external module left in the out
   // And that bundle, run as bin/tbuild.js runs the CLI, fails as the issue saw it.
   const r = runAsBundle(join(work, 'dynamic.cjs'));
   assert.equal(r.stdout, 'A dynamic import callback was not specified.\n');
+});
+
+test('the bundle check refuses an external package that does not resolve from the bundle', () => {
+  const problems = checkPlainBundle(
+    'missing',
+    "require('tbuild-no-such-package');\nrequire('@napi-rs/xattr');\n",
+    ['tbuild-no-such-package', '@napi-rs/xattr'],
+  );
+  assert.deepEqual(problems, [
+    `external module "tbuild-no-such-package" does not resolve from ${join(work, 'missing.cjs')}`,
+  ]);
 });
 
 test('scripts/bundle.mjs exits non-zero and leaves no bundle when the code could not load what it needs', () => {
