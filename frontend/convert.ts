@@ -17,6 +17,7 @@ import {
   toInstructions,
 } from '../parser/index.ts';
 import { type Digest, type ExecMountOp, type Op, type Vertex, vertex } from '../solver/index.ts';
+import type { Checks } from './checks/index.ts';
 import { compareCodePoints } from './context-walk.ts';
 import { BuildError } from './errors.ts';
 import { parseExposedPorts } from './ports.ts';
@@ -52,6 +53,13 @@ export interface ConvertOptions {
   resolveImage(ref: string, location: string): Promise<ResolvedImage>;
   /** ADD of an http(s) URL: the body and the file name it gets. */
   fetchUrl?(url: string, location: string): Promise<{ data: Buffer; name: string }>;
+  /** The build checks to run while converting (frontend/checks); their warnings stay in it. */
+  checks?: Checks;
+  /**
+   * Convert every stage, not only those the target needs (BuildKit's lint subrequest with no
+   * target, so that `--call=check` checks them all).
+   */
+  allStages?: boolean;
 }
 
 /**
@@ -104,6 +112,12 @@ export async function convert(instructions: Instructions, options: ConvertOption
   const { stages } = instructions;
   if (stages.length === 0) throw new BuildError('dockerfile contains no stages to build', options.file);
   const platformArgs = platformArgValues(options.platform);
+  const checks = options.checks;
+  checks?.beforeConvert(instructions, {
+    buildArgs: options.buildArgs,
+    platformArgs,
+    excludes: options.context.excludes,
+  });
   const metaArgs = evaluateMetaArgs(instructions.metaArgs, options, platformArgs);
   const multiStage = stages.length > 1;
   const context: Vertex = vertex(
@@ -186,6 +200,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
       state.shell = (image.config.config?.Shell as string[] | undefined) ?? defaultShell;
       triggers = (image.config.config?.OnBuild as string[] | undefined) ?? [];
     }
+    checks?.stage(stage, baseStage);
     // ONBUILD triggers of the base run right after FROM and are not passed on further.
     const triggerCommands = parseTriggers(triggers, options, at);
     delete state.config.OnBuild;
@@ -195,7 +210,14 @@ export async function convert(instructions: Instructions, options: ConvertOption
     const ignoreCache = options.noCacheStages.some(
       (name) => name.toLowerCase() === stage.name || name === String(stage.index),
     );
-    for (const command of commands) {
+    for (const [i, command] of commands.entries()) {
+      // A base image's trigger has no line of its own: BuildKit reports it at the FROM line.
+      const range = i < triggerCommands.length ? checks?.fromRange(stage.index) : undefined;
+      checks?.command(stage, command, {
+        env: stageExpandEnv(state),
+        shellSet: ((state.config.Shell as string[] | undefined)?.length ?? 0) > 0,
+        ...(range ? { range } : {}),
+      });
       await dispatch(state, command, ignoreCache);
     }
     inProgress.splice(inProgress.indexOf(stage.index), 1);
@@ -690,6 +712,10 @@ export async function convert(instructions: Instructions, options: ConvertOption
   };
 
   const targetState = await convertStage(target);
+  if (options.allStages) for (const stage of stages) await convertStage(stage);
+  // `error=true`: BuildKit fails once every stage is dispatched, before anything is built.
+  const violation = checks?.violation();
+  if (violation !== undefined) throw new BuildError(violation);
   const config: ContainerConfig = { ...targetState.config };
   if (Object.keys(options.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...options.labels };
   const image: ImageConfig = {

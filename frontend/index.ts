@@ -1,6 +1,18 @@
 // Public surface of frontend/: Dockerfile instructions -> build graph, and the build context filter.
 // Several people add export lines here: edit with a targeted insert, never rewrite the file.
 
+export {
+  type CheckConfig,
+  type CheckLocation,
+  CheckOptionError,
+  Checks,
+  type CheckWarning,
+  checkConfigFor,
+  descriptionComments,
+  formatWarningShort,
+  parseCheckOptions,
+  rules as checkRules,
+} from './checks/index.ts';
 export { fingerprintContextPath, type PathFingerprint } from './context-fingerprint.ts';
 export {
   BuildContextError,

@@ -75,7 +75,14 @@ export type Command =
         heredocs: Heredoc[];
       }
     >
-  | Cmd<'env' | 'label', { pairs: [string, string][] }>
+  | Cmd<
+      'env' | 'label',
+      {
+        pairs: [string, string][];
+        /** `ENV key value` without `=` (BuildKit's NoDelim; the LegacyKeyValueFormat check). */
+        legacy?: true;
+      }
+    >
   | Cmd<'arg', { args: { key: string; value?: string }[] }>
   | Cmd<'workdir' | 'user' | 'stopsignal' | 'maintainer', { value: string }>
   | Cmd<'cmd' | 'entrypoint' | 'shell', { cmd: ShellOrExec }>
@@ -341,7 +348,8 @@ function parseCommand(node: Node, fail: Fail): Command {
         }
         pairs.push([key, node.args[i + 1] ?? '']);
       }
-      return { kind: node.keyword === 'ENV' ? 'env' : 'label', ...base(node), pairs };
+      const legacy = node.args[2] === '' ? { legacy: true as const } : {};
+      return { kind: node.keyword === 'ENV' ? 'env' : 'label', ...base(node), pairs, ...legacy };
     }
     case 'ARG': {
       requireArgs(node, fail, 1);
