@@ -77,9 +77,13 @@ function runExec(
   pidFile: string,
   io: ProcessIO,
 ): Promise<number> {
-  const child = spawn('runc', ['--root', runcRoot, 'exec', '--process', processFile, '--pid-file', pidFile, id], {
-    stdio: io.inheritStdio ? 'inherit' : [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'runc',
+    ['--root', runcRoot, 'exec', '--process', processFile, '--pid-file', pidFile, id],
+    {
+      stdio: io.inheritStdio ? 'inherit' : [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    },
+  );
   if (io.stdin && child.stdin) {
     child.stdin.on('error', () => {});
     io.stdin.pipe(child.stdin);

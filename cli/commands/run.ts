@@ -1,4 +1,4 @@
-import { TbuildError, UsageError } from '../../errors.ts';
+import { TbuildError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { createContainer, removeContainer, runContainer, startContainer } from '../../runtime/index.ts';
 import type { Command, CommandContext } from '../command.ts';
