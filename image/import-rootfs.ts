@@ -86,6 +86,7 @@ export async function importRootfs(
         layers: [{ mediaType: MediaType.ociLayerGzip, digest: blob.digest, size: blob.size }],
       },
       options.tags,
+      { verifyLayers: true },
     );
     return (await store.readManifest(manifest.digest)).config.digest;
   } catch (error) {
