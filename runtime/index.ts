@@ -15,6 +15,7 @@ export { type CreateRequest, createContainer } from './create.ts';
 export { containerDocument } from './document.ts';
 export { ContainerError, RunError } from './errors.ts';
 export { type ExecRequest, execInContainer } from './exec.ts';
+export { type ContainerFsckReport, fsckContainers } from './fsck.ts';
 export {
   cleanupContainer,
   inspectContainer,

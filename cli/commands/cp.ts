@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors.ts';
+import { TbuildError } from '../../errors.ts';
 import { copyFromContainer, copyToContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
@@ -40,10 +40,12 @@ export const cpCommand: Command = {
       await copyToContainer(root, dest.container, resolve(src.path), dest.path);
       return 0;
     }
-    throw new UsageError(
+    // docker-cli cp.go: plain errors (exit 1), not usage errors.
+    throw new TbuildError(
       src.container === undefined
         ? 'must specify at least one container source'
         : 'copying between containers is not supported',
+      { exitCode: 1 },
     );
   },
 };
