@@ -138,6 +138,7 @@ ${authYaml}`,
       const c = child;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise((r) => c.once('exit', r));
+      c.ref(); // unref'd since start(): without this, waiting for its exit lets the loop drain
       c.kill('SIGKILL');
       await exited;
     },
