@@ -40,6 +40,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
+import { isNoSpaceError, noSpaceMessage } from '../errors.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
@@ -342,6 +343,9 @@ export class ImageStore {
           ? undefined
           : digest;
       return { digest, size, gzip: gzip ?? false, diffId, created: !existed };
+    } catch (error) {
+      if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
+      throw error;
     } finally {
       if (!renamed) {
         await handle?.close().catch(() => {});
@@ -505,6 +509,7 @@ export class ImageStore {
       try {
         await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
       } catch (error) {
+        if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
         const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
         throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
       }
