@@ -410,10 +410,14 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       // and reaps every other process of its pid namespace before that exit is reported.
       return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
     } catch (error) {
+      // Before the upper is discarded: runc itself can be the one that hits the full disk (its
+      // pid file), and then says so only in its own words.
+      const full = !(error instanceof StepError) && (await isDiskFull(deps.root));
       await mounts.release();
       await discardWritable(rootfs);
       if (error instanceof StepError || job.signal.aborted) throw error;
-      throw new StepError(vertex.name, vertex.location, errorText(error, deps.root), tail.lines(), error);
+      const text = full ? noSpaceMessage(deps.root) : errorText(error, deps.root);
+      throw new StepError(vertex.name, vertex.location, text, tail.lines(), error);
     }
   }
 
