@@ -43,3 +43,4 @@ export {
   parseDockerignoreLines,
 } from './dockerignore.ts';
 export { BuildError } from './errors.ts';
+export { type SyntaxNote, syntaxDirectiveNote } from './syntax-directive.ts';

@@ -13,7 +13,7 @@ import {
 } from '../../frontend/index.ts';
 import { hostPlatform, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
-import { toInstructions } from '../../parser/index.ts';
+import type { Instructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
 import {
@@ -37,6 +37,7 @@ import {
   parseCacheFrom,
   parseCacheTo,
 } from '../build-cache.ts';
+import { openChecks, WarningRelay } from '../build-checks.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -263,7 +264,22 @@ export const buildCommand: Command = {
         });
     const root = resolveRoot(ctx.globals.root);
     const ast = await parseDockerfileCached(root, text, dockerfileName);
-    const instructions = toInstructions(ast);
+    // Build checks (BuildKit's linter) run while the instructions are read and converted; their
+    // warnings wait for the progress display, which lists them at the end.
+    const warnings = new WarningRelay();
+    const checks = openChecks(ast, flags.buildArgs, warnings);
+    let instructions: Instructions;
+    try {
+      instructions = checks.instructions();
+    } catch (error) {
+      // Checks that passed the instructions before a bad one are still shown, as BuildKit does.
+      if (warnings.waiting > 0) {
+        const early = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
+        warnings.attach(early.sink);
+        early.close();
+      }
+      throw error;
+    }
     const ignore = await readDockerignore(contextDir, dockerfilePath);
 
     const store = await openRoot(root, ctx.stderr);
@@ -276,6 +292,7 @@ export const buildCommand: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
+    warnings.attach(renderer.sink);
     let runner: FsRunner | undefined;
     let cacheHold: HeldLock | undefined;
     let executor: RuncExecutor | undefined;
@@ -290,6 +307,7 @@ export const buildCommand: Command = {
         context: { dir: contextDir, excludes: [...ignore.patterns] },
         noCacheStages: flags.noCacheFilter,
         created: new Date().toISOString(),
+        checks,
         resolveImage: async (ref, at) => {
           try {
             // A base image missing from the store (or any, with --pull) comes from its registry.
