@@ -10,8 +10,9 @@ import {
   formatWarningShort,
   syntaxDirectiveNote,
 } from '../frontend/index.ts';
-import type { ParsedDockerfile } from '../parser/index.ts';
-import type { ProgressSink, WarningEvent } from '../progress/index.ts';
+import { type Instructions, type ParsedDockerfile, ParseError } from '../parser/index.ts';
+import type { ProgressSink, Renderer, WarningEvent } from '../progress/index.ts';
+import { type CallRequest, printCheck, type Source } from './build-call.ts';
 
 /** Warnings in the order they were found, to whichever display attaches. */
 export class WarningRelay {
@@ -65,4 +66,30 @@ export function openChecks(
   const note = syntaxDirectiveNote(ast);
   if (note) relay.push({ type: 'warning', message: note.message, location: `${ast.file}:${note.line}` });
   return new Checks(ast, { config, onWarning: (warning) => relay.push(checkWarningEvent(warning)) });
+}
+
+/**
+ * The instructions, read through the checks. On a parse error the warnings found before it are
+ * shown first (BuildKit warns, then fails); under `--call=check` the error is the check's result
+ * (its exit code is returned instead of instructions).
+ */
+export function readInstructions(
+  checks: Checks,
+  relay: WarningRelay,
+  how: { call?: CallRequest; show: () => Renderer; source: Source; write: (text: string) => void },
+): Instructions | number {
+  try {
+    return checks.instructions();
+  } catch (error) {
+    if (how.call?.name === 'lint' && error instanceof ParseError) {
+      const message = `dockerfile parse error on line ${error.line}: ${error.reason}`;
+      return printCheck(how.call, how.source, checks.warnings, { message, line: error.line }, how.write);
+    }
+    if (relay.waiting > 0 && !how.call) {
+      const early = how.show();
+      relay.attach(early.sink);
+      early.close();
+    }
+    throw error;
+  }
 }
