@@ -16,6 +16,7 @@ test('a global ARG is used through FROM, or through another used default, or by 
   const text = [
     '# REGISTRY where images come from',
     'ARG REGISTRY=docker.io',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile text
     'ARG IMAGE=${REGISTRY}/library/busybox',
     '# VERSION the release',
     'ARG VERSION=1',
