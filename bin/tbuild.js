@@ -54,17 +54,20 @@ if (bundleTime > 0 && bundleTime >= newestSource()) {
   // One code cache per command word of cli/main.ts (a build compiles much more than `images`),
   // made by the command's first run and kept while V8 accepts it: a command sharing another's
   // cache would, run first, leave it holding only its own functions for good. The short form
-  // `tbuild -t name .` is a build; a group word (`image ls`) has a cache of its own.
+  // `tbuild -t name .` is a build; a group's command (`image ls`) has one named by both words.
   // test/cli/shipped.test.ts checks that every command of `tbuild --help` is here.
   const commands = [
     ...['build', 'run', 'images', 'inspect', 'history', 'load', 'save', 'import', 'tag', 'rmi'],
     ...['pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version'],
     ...['create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup'],
-    ...['image', 'container', 'builder', 'system'],
   ];
+  const groups = ['image', 'container', 'builder', 'system'];
   const { runBundle } = require('./run-bundle.js');
   const args = process.argv.slice(2);
-  const command = args.find((arg) => commands.includes(arg));
+  const at = args.findIndex((arg) => commands.includes(arg) || groups.includes(arg));
+  const word = args[at];
+  const sub = args[at + 1];
+  const command = groups.includes(word) && /^[a-z]+$/.test(sub ?? '') ? `${word}-${sub}` : word;
   // Help has one cache of its own: `build --help` as the first build-word run would otherwise leave
   // the build's cache holding only what printing the help compiled. `-h` is run's and create's
   // --hostname. (A `--help` meant for a container's command picks it too: a slower start only.)

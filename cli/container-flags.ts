@@ -4,8 +4,9 @@
  * Docker stops reading flags at the image name, so everything after it is the command, even words
  * that look like flags (`tbuild run img ls -l`).
  */
+import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
-import type { NetworkMode } from '../executor/index.ts';
+import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
 import { type CreateRequest, parseVolume, type RestartPolicy } from '../runtime/index.ts';
 import { type CommandLine, intFlag } from './flags.ts';
 
@@ -26,6 +27,7 @@ export const containerOptions = {
   restart: { type: 'string' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
 } as const;
 
 export type ContainerFlagValues = CommandLine<typeof containerOptions>['values'];
@@ -69,13 +71,14 @@ export function parseNetwork(value: string | undefined): NetworkMode {
 }
 
 /** The runtime request for these flags, image and command. */
-export function toCreateRequest(
+export async function toCreateRequest(
   command: string,
   root: string,
   values: ContainerFlagValues,
   image: string,
   args: string[],
-): CreateRequest {
+): Promise<CreateRequest> {
+  const seccomp = await seccompOption(values['security-opt'] ?? []);
   const stopTimeout =
     values['stop-timeout'] === undefined
       ? undefined
@@ -101,5 +104,40 @@ export function toCreateRequest(
     openStdin: values.interactive === true,
     autoRemove: values.rm === true,
     restart,
+    ...(seccomp === undefined ? {} : { seccomp }),
   };
+}
+
+/**
+ * `--security-opt`: only `seccomp=` is supported. Like the docker CLI, the profile file is read
+ * here and handed on as a profile (docker cli/command/container/opts.go parseSecurityOpts);
+ * `seccomp:VALUE` (the old separator) is accepted as Docker still does.
+ */
+export async function seccompOption(options: string[]): Promise<SeccompProfile | 'unconfined' | undefined> {
+  let seccomp: SeccompProfile | 'unconfined' | undefined;
+  for (const option of options) {
+    const split = option.includes('=') ? option.indexOf('=') : option.indexOf(':');
+    const key = split < 0 ? option : option.slice(0, split);
+    const value = split < 0 ? '' : option.slice(split + 1);
+    if (key !== 'seccomp') {
+      throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`, {
+        hint: 'tbuild supports seccomp=unconfined and seccomp=PROFILE.json',
+      });
+    }
+    if (value === 'unconfined') {
+      seccomp = 'unconfined';
+      continue;
+    }
+    if (value === '') throw new UsageError(`invalid --security-opt: ${JSON.stringify(option)}`);
+    const text = await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`opening seccomp profile (${value}) failed: ${error.message}`);
+    });
+    try {
+      seccomp = parseSeccompProfile(text);
+    } catch (error) {
+      if (error instanceof ExecError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return seccomp;
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isOwnerAlive, ownerToken } from '../processes.ts';
@@ -169,9 +169,32 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
     },
   );
   let tail = Buffer.alloc(0);
-  child.stdout.on('data', (chunk: Buffer) => r.io.stdout(chunk));
+  // runc's stderr is also the process's. Until the pid file exists (runc writes it once the
+  // process has been started), stderr is held back: if the process never starts, what was held is
+  // runc's own error and becomes tbuild's message instead of a raw `time=… level=error
+  // msg="runc run failed: …"` line on the user's terminal. The process may already have written
+  // in the moment before runc writes the pid file, so the hold is checked every few ms and passed
+  // on in order.
+  let held: Buffer[] | undefined = [];
+  let holdCheck: NodeJS.Timeout | undefined;
+  const started = () => {
+    if (held !== undefined && existsSync(pidFile)) {
+      for (const chunk of held) r.io.stderr(chunk);
+      held = undefined;
+      clearInterval(holdCheck);
+    }
+    return held === undefined;
+  };
+  child.stdout.on('data', (chunk: Buffer) => {
+    started();
+    r.io.stdout(chunk);
+  });
   child.stderr.on('data', (chunk: Buffer) => {
-    r.io.stderr(chunk);
+    if (started()) r.io.stderr(chunk);
+    else {
+      held?.push(chunk);
+      holdCheck ??= setInterval(started, 5);
+    }
     tail = Buffer.concat([tail, chunk]).subarray(-stderrTailBytes);
   });
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
@@ -199,6 +222,7 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
     );
   } finally {
     done = true;
+    clearInterval(holdCheck);
     r.signal.removeEventListener('abort', onAbort);
   }
 
@@ -213,6 +237,7 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
     // No pid file: the container never started, so this is runc's own error, not the process's exit code.
     throw new ExecError(`the sandbox could not start the process: ${tail.toString('utf8').trim()}`);
   }
+  started();
   return { exitCode: result.code };
 }
 

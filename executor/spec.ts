@@ -268,14 +268,14 @@ function processSeccomp(meta: ExecMeta, bounding: string[], files: SpecOptions):
  * `host`: no network namespace, the process shares the host's. `none`: a fresh one; runc
  * brings up `lo` in it (libcontainer specconv adds a "loopback" network for a new netns).
  */
-export function namespacesFor(network: NetworkMode, netnsPath?: string): { type: string; path?: string }[] {
+function namespacesFor(network: NetworkMode, netnsPath?: string): { type: string; path?: string }[] {
   const base = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (network !== 'none') return base;
   return [...base, netnsPath === undefined ? { type: 'network' } : { type: 'network', path: netnsPath }];
 }
 
 /** Appends the default PATH when no `PATH=` entry exists. */
-export function withDefaultPath(env: string[]): string[] {
+function withDefaultPath(env: string[]): string[] {
   return env.some((e) => e.startsWith('PATH=')) ? [...env] : [...env, `PATH=${defaultPathEnv}`];
 }
 

@@ -133,7 +133,10 @@ export async function loadArchive(
     else
       throw new StoreError('neither manifest.json nor index.json found: not a docker or OCI image archive');
     if (images.length === 0) throw new StoreError('archive contains no images');
-    await store.commitImages(images.map((i) => ({ descriptor: i.descriptor, tags: i.tags })));
+    await store.commitImages(
+      images.map((i) => ({ descriptor: i.descriptor, tags: i.tags })),
+      { verifyLayers: true },
+    );
     await store.discardUnreferenced();
     return images;
   } catch (error) {

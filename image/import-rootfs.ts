@@ -81,6 +81,7 @@ export async function importRootfs(
         layers: [{ mediaType: MediaType.ociLayerGzip, digest: blob.digest, size: blob.size }],
       },
       options.tags,
+      { verifyLayers: true },
     );
     return (await store.readManifest(manifest.digest)).config.digest;
   } catch (error) {

@@ -31,6 +31,7 @@ export {
 } from './rootfs-mount.ts';
 export {
   type BlobInfo,
+  type CommitOptions,
   type CommitRequest,
   type DiskUsage,
   type FsckReport,

@@ -29,9 +29,6 @@ const PORTABLE_ID_MAX = 0o777777;
 
 type PaxRecord = readonly [key: string, value: Buffer];
 
-/** The end-of-archive marker: two zero blocks. */
-export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
-
 /**
  * The bytes of one entry: a PAX header when needed, the ustar header, then `body` (required for a
  * non-empty file, and it must yield exactly `entry.size` bytes) padded to a block.

@@ -165,7 +165,7 @@ export function digestHex(d: Digest): string {
   return d.slice('sha256:'.length);
 }
 
-export function isPlatform(v: unknown): v is Platform {
+function isPlatform(v: unknown): v is Platform {
   return (
     isObject(v) &&
     typeof v.os === 'string' &&
@@ -174,7 +174,7 @@ export function isPlatform(v: unknown): v is Platform {
   );
 }
 
-export function isDescriptor(v: unknown): v is Descriptor {
+function isDescriptor(v: unknown): v is Descriptor {
   return (
     isObject(v) &&
     typeof v.mediaType === 'string' &&

@@ -45,6 +45,7 @@ import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
 import { digestOf, hashFile, readVerified, tempName, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
+import { isPrivileged } from './fs-meta.ts';
 import {
   classifyMediaType,
   type Descriptor,
@@ -62,6 +63,7 @@ import {
   RefNameAnnotation,
 } from './oci.ts';
 import { formatReference, type ImageReference, parseReference } from './reference.ts';
+import { ensureLayerSnapshots, imageSnapshotLayers } from './rootfs-mount.ts';
 
 /** What `putBlob` learnt while writing a blob. */
 export interface BlobInfo {
@@ -108,6 +110,18 @@ export interface CommitRequest {
   descriptor: Descriptor;
   /** Full normalised references; empty for an untagged image. */
   tags: string[];
+}
+
+/** How `commitImages` treats the images it is given. */
+export interface CommitOptions {
+  /**
+   * The images come from outside (load, import, pull): unpack every layer into its snapshot
+   * before any tag points at it, so a layer that can never be applied (a hardlink through a
+   * symlink, a `..` name, a truncated gzip, content that is not its config's diffID) is refused
+   * here with the cause and the store left as it was, as Docker's load refuses it while applying
+   * each layer to its graph driver, instead of failing the first build or run that uses it.
+   */
+  verifyLayers?: boolean;
 }
 
 /** What `commitImages` changed: tags that moved away from an image that is now dangling. */
@@ -389,7 +403,11 @@ export class ImageStore {
    * Writes a config and an OCI manifest for layers already in the store, and tags the result.
    * This is what a build calls at the end. Returns the manifest descriptor.
    */
-  async putImage(image: { config: ImageConfig; layers: Descriptor[] }, tags: string[]): Promise<Descriptor> {
+  async putImage(
+    image: { config: ImageConfig; layers: Descriptor[] },
+    tags: string[],
+    options: CommitOptions = {},
+  ): Promise<Descriptor> {
     if (image.config.rootfs.diff_ids.length !== image.layers.length) {
       throw new StoreError(
         `image has ${image.layers.length} layers but its config lists ${image.config.rootfs.diff_ids.length} diff_ids`,
@@ -406,7 +424,7 @@ export class ImageStore {
       { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
       image.layers,
     );
-    await this.commitImages([{ descriptor, tags: tags.map(normalizeTag) }]);
+    await this.commitImages([{ descriptor, tags: tags.map(normalizeTag) }], options);
     return descriptor;
   }
 
@@ -426,8 +444,8 @@ export class ImageStore {
    * Points tags at manifests already in the store, all in one index update under the lock.
    * Checks first that every manifest, config and layer blob is present.
    */
-  async commitImages(requests: CommitRequest[]): Promise<CommitResult> {
-    for (const r of requests) await this.#checkComplete(r.descriptor);
+  async commitImages(requests: CommitRequest[], options: CommitOptions = {}): Promise<CommitResult> {
+    for (const r of requests) await this.#checkComplete(r.descriptor, options.verifyLayers === true);
     // Nothing to change (a cached rebuild with the same tags): no lock, no index write. A
     // concurrent retag racing this check is ordered after it, as if it came a moment later.
     if (isCommitted(await this.readIndex(), requests)) return { moved: [] };
@@ -459,13 +477,37 @@ export class ImageStore {
     }
   }
 
-  async #checkComplete(descriptor: Descriptor): Promise<void> {
+  async #checkComplete(descriptor: Descriptor, verifyLayers: boolean): Promise<void> {
     if (classifyMediaType(descriptor.mediaType) !== 'manifest') {
       throw new StoreError(`unsupported manifest media type: ${descriptor.mediaType}`);
     }
     const manifest = await this.readManifest(descriptor.digest);
     for (const d of [manifest.config, ...manifest.layers]) {
       if (!(await this.hasBlob(d.digest))) throw new StoreError(`blob ${d.digest} is missing from the store`);
+    }
+    // Snapshots need root (overlay whiteouts are devices and trusted.* xattrs); an unprivileged
+    // store, which can never build or run, keeps its layers as blobs only.
+    if (verifyLayers && isPrivileged()) await this.#unpackLayers(manifest);
+  }
+
+  /** Unpacks the image's layers into their snapshots (CommitOptions.verifyLayers). */
+  async #unpackLayers(manifest: Manifest): Promise<void> {
+    const config = parseJsonAs(
+      await this.readBlob(manifest.config.digest),
+      isImageConfig,
+      `config ${manifest.config.digest}`,
+    );
+    if (config.rootfs.diff_ids.length !== manifest.layers.length)
+      throw new StoreError(
+        `image ${manifest.config.digest}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in its config`,
+      );
+    for (const layer of imageSnapshotLayers({ manifest, config })) {
+      try {
+        await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
+      } catch (error) {
+        const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
+        throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
+      }
     }
   }
 

@@ -6,7 +6,7 @@
  * characters cost 1 each (optimal string alignment, the restricted Damerau-Levenshtein distance):
  * `bulid` is one edit from `build`, as BuildKit's suggestions treat a transposition.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -101,7 +101,7 @@ export const goSpaceClass =
 const leadingSpace = new RegExp(`^[${goSpaceClass}]+`);
 const trailingSpace = new RegExp(`[${goSpaceClass}]+$`);
 
-export function isGoSpace(ch: string): boolean {
+function isGoSpace(ch: string): boolean {
   const c = ch.charCodeAt(0);
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0x85) return false;

@@ -20,7 +20,7 @@ import type { RegistryClient } from './client.ts';
 
 const maxManifestBytes = 4 << 20;
 
-export const manifestAccept = [
+const manifestAccept = [
   MediaType.ociIndex,
   MediaType.ociManifest,
   MediaType.dockerManifestList,

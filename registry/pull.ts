@@ -185,7 +185,7 @@ export async function pullImage(
       digest: fetched.descriptor.digest,
       size: fetched.descriptor.size,
     };
-    await store.commitImages([{ descriptor, tags: tag ? [tag] : [] }]);
+    await store.commitImages([{ descriptor, tags: tag ? [tag] : [] }], { verifyLayers: true });
     await store.discardUnreferenced();
     return {
       descriptor,

@@ -22,7 +22,7 @@ export interface RegistryTimeouts {
   idleMs: number;
 }
 
-export const defaultTimeouts: RegistryTimeouts = { connectMs: 30_000, idleMs: 60_000 };
+const defaultTimeouts: RegistryTimeouts = { connectMs: 30_000, idleMs: 60_000 };
 
 /** The limits with `TBUILD_REGISTRY_TIMEOUT` applied (ignored when it does not parse). */
 export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryTimeouts {

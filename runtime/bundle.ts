@@ -21,6 +21,7 @@ import {
   resolveInRoot,
   resolveUser,
   runtimeSpec,
+  type SeccompProfile,
 } from '../executor/index.ts';
 import type { Container } from './container.ts';
 import { containerPaths } from './container-store.ts';
@@ -94,11 +95,20 @@ export async function writeBundle(container: Container, rootfs: string): Promise
       hostname: record.Config.Hostname,
       network: record.HostConfig.NetworkMode,
       terminal: record.Config.Tty,
+      ...seccompOf(record.HostConfig.SecurityOpt),
     },
     ids,
     { hostsPath, resolvConfPath, ...nofile() },
   );
   await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
+}
+
+/** The seccomp profile `SecurityOpt` names (see ContainerRecord); none = Docker's default. */
+function seccompOf(options: string[] | undefined): { seccomp?: SeccompProfile | 'unconfined' } {
+  const option = options?.find((o) => o.startsWith('seccomp='));
+  if (option === undefined) return {};
+  const value = option.slice('seccomp='.length);
+  return { seccomp: value === 'unconfined' ? 'unconfined' : (JSON.parse(value) as SeccompProfile) };
 }
 
 function readHostFile(path: string): string | undefined {

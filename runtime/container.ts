@@ -52,6 +52,11 @@ export interface ContainerRecord {
     Mounts: ExecMount[];
     AutoRemove: boolean;
     RestartPolicy: RestartPolicy;
+    /**
+     * Docker's form: `seccomp=unconfined`, or `seccomp=<the profile's JSON>` (the docker CLI
+     * sends the file's content, not its path); absent or empty = Docker's default profile.
+     */
+    SecurityOpt?: string[];
   };
   /** The image layers the root filesystem stands on, base first. */
   Layers: SnapshotLayer[];

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDirMode } from '../cache/index.ts';
-import { defaultPathEnv, type ExecMount, type NetworkMode } from '../executor/index.ts';
+import { defaultPathEnv, type ExecMount, type NetworkMode, type SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
 import { isProcessAlive } from '../processes.ts';
 import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
@@ -41,6 +41,8 @@ export interface CreateRequest extends ProcessOverrides {
   restart: RestartPolicy;
   stopSignal?: string;
   stopTimeout?: number;
+  /** `--security-opt seccomp=…`: a profile in Docker's format, or `unconfined`; Docker's default when absent. */
+  seccomp?: SeccompProfile | 'unconfined';
   hostEnv?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -96,6 +98,13 @@ export async function createContainer(request: CreateRequest): Promise<Container
         Mounts: request.mounts,
         AutoRemove: request.autoRemove,
         RestartPolicy: request.restart,
+        ...(request.seccomp === undefined
+          ? {}
+          : {
+              SecurityOpt: [
+                `seccomp=${request.seccomp === 'unconfined' ? 'unconfined' : JSON.stringify(request.seccomp)}`,
+              ],
+            }),
       },
       Layers: layers,
     };

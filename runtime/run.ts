@@ -35,6 +35,8 @@ export interface RunRequest extends ProcessOverrides {
   seccomp?: SeccompProfile | 'unconfined';
   /** `--name`: reserved while the container runs; two running containers cannot share it. */
   name?: string;
+  /** `-h`: the container's host name; the first 12 hex digits of its id when absent (Docker's). */
+  hostname?: string;
   /** Where `-e K` values come from; defaults to `process.env`. */
   hostEnv?: Readonly<Record<string, string | undefined>>;
   io: ProcessIO;
@@ -53,7 +55,7 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
   try {
     const image = await findImage(store, request.image);
     const id = randomBytes(32).toString('hex');
-    const hostname = id.slice(0, 12);
+    const hostname = request.hostname ?? id.slice(0, 12);
     // Docker's base environment (moby container.CreateDaemonEnvironment): PATH and HOSTNAME.
     const base = [`PATH=${defaultPathEnv}`, `HOSTNAME=${hostname}`];
     const proc = resolveProcess(image.config.config, request, base, request.hostEnv ?? process.env);

@@ -10,7 +10,7 @@ Usage:  tbuild create [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Create a new container (start it with tbuild start); prints its id
 
-Options: as tbuild run (see tbuild run --help), without -d
+Options: as tbuild run (see tbuild run --help); -d is accepted and means nothing here
 `;
 
 /** `tbuild create` (docker create). */
@@ -26,7 +26,7 @@ export const createCommand: Command = {
     });
     if (line === undefined) return 0;
     const [image, ...args] = line.positionals as [string, ...string[]];
-    const request = toCreateRequest('create', containerRoot(ctx), line.values, image, args);
+    const request = await toCreateRequest('create', containerRoot(ctx), line.values, image, args);
     let record: Awaited<ReturnType<typeof createContainer>>;
     try {
       record = await createContainer(request);

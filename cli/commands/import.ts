@@ -32,10 +32,12 @@ export const importCommand: Command = {
     const { values, positionals } = line;
     const [source, ref] = positionals as [string, string | undefined];
     const tags = ref === undefined ? [] : [normalizeTag(ref)];
-    const input = (
-      source === '-' ? ctx.stdin : await openInputFile(source, 'a tar archive file (import)')
-    ) as AsyncIterable<Uint8Array>;
-    const store = await openStore(ctx);
+    const file = source === '-' ? undefined : await openInputFile(source, 'a tar archive file (import)');
+    const input = (file ?? ctx.stdin) as AsyncIterable<Uint8Array>;
+    const store = await openStore(ctx).catch((error: unknown) => {
+      file?.destroy();
+      throw error;
+    });
     try {
       const id = await importRootfs(store, input, {
         changes: values.change ?? [],
@@ -45,6 +47,9 @@ export const importCommand: Command = {
       ctx.stdout.write(`${id}\n`);
       return 0;
     } finally {
+      // A refused --change stops before the archive is read: its file is closed here, not by GC
+      // (which prints a warning on stderr).
+      file?.destroy();
       await store.close();
     }
   },

@@ -7,9 +7,12 @@ import {
   type StoredImage,
   StoreError,
 } from '../../image/index.ts';
+import { listContainers, syncState } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
+import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
-import { openStore, shortId } from '../image-output.ts';
+import { type DeleteRequest, type ImageUser, planImageDelete } from '../image-delete.ts';
+import { openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild rmi [OPTIONS] IMAGE [IMAGE...]
@@ -21,47 +24,60 @@ Options:
       --no-prune   Do not delete untagged parents (accepted for compatibility)
 `;
 
-const display = (tag: string) => familiarString(parseReference(tag));
+/** Docker's isImageIDPrefix: the argument is (a prefix of) the image ID, with or without `sha256:`. */
+function isImageIdPrefix(id: string, arg: string): boolean {
+  return id.startsWith(arg) || id.slice('sha256:'.length).startsWith(arg);
+}
 
-/**
- * Removes one argument, as moby's daemon/images/image_delete.go ImageDelete:
- *  - a tag of an image with other tags only untags;
- *  - the last tag (or an ID) deletes the image;
- *  - an ID whose image is tagged in several repositories is refused unless forced.
- */
-async function removeOne(store: ImageStore, arg: string, force: boolean, out: string[]): Promise<void> {
+/** How `arg` names the image it found: ID, tag, or digest reference (see cli/image-delete.ts). */
+function requestOf(arg: string, images: StoredImage[]): DeleteRequest {
+  const id = (images[0] as StoredImage).id;
+  if (isImageIdPrefix(id, arg)) return { kind: 'id' };
+  const ref = parseReference(arg);
+  if (ref.digest === undefined) return { kind: 'tag', tag: normalizeTag(arg) };
+  // A digest reference exists for each repository the image is tagged in (its RepoDigests), or,
+  // untagged, as its only name; another repository's name with this digest names nothing.
+  const repoTagged = images.some((i) => i.tags.some((t) => parseReference(t).name === ref.name));
+  const untagged = images.every((i) => i.tags.length === 0);
+  if (!images.some((i) => i.descriptor.digest === ref.digest) || !(repoTagged || untagged)) {
+    throw new StoreError(`No such image: ${arg}`);
+  }
+  return { kind: 'digest', arg: familiarString(ref) };
+}
+
+/** The containers made from image `id`, with their state made true first. */
+async function usersOf(root: string, id: string): Promise<ImageUser[]> {
+  const users: ImageUser[] = [];
+  for (const listed of await listContainers(root)) {
+    if (listed.record.ImageId !== id) continue;
+    const c = await syncState(root, listed);
+    users.push({ id: c.record.Id, running: ['running', 'paused', 'restarting'].includes(c.state.Status) });
+  }
+  return users;
+}
+
+/** Removes one argument: the plan of cli/image-delete.ts (moby's ImageDelete), then carried out. */
+async function removeOne(
+  store: ImageStore,
+  root: string,
+  arg: string,
+  force: boolean,
+  out: string[],
+): Promise<void> {
   const matches = await store.find(arg);
   if (matches.length === 0) throw new StoreError(`No such image: ${arg}`);
   const ids = new Set(matches.map((m) => m.id));
   if (ids.size > 1) throw new StoreError(`multiple images match "${arg}": give a longer ID or a tag`);
-  let tag: string | undefined;
-  try {
-    const ref = parseReference(arg);
-    if (ref.digest === undefined) {
-      const full = normalizeTag(arg);
-      if (matches.some((m) => m.tags.includes(full))) tag = full;
-    }
-  } catch {
-    tag = undefined;
-  }
-  const allTags = matches.flatMap((m) => m.tags);
-  if (tag !== undefined) {
-    const image = matches.find((m) => m.tags.includes(tag)) as StoredImage;
-    const { removedImage } = await store.untag(tag);
-    out.push(`Untagged: ${display(tag)}`);
-    if (removedImage) await deleteBlobs(store, [image], out);
-    return;
-  }
-  const repos = new Set(allTags.map((t) => parseReference(t).name));
-  if (repos.size > 1 && !force) {
-    throw new StoreError(
-      `conflict: unable to delete ${shortId(matches[0]?.id ?? arg)} (must be forced) - image is referenced in multiple repositories`,
-    );
-  }
-  for (const image of matches) {
-    for (const t of await store.deleteImage(image.descriptor.digest)) out.push(`Untagged: ${display(t)}`);
-  }
-  await deleteBlobs(store, matches, out);
+  const request = requestOf(arg, matches);
+  // A tag names one manifest; an ID or digest may stand for several manifests of one config.
+  const images = request.kind === 'tag' ? matches.filter((m) => m.tags.includes(request.tag)) : matches;
+  const target = { id: (matches[0] as StoredImage).id, tags: [...new Set(images.flatMap((m) => m.tags))] };
+  const plan = planImageDelete(target, request, force, await usersOf(root, target.id));
+  for (const tag of plan.untag) await store.untag(tag, true);
+  for (const line of plan.untagged) out.push(`Untagged: ${line}`);
+  if (!plan.deleteImage) return;
+  for (const image of images) await store.deleteImage(image.descriptor.digest);
+  await deleteBlobs(store, images, out);
 }
 
 async function deleteBlobs(store: ImageStore, images: StoredImage[], out: string[]): Promise<void> {
@@ -102,7 +118,7 @@ export const rmiCommand: Command = {
       for (const arg of positionals) {
         const out: string[] = [];
         try {
-          await removeOne(store, arg, values.force ?? false, out);
+          await removeOne(store, containerRoot(ctx), arg, values.force ?? false, out);
         } catch (error) {
           if (!(error instanceof StoreError)) throw error;
           // Docker goes on with the other arguments and exits 1 at the end.

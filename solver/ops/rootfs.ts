@@ -5,7 +5,6 @@ import type { Readable } from 'node:stream';
 import { commitMutable, discardMutable } from '../../cache/index.ts';
 import {
   discardWritableRootfs,
-  ensureLayerSnapshots,
   type ImageStore,
   listLayer,
   mountReadonlyRootfs,
@@ -39,12 +38,6 @@ export async function settleCommits(): Promise<void> {
   const error = finishError;
   finishError = undefined;
   if (error !== undefined) throw error;
-}
-
-/** Makes sure every layer of `result` has its snapshot directory; resolves with them, base first. */
-export async function ensureSnapshots(root: string, store: ImageStore, result: FsResult): Promise<string[]> {
-  await settleCommits();
-  return ensureLayerSnapshots(root, store, result.layers);
 }
 
 /** A writable root filesystem over `base`: changes land in `mutable.fs`. */

@@ -432,6 +432,19 @@ const table: Record<string, Row[]> = {
     { args: ['rm', '-x', 'c1'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
   ],
   rmi: [
+    // c1, a stopped container, uses busybox (moby image_delete.go ImageDelete's conflicts).
+    {
+      args: ['rmi', 'busybox'],
+      code: failed,
+      reason:
+        /^conflict: unable to remove repository reference "busybox:latest" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}$/,
+    },
+    {
+      args: ['rmi', '@bbid'],
+      code: failed,
+      reason:
+        /^conflict: unable to delete [0-9a-f]{12} \(must be forced\) - image is being used by stopped container [0-9a-f]{12}$/,
+    },
     { args: ['rmi'], code: failed, reason: /^"tbuild rmi" requires at least 1 argument\.$/ },
     { args: ['rmi', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
     { args: ['rmi', '--frobnicate', 'x'], code: usage, reason: /^unknown flag: --frobnicate$/ },
@@ -540,6 +553,7 @@ test('fixtures for the bad invocations', { skip: h.skip }, async () => {
   // A created (never started) container for the container commands' rows to refuse.
   const created = await h.cli(['create', '--name', 'c1', 'busybox']);
   assert.equal(created.code, 0, created.stderr);
+  fixtures.bbid = (await h.cli(['images', '-q', 'busybox'])).stdout.trim();
 });
 
 let rows = 0;

@@ -33,7 +33,7 @@ test('images: docker columns, human sizes and times; -q; --digests', async () =>
   assert.equal((await tbuild(root, ['images', '--bogus'])).code, 125);
 });
 
-test('tag adds a name; rmi of one of two tags only untags; of an ID tagged twice is a conflict', async () => {
+test('tag adds a name; rmi of one of two tags only untags; of an ID tagged twice is a conflict; of a digest reference only that', async () => {
   assert.equal((await tbuild(root, ['tag', 'busybox', 'example.com/team/bb:v1'])).code, 0);
   const listed = (await tbuild(root, ['images'])).stdout;
   assert.match(listed, /^example\.com\/team\/bb\s+v1\s+/m);
@@ -47,6 +47,22 @@ test('tag adds a name; rmi of one of two tags only untags; of an ID tagged twice
   assert.equal(untag.code, 0, untag.stderr);
   assert.equal(untag.stdout, 'Untagged: example.com/team/bb:v1\n');
   assert.equal((await tbuild(root, ['images', '-q'])).stdout, `${id.slice(7, 19)}\n`);
+  // Two tags of one repository are "multiple repositories" too (moby isSingleReference counts tags).
+  assert.equal((await tbuild(root, ['tag', 'busybox', 'busybox:two'])).code, 0);
+  const sameRepo = await tbuild(root, ['rmi', id.slice(7, 19)]);
+  assert.equal(sameRepo.code, 1);
+  assert.match(sameRepo.stderr, /\(must be forced\) - image is referenced in multiple repositories/);
+  assert.equal((await tbuild(root, ['rmi', 'busybox:two'])).stdout, 'Untagged: busybox:two\n');
+  // A digest reference goes alone: the tag, the image and its blobs stay.
+  const manifest = /sha256:[a-f0-9]{64}/.exec((await tbuild(root, ['images', '--digests'])).stdout)?.[0];
+  const byDigest = await tbuild(root, ['rmi', `busybox@${manifest}`]);
+  assert.equal(byDigest.code, 0, byDigest.stderr);
+  assert.equal(byDigest.stdout, `Untagged: busybox@${manifest}\n`);
+  assert.match((await tbuild(root, ['images'])).stdout, /^busybox\s+latest\s+/m);
+  assert.match((await tbuild(root, ['fsck'])).stdout, /\nok\n$/);
+  const elsewhere = await tbuild(root, ['rmi', `example.com/other@${manifest}`]);
+  assert.equal(elsewhere.code, 1);
+  assert.match(elsewhere.stderr, /No such image: example\.com\/other@sha256:/);
   const missing = await tbuild(root, ['rmi', 'nosuch']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /No such image: nosuch/);

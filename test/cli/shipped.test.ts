@@ -319,6 +319,19 @@ test('du counts the images, fsck finds the store whole, prune -a empties the bui
   assert.match((await ok(['fsck'])).stdout, /\nok\n$/);
 });
 
+test('the management groups run their commands: image ls, container ls, system df, builder prune', {
+  skip,
+}, async () => {
+  await ok(['create', '--name', 'ship4', 'app']);
+  assert.equal((await ok(['image', 'ls', '-q'])).stdout, (await ok(['images', '-q'])).stdout);
+  const containers = (await ok(['container', 'ls', '-a', '-q'])).stdout;
+  assert.match(containers, /^[0-9a-f]{12}\n$/);
+  assert.equal(containers, (await ok(['ps', '-a', '-q'])).stdout);
+  assert.equal((await ok(['container', 'rm', 'ship4'])).stdout, 'ship4\n');
+  assert.equal((await ok(['system', 'df'])).stdout, (await ok(['du'])).stdout);
+  assert.match((await ok(['builder', 'prune', '-f'])).stdout, /^Total:\t0B\n$/);
+});
+
 test('every command of `tbuild --help` ran through the fresh bundle, and has its own code cache', {
   skip,
 }, async () => {
@@ -329,12 +342,18 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   const tested = ['build', 'run', 'images', 'tag', 'rmi', 'inspect', 'history', 'save', 'load', 'import'];
   tested.push('pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version', 'help');
   tested.push('create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup');
+  tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
   for (const command of tested) assert.ok(ran.includes(command), `${command} ran through the bundle: ${ran}`);
   // Every command this CLI has is tested here (the management groups are aliases of them).
   const groups = ['builder', 'container', 'image', 'system'];
   assert.deepEqual(
+    listed.filter((word) => !tested.includes(word)),
+    groups,
+    'a new command or group is run here and has a code cache of its own in bin/tbuild.js',
+  );
+  assert.deepEqual(
     listed.filter((word) => !groups.includes(word)).sort(),
-    tested.filter((word) => !['version', 'help', 'container-cleanup'].includes(word)).sort(),
+    tested.filter((word) => !/^(version|help|container-cleanup|[a-z]+-[a-z]+)$/.test(word)).sort(),
   );
   // And no source changed while the tests ran, so bin/tbuild.js chose the bundle every time.
   assert.ok(statSync(bundle).mtimeMs >= newestSource());

@@ -135,7 +135,12 @@ function startDockerd(dir: string): ChildProcess {
     `while kill -0 ${process.pid} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 1 & wait $!; done`,
     'kill -TERM $pid 2>/dev/null; wait $pid',
   ].join('\n');
-  return spawn('bash', ['-c', watchdog, 'dockerd-watchdog', ...args], { stdio: 'ignore' });
+  const child = spawn('bash', ['-c', watchdog, 'dockerd-watchdog', ...args], { stdio: 'ignore' });
+  // Never what keeps this process alive: node:test skips the later after() hooks once one throws,
+  // and a referenced child left running then held the file's process (and CI) open forever.
+  // Unreferenced, the process exits and the watchdog stops dockerd within a second.
+  child.unref();
+  return child;
 }
 
 async function waitForDockerd(): Promise<void> {

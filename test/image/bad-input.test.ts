@@ -2,10 +2,11 @@
 // was (tbuild fsck clean afterwards, with nothing to remove).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { makeBusyboxArchive, makeTempDir, packTar, tbuild } from './helpers.ts';
 
 const tmp = makeTempDir();
@@ -21,14 +22,41 @@ function snapshot(): string {
   return JSON.stringify({ blobs, temps, index: readFileSync(join(dir, 'index.json'), 'utf8') });
 }
 
-/** A one-image OCI layout archive; `mutate` may break it. */
-async function ociArchive(options: { layerType?: string; dropLayer?: boolean }): Promise<Buffer> {
-  const layer = await packTar([{ name: 'hello.txt', data: 'hello\n' }]);
+/** A layer tar from entries that may be links (tar-stream writes what it is given, `..` included). */
+interface Entry {
+  name: string;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+}
+async function layerTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  for (const e of entries) {
+    const data = e.type === 'file' || e.type === undefined ? `${e.name}\n` : '';
+    pack.entry({ mtime: new Date(0), mode: e.type === 'directory' ? 0o755 : 0o644, ...e }, data);
+  }
+  pack.finalize();
+  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A one-image OCI layout archive; the options may break it. `layer` replaces the layer blob (named by
+ * its digest, so only its content can be at fault), `diffId` what the config says of it.
+ */
+async function ociArchive(options: {
+  layerType?: string;
+  dropLayer?: boolean;
+  layer?: Buffer;
+  diffId?: string;
+  tarDigest?: string;
+}): Promise<Buffer> {
+  const layer = options.layer ?? (await packTar([{ name: 'hello.txt', data: 'hello\n' }]));
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
+      rootfs: { type: 'layers', diff_ids: [options.diffId ?? `sha256:${sha(layer)}`] },
     }),
   );
   const manifest = Buffer.from(
@@ -112,6 +140,58 @@ const cases: [name: string, make: () => Promise<Buffer>, message: RegExp][] = [
   ],
 ];
 
+const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+/** Layers that can never be applied (issue 12, finding 7): refused at load, as Docker refuses them. */
+const layerCases: typeof cases = [
+  [
+    'layer content is not the config’s diffID',
+    async () => ociArchive({ diffId: `sha256:${'0'.repeat(64)}` }),
+    /digest mismatch: config lists sha256:0{64}, content is sha256:[a-f0-9]{64}/,
+  ],
+  [
+    'blob content is not its digest',
+    async () => {
+      const archive = await ociArchive({});
+      // The layer blob comes first; flip a byte of its data (the tar header is 512 bytes).
+      archive.writeUInt8(archive.readUInt8(512 + 600) ^ 0xff, 512 + 600);
+      return archive;
+    },
+    /digest mismatch|has digest/,
+  ],
+  [
+    'truncated gzip layer',
+    async () => {
+      const whole = gzipSync(await layerTar([{ name: 'big.txt' }, { name: 'a.txt' }]));
+      return ociArchive({ layer: whole.subarray(0, whole.length - 12), layerType: gz });
+    },
+    /corrupt gzip data: unexpected end of file/,
+  ],
+  [
+    'a name with ..',
+    async () => ociArchive({ layer: await layerTar([{ name: '../escape.txt' }]) }),
+    /layer sha256:[a-f0-9]{64}: layer entry "\.\.\/escape\.txt": /,
+  ],
+  [
+    'a hardlink through a symlink',
+    async () =>
+      ociArchive({
+        layer: await layerTar([
+          { name: 'etc', type: 'symlink', linkname: '/nonexistent' },
+          { name: 'passwd', type: 'link', linkname: 'etc/passwd' },
+        ]),
+      }),
+    /layer sha256:[a-f0-9]{64}: layer entry "passwd": /,
+  ],
+  [
+    'a hardlink out of the layer',
+    async () =>
+      ociArchive({ layer: await layerTar([{ name: 'shadow', type: 'link', linkname: '../../etc/shadow' }]) }),
+    /layer sha256:[a-f0-9]{64}: layer entry "shadow": /,
+  ],
+];
+cases.push(...layerCases);
+
 for (const [name, make, message] of cases) {
   test(`${name}: one-line error, non-zero exit, store unchanged, fsck clean`, async () => {
     const before = snapshot();
@@ -125,6 +205,11 @@ for (const [name, make, message] of cases) {
     assert.match(lines[0] as string, /^ERROR: /);
     assert.match(lines[0] as string, message);
     assert.equal(snapshot(), before);
+    assert.deepEqual(
+      existsSync(join(root, 'tmp')) ? readdirSync(join(root, 'tmp')) : [],
+      [],
+      'no scratch left',
+    );
     const fsck = await tbuild(root, ['fsck']);
     assert.equal(fsck.code, 0, fsck.stderr);
     assert.doesNotMatch(fsck.stdout, /removed/);
@@ -137,4 +222,47 @@ test('the valid hand-made OCI archive loads (the broken ones differ only where s
   const r = await tbuild(join(tmp.dir, 'other-root'), ['load', '-i', file]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Loaded image: broken:1\n');
+});
+
+test('an absolute symlink and a path through it stay inside the layer’s own root (load accepts it)', async () => {
+  const outside = join(tmp.dir, 'outside');
+  const file = join(tmp.dir, 'symlink-trick.tar');
+  writeFileSync(
+    file,
+    await ociArchive({
+      layer: await layerTar([
+        { name: 'host', type: 'symlink', linkname: outside },
+        { name: 'host/pwned', type: 'file' },
+        { name: 'up', type: 'symlink', linkname: '../../../../..' },
+        { name: 'up/pwned-too', type: 'file' },
+      ]),
+    }),
+  );
+  const r = await tbuild(root, ['load', '-i', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(outside), false);
+  assert.equal(existsSync(join(tmp.dir, 'pwned-too')), false);
+  assert.equal(existsSync('/pwned-too'), false);
+  // Unpacked at load, the files are in the snapshot, where the links lead inside it.
+  const snaps = readdirSync(join(root, 'snapshots')).map((id) => join(root, 'snapshots', id, 'fs'));
+  const fs = snaps.find((dir) => existsSync(join(dir, 'up')));
+  assert.ok(fs !== undefined);
+  assert.equal(existsSync(join(fs, outside.slice(1), 'pwned')), true);
+  assert.equal(existsSync(join(fs, 'pwned-too')), true);
+  assert.equal((await tbuild(root, ['rmi', 'broken:1'])).code, 0);
+});
+
+test('import refuses a rootfs tarball whose entries escape, and keeps nothing', async () => {
+  const before = snapshot();
+  const file = join(tmp.dir, 'escape-rootfs.tar');
+  writeFileSync(file, await layerTar([{ name: 'ok.txt' }, { name: '../../escape.txt' }]));
+  const r = await tbuild(root, ['import', file, 'escaped:1']);
+  assert.notEqual(r.code, 0);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] as string, /^ERROR: .*layer entry "\.\.\/\.\.\/escape\.txt"/);
+  assert.equal(snapshot(), before);
+  const fsck = await tbuild(root, ['fsck']);
+  assert.equal(fsck.code, 0, fsck.stderr);
+  assert.doesNotMatch(fsck.stdout, /removed/);
 });

@@ -116,6 +116,12 @@ ${authYaml}`,
       child.stderr?.setEncoding('utf8').on('data', (d: string) => {
         log = (log + d).slice(-4000);
       });
+      // Never what keeps the test process alive (node:test skips later after() hooks once one
+      // throws, so stop() may never run); it dies with this process instead.
+      const running = child;
+      running.unref();
+      (running.stderr as { unref?: () => void } | null)?.unref?.();
+      process.once('exit', () => running.kill('SIGKILL'));
       const started = Date.now();
       for (;;) {
         if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);

@@ -196,7 +196,22 @@ describe('tbuild run', {
     assert.equal(image.stdout, '');
     const command = await tbuild(['run', 'plain', 'no-such-command']);
     assert.equal(command.code, 127);
-    assert.match(command.stderr, /executable file not found/);
+    // One line from tbuild, not runc's own log line before it (issue 11).
+    assert.equal(
+      command.stderr,
+      'ERROR: failed to start the container process: exec: "no-such-command": executable file not found in $PATH\n',
+    );
+    // What the process writes to stderr at once still arrives, before its later output.
+    const early = await tbuild([
+      'run',
+      'plain',
+      'sh',
+      '-c',
+      'echo early >&2; echo out; echo late >&2; exit 3',
+    ]);
+    assert.equal(early.code, 3);
+    assert.equal(early.stderr, 'early\nlate\n');
+    assert.equal(early.stdout, 'out\n');
   });
 
   test('SIGTERM kills the container and cleans up its mounts', async () => {
