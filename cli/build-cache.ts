@@ -134,6 +134,7 @@ async function openLocal(src: string, store: ImageStore): Promise<CacheSource> {
           digest,
           size: blob.size,
           what: `cache blob ${digest}`,
+          layer: true,
         });
       }
       return fromPortable(record);

@@ -30,7 +30,10 @@ export interface ImageUser {
 }
 
 /** How the argument named the image: by ID (or ID prefix), by tag, or by digest reference. */
-export type DeleteRequest = { kind: 'id' } | { kind: 'tag'; tag: string } | { kind: 'digest'; arg: string };
+export type DeleteRequest =
+  | { kind: 'id' }
+  | { kind: 'tag'; tag: string; arg: string }
+  | { kind: 'digest'; arg: string };
 
 export interface DeletePlan {
   /** Tags to remove from the store, in order. */
@@ -104,19 +107,19 @@ export function planImageDelete(
   const single = target.tags.length === 1 || (target.tags.length === 0 && request.kind === 'digest');
   let quiet = false;
   if (request.kind !== 'id') {
-    const arg = request.kind === 'tag' ? display(request.tag) : request.arg;
     const user = users[0];
     if (!force && single && user) {
-      // Untagging would leave the container's image dangling: moby makes the user force it.
+      // Untagging would leave the container's image dangling: moby makes the user force it. It
+      // quotes the argument as given (`"busybox"`), not normalised.
       throw new StoreError(
-        `conflict: unable to remove repository reference "${arg}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(target.id)}`,
+        `conflict: unable to remove repository reference "${request.arg}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(target.id)}`,
       );
     }
     if (request.kind === 'tag') {
       plan.untag.push(request.tag);
       remaining = remaining.filter((t) => t !== request.tag);
     }
-    plan.untagged.push(arg);
+    plan.untagged.push(request.kind === 'tag' ? display(request.tag) : request.arg);
     if (remaining.length > 0) return plan;
     // The last reference went: the image goes too, unless something still needs it (quietly).
     quiet = true;

@@ -3,7 +3,7 @@
  * go-units HumanSizeWithPrecision / HumanDuration, and text/tabwriter tables (minwidth 10,
  * padding 3, as docker/cli formatter.NewContext uses).
  */
-import type { ImageStore } from '../image/index.ts';
+import type { ImageStore, StoredImage } from '../image/index.ts';
 import type { CommandContext } from './command.ts';
 import { openRoot } from './open-root.ts';
 
@@ -62,6 +62,22 @@ export function formatTable(rows: string[][]): string {
     .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(''))
     .map((line) => `${line.trimEnd()}\n`)
     .join('');
+}
+
+/**
+ * Docker's SIZE of each of an image's layers: the unpacked size of the files in it, as the store
+ * recorded it (image/layer-size.ts). A layer the store cannot read as a tar (zstd) falls back to
+ * its blob size, the only size known for it.
+ */
+export async function layerSizes(store: ImageStore, image: StoredImage): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const layer of image.manifest.layers) sizes.push((await store.layerSize(layer.digest)) ?? layer.size);
+  return sizes;
+}
+
+/** Docker's image SIZE (and inspect's `Size`): the sum of its layers' sizes. */
+export async function imageSize(store: ImageStore, image: StoredImage): Promise<number> {
+  return (await layerSizes(store, image)).reduce((n, s) => n + s, 0);
 }
 
 /** Opens the store for a command (`--root` or its defaults), sweeping dead processes' leftovers first. */

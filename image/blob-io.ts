@@ -40,7 +40,7 @@ export async function writeFileAtomic(
  * {@link writeFileAtomic}, synchronously: for the small files it writes (index.json, records),
  * the five calls through the thread pool cost more than the calls themselves.
  */
-function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmpDir: string): void {
   const tmp = tempName(tmpDir);
   writeFileDurableSync(tmp, data);
   try {

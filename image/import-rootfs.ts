@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { StoreError } from './errors.ts';
+import { TarSizeCounter } from './layer-size.ts';
 import { type ContainerConfig, type Digest, hostPlatform, type ImageConfig, MediaType } from './oci.ts';
 import type { ImageStore } from './store.ts';
 
@@ -49,9 +50,11 @@ export async function importRootfs(
   const config = applyChanges({}, options.changes);
   const diffHash = createHash('sha256');
   let tarBytes = 0;
+  const counter = new TarSizeCounter();
   const tap = new Transform({
     transform(chunk: Buffer, _e, cb) {
       diffHash.update(chunk);
+      counter.write(chunk);
       tarBytes += chunk.length;
       cb(null, chunk);
     },
@@ -63,6 +66,8 @@ export async function importRootfs(
     const blob = await store.putBlob(gzip, { what: 'rootfs layer' });
     await compressing;
     if (tarBytes < 512) throw new StoreError('the rootfs tarball is not a tar archive (too short)');
+    const unpacked = counter.size();
+    if (unpacked !== undefined) store.recordLayerSize(blob.digest, unpacked);
     const diffId: Digest = `sha256:${diffHash.digest('hex')}`;
     const epoch = process.env.SOURCE_DATE_EPOCH;
     const created = (options.created ?? (epoch ? new Date(Number(epoch) * 1000) : new Date())).toISOString();

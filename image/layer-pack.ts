@@ -47,6 +47,11 @@ export interface LayerDigests {
    * source's root directory not included): what the source directory occupies, without a second walk.
    */
   diskBytes: number;
+  /**
+   * Docker's SIZE of the layer (layer-size.ts): regular files' sizes (a hardlinked inode once)
+   * and symlink targets' lengths, as the tar's entries say.
+   */
+  unpackedSize: number;
 }
 
 /** A layer being packed: read `stream` to the end, then `digests` resolves. */
@@ -60,7 +65,7 @@ export interface PackedLayer {
 /** Starts packing `source`; nothing is read from disk faster than the consumer reads `stream`. */
 export function packLayer(source: LayerSource, options: PackOptions = {}): PackedLayer {
   const compression = options.compression ?? 'gzip';
-  const disk = { bytes: 0 };
+  const disk = { bytes: 0, unpacked: 0 };
   const tar = Readable.from(generateTar(walkChanges(source), options, disk), {
     objectMode: false,
   });
@@ -76,6 +81,7 @@ export function packLayer(source: LayerSource, options: PackOptions = {}): Packe
     size: blobTap.bytes,
     compression,
     diskBytes: disk.bytes,
+    unpackedSize: disk.unpacked,
   }));
   // The same failure reaches the consumer through the stream; don't crash if they only read it.
   digests.catch(() => {});
@@ -85,7 +91,7 @@ export function packLayer(source: LayerSource, options: PackOptions = {}): Packe
 async function* generateTar(
   changes: AsyncIterable<LayerChange>,
   options: PackOptions,
-  disk: { bytes: number },
+  disk: { bytes: number; unpacked: number },
 ): AsyncGenerator<Buffer> {
   const clamp = (seconds: number): number =>
     options.epoch === undefined ? seconds : Math.min(seconds, options.epoch);
@@ -130,6 +136,8 @@ async function* generateTar(
         Object.assign(entry, { type: 'link', linkname: first, size: 0, xattrs: [] });
       }
     }
+    if (entry.type === 'file') disk.unpacked += entry.size;
+    else if (entry.type === 'symlink') disk.unpacked += Buffer.byteLength(entry.linkname);
     try {
       if (entry.type === 'file' && entry.size > readWholeMaxBytes) {
         yield* out.drain();

@@ -6,6 +6,9 @@
  *   <root>/image/blobs/sha256/<hex>    manifests, configs, layers (content-addressed)
  *   <root>/image/tmp/<owner>-<rand>    blobs being written (owner = pid.starttime; removed once it is dead)
  *   <root>/image/leases/<owner>-<rand> digests written by a live process not yet referenced
+ *   <root>/image/sizes/<hex>           a layer blob's unpacked size (Docker's SIZE, layer-size.ts),
+ *                                      recorded when the layer is made or arrives; by content
+ *                                      digest, so never stale (removed with its blob)
  *   <root>/image/lock                  flock'd around index.json updates and garbage collection
  *
  * Tags: each `index.json` entry is a manifest descriptor whose `org.opencontainers.image.ref.name`
@@ -43,9 +46,18 @@ import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
-import { digestOf, hashFile, readVerified, tempName, writeFileAtomic } from './blob-io.ts';
+import {
+  digestOf,
+  hashFile,
+  readVerified,
+  tempName,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import { isPrivileged } from './fs-meta.ts';
+import { openLayer } from './layer-decompress.ts';
+import { TarSizeCounter } from './layer-size.ts';
 import {
   classifyMediaType,
   type Descriptor,
@@ -75,6 +87,8 @@ export interface BlobInfo {
   diffId: Digest | undefined;
   /** True when this call added the blob (it was not in the store before). */
   created: boolean;
+  /** The unpacked size of the files in it (layer-size.ts), when measured and it is a tar. */
+  unpackedSize?: number;
 }
 
 /** Options for `putBlob`. */
@@ -83,8 +97,13 @@ export interface PutBlobOptions {
   digest?: Digest;
   /** Fail unless the content has exactly this many bytes. */
   size?: number;
-  /** When the content is gzip, also hash the decompressed bytes (layer diffIDs). */
+  /**
+   * When the content is gzip, also hash the decompressed bytes (layer diffIDs). Implies measuring
+   * it as `layer` does when it turns out to be a tar (`load` cannot tell layers from configs).
+   */
   computeDiffId?: boolean;
+  /** The blob is a layer: measure the unpacked size of its files and record it (`layerSize`). */
+  layer?: boolean;
   /** Names the source in error messages ("layer abc/layer.tar"). */
   what?: string;
 }
@@ -181,6 +200,7 @@ export class ImageStore {
   readonly #blobDir: string;
   readonly #tmpDir: string;
   readonly #leaseDir: string;
+  readonly #sizeDir: string;
   readonly #lease: string;
   #leaseCreated = false;
   /** Blobs this instance added; candidates for `discardUnreferenced`. */
@@ -192,6 +212,7 @@ export class ImageStore {
     this.#blobDir = join(dir, 'blobs', 'sha256');
     this.#tmpDir = join(dir, 'tmp');
     this.#leaseDir = join(dir, 'leases');
+    this.#sizeDir = join(dir, 'sizes');
     this.#lease = tempName(this.#leaseDir);
   }
 
@@ -207,6 +228,7 @@ export class ImageStore {
     await makePrivateDir(this.#blobDir);
     await makePrivateDir(this.#tmpDir);
     await makePrivateDir(this.#leaseDir);
+    await makePrivateDir(this.#sizeDir);
     const layout = join(this.dir, 'oci-layout');
     try {
       await stat(layout);
@@ -273,6 +295,8 @@ export class ImageStore {
     let inner: ReturnType<typeof createGunzip> | undefined;
     const innerHash = createHash('sha256');
     let innerError: Error | undefined;
+    const measure = options.layer === true || options.computeDiffId === true;
+    const counter = measure ? new TarSizeCounter() : undefined;
     let renamed = false;
     try {
       const chunks = source instanceof Uint8Array ? [source] : source;
@@ -280,9 +304,12 @@ export class ImageStore {
         if (chunk.length === 0) continue;
         if (gzip === undefined) {
           gzip = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
-          if (gzip && options.computeDiffId) {
+          if (gzip && measure) {
             inner = createGunzip();
-            inner.on('data', (d: Buffer) => innerHash.update(d));
+            inner.on('data', (d: Buffer) => {
+              innerHash.update(d);
+              counter?.write(d);
+            });
             inner.on('error', (e) => {
               innerError = e;
             });
@@ -298,6 +325,7 @@ export class ImageStore {
         }
         hash.update(chunk);
         if (inner && !innerError && !inner.write(chunk)) await waitDrain(inner, () => innerError);
+        if (!gzip) counter?.write(chunk);
         if (handle === undefined && size <= smallBlobBytes) {
           small.push(chunk);
           continue;
@@ -311,7 +339,11 @@ export class ImageStore {
       if (inner) {
         inner.end();
         if (!innerError) await waitEnd(inner, () => innerError);
-        if (innerError) throw new StoreError(`${what}: corrupt gzip data: ${innerError.message}`);
+        if (innerError) {
+          if (options.computeDiffId)
+            throw new StoreError(`${what}: corrupt gzip data: ${innerError.message}`);
+          // Measured only (`layer`): a layer the store cannot read is refused where it is used.
+        }
       }
       const digest: Digest = `sha256:${hash.digest('hex')}`;
       if (options.digest !== undefined && options.digest !== digest) {
@@ -336,12 +368,18 @@ export class ImageStore {
         this.#blobsAdded++;
       } else if (handle !== undefined) unlinkSync(tmp);
       renamed = true;
-      const diffId: Digest | undefined = inner
-        ? `sha256:${innerHash.digest('hex')}`
-        : gzip
-          ? undefined
-          : digest;
-      return { digest, size, gzip: gzip ?? false, diffId, created: !existed };
+      const diffId: Digest | undefined =
+        inner && options.computeDiffId ? `sha256:${innerHash.digest('hex')}` : gzip ? undefined : digest;
+      const unpackedSize = innerError ? undefined : counter?.size();
+      if (unpackedSize !== undefined && size > 0) this.recordLayerSize(digest, unpackedSize);
+      return {
+        digest,
+        size,
+        gzip: gzip ?? false,
+        diffId,
+        created: !existed,
+        ...(unpackedSize === undefined ? {} : { unpackedSize }),
+      };
     } finally {
       if (!renamed) {
         await handle?.close().catch(() => {});
@@ -349,6 +387,37 @@ export class ImageStore {
       }
       inner?.destroy();
     }
+  }
+
+  /** Records a layer blob's unpacked size (layer-size.ts), once: the content decides it. */
+  recordLayerSize(digest: Digest, unpackedSize: number): void {
+    const path = join(this.#sizeDir, digestHex(digest));
+    if (existsSync(path)) return;
+    writeFileAtomicSync(path, String(unpackedSize), this.#tmpDir);
+  }
+
+  /**
+   * A layer blob's unpacked size, Docker's SIZE (layer-size.ts): the record made when the layer
+   * was made or arrived. A layer without one (a store from before the records, a blob from a
+   * cache import) is read once and recorded; undefined when the blob is missing or no tar.
+   */
+  async layerSize(digest: Digest): Promise<number | undefined> {
+    const path = join(this.#sizeDir, digestHex(digest));
+    const recorded = await readFile(path, 'utf8').catch(() => undefined);
+    if (recorded !== undefined && /^\d+$/.test(recorded)) return Number(recorded);
+    if (!(await this.hasBlob(digest))) return undefined;
+    let measured: number | undefined;
+    try {
+      const layer = await openLayer(this.getBlob(digest) as unknown as AsyncIterable<Uint8Array>);
+      const counter = new TarSizeCounter();
+      for await (const chunk of layer.tar) counter.write(chunk as Buffer);
+      await layer.done;
+      measured = counter.size();
+    } catch {
+      return undefined; // zstd, corrupt: no SIZE, as for a foreign blob
+    }
+    if (measured !== undefined) this.recordLayerSize(digest, measured);
+    return measured;
   }
 
   #addToLease(digest: Digest): void {
@@ -726,6 +795,7 @@ export class ImageStore {
       for (const d of only ?? (await this.#allBlobs())) {
         if (keep.has(d)) continue;
         await rm(this.blobPath(d), { force: true });
+        await rm(join(this.#sizeDir, digestHex(d)), { force: true });
         removed.push(d);
       }
       if (removed.length > 0) syncDirSync(this.#blobDir);

@@ -102,6 +102,8 @@ export async function pullBlob(
           digest: d.digest,
           size: d.size,
           what: `blob ${d.digest}`,
+          // Measured when it is a tar (a config is not): Docker's SIZE, recorded as it arrives.
+          layer: true,
         },
       );
       return info.size;

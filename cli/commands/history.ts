@@ -1,7 +1,7 @@
 import type { History } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
-import { formatTable, humanSince, humanSize, openStore, shortId } from '../image-output.ts';
+import { formatTable, humanSince, humanSize, layerSizes, openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild history [OPTIONS] IMAGE
@@ -39,7 +39,7 @@ export const historyCommand: Command = {
     const store = await openStore(ctx);
     try {
       const image = await store.resolve(positionals[0] as string);
-      const layers = image.manifest.layers;
+      const layers = await layerSizes(store, image);
       // Without history (some imported images), each layer is one anonymous step.
       const history: History[] =
         image.config.history && image.config.history.length > 0
@@ -47,7 +47,7 @@ export const historyCommand: Command = {
           : layers.map(() => ({ created: image.config.created }));
       let next = 0;
       const steps = history.map((h) => {
-        const size = h.empty_layer ? 0 : (layers[next++]?.size ?? 0);
+        const size = h.empty_layer ? 0 : (layers[next++] ?? 0);
         return { h, size };
       });
       steps.reverse();

@@ -1,7 +1,7 @@
 import { familiarName, parseReference, type StoredImage } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { commandUsageError, parseCommandLine } from '../flags.ts';
-import { formatTable, humanSince, humanSize, openStore, shortId } from '../image-output.ts';
+import { formatTable, humanSince, humanSize, imageSize, openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild images [OPTIONS] [REPOSITORY[:TAG]]
@@ -73,6 +73,12 @@ export const imagesCommand: Command = {
     const store = await openStore(ctx);
     try {
       const rows = rowsOf(await store.listImages(), positionals[0]);
+      const sizes = new Map<string, number>();
+      for (const { image } of rows) {
+        if (!sizes.has(image.descriptor.digest))
+          sizes.set(image.descriptor.digest, await imageSize(store, image));
+      }
+      const size = (image: StoredImage) => humanSize(sizes.get(image.descriptor.digest) ?? 0);
       const id = (image: StoredImage) => (values['no-trunc'] ? image.id : shortId(image.id));
       if (values.quiet) {
         const seen = new Set<string>();
@@ -93,10 +99,10 @@ export const imagesCommand: Command = {
             ID: id(image),
             Repository: repository,
             SharedSize: 'N/A',
-            Size: humanSize(image.size),
+            Size: size(image),
             Tag: tag,
             UniqueSize: 'N/A',
-            VirtualSize: humanSize(image.size),
+            VirtualSize: size(image),
           };
           ctx.stdout.write(`${JSON.stringify(json)}\n`);
         }
@@ -109,7 +115,7 @@ export const imagesCommand: Command = {
         : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
       const table = [header];
       for (const { image, repository, tag } of rows) {
-        const cells = [repository, tag, id(image), humanSince(image.config.created), humanSize(image.size)];
+        const cells = [repository, tag, id(image), humanSince(image.config.created), size(image)];
         if (values.digests) cells.splice(2, 0, image.descriptor.digest);
         table.push(cells);
       }

@@ -7,7 +7,7 @@ import {
 } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
-import { openStore } from '../image-output.ts';
+import { imageSize, openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild inspect IMAGE [IMAGE...]
@@ -21,10 +21,9 @@ Display detailed information on one or more images, as a JSON array (docker imag
  * image store shows them. History is not part of Docker's document; tbuild adds it under
  * Metadata so that `inspect` alone is enough to see how an image was made.
  */
-function inspectImage(image: StoredImage): Record<string, unknown> {
+function inspectImage(image: StoredImage, size: number): Record<string, unknown> {
   const refs = image.tags.map((t) => parseReference(t));
   const c = image.config;
-  const layersSize = image.manifest.layers.reduce((n, l) => n + l.size, 0);
   return {
     Id: image.id,
     RepoTags: refs.map(familiarString),
@@ -38,7 +37,7 @@ function inspectImage(image: StoredImage): Record<string, unknown> {
     Architecture: c.architecture,
     ...(c.variant ? { Variant: c.variant } : {}),
     Os: c.os,
-    Size: layersSize,
+    Size: size,
     RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
     Metadata: { LastTagTime: '0001-01-01T00:00:00Z', History: c.history ?? [] },
     Descriptor: image.descriptor,
@@ -58,7 +57,8 @@ export const inspectCommand: Command = {
       const errors: string[] = [];
       for (const name of positionals) {
         try {
-          found.push(inspectImage(await store.resolve(name)));
+          const image = await store.resolve(name);
+          found.push(inspectImage(image, await imageSize(store, image)));
         } catch (error) {
           if (!(error instanceof StoreError)) throw error;
           errors.push(error.message);

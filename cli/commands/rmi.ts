@@ -34,7 +34,7 @@ function requestOf(arg: string, images: StoredImage[]): DeleteRequest {
   const id = (images[0] as StoredImage).id;
   if (isImageIdPrefix(id, arg)) return { kind: 'id' };
   const ref = parseReference(arg);
-  if (ref.digest === undefined) return { kind: 'tag', tag: normalizeTag(arg) };
+  if (ref.digest === undefined) return { kind: 'tag', tag: normalizeTag(arg), arg };
   // A digest reference exists for each repository the image is tagged in (its RepoDigests), or,
   // untagged, as its only name; another repository's name with this digest names nothing.
   const repoTagged = images.some((i) => i.tags.some((t) => parseReference(t).name === ref.name));

@@ -98,6 +98,7 @@ export async function commitWritable(
     const packed = packLayer({ kind: 'overlay', upperdir: rootfs.mutable.fs });
     const blob = await store.putBlob(packed.stream, { what: 'layer' });
     const digests = await packed.digests;
+    store.recordLayerSize(blob.digest, digests.unpackedSize);
     const empty = digests.size <= emptyGzipTarMaxSize && (await isEmptyLayer(store, blob.digest));
     const diffId = digests.diffID;
     const finish = async () => {

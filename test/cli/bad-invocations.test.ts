@@ -437,7 +437,7 @@ const table: Record<string, Row[]> = {
       args: ['rmi', 'busybox'],
       code: failed,
       reason:
-        /^conflict: unable to remove repository reference "busybox:latest" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}$/,
+        /^conflict: unable to remove repository reference "busybox" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}$/,
     },
     {
       args: ['rmi', '@bbid'],

@@ -28,13 +28,13 @@ const rows: Row[] = [
   {
     name: 'the last tag: untag and delete',
     tags: [bb],
-    request: { kind: 'tag', tag: bb },
+    request: { kind: 'tag', tag: bb, arg: 'busybox' },
     want: { untag: [bb], untagged: ['busybox:latest'], deleteImage: true },
   },
   {
     name: 'one of two tags: untag only',
     tags: [bb, other],
-    request: { kind: 'tag', tag: other },
+    request: { kind: 'tag', tag: other, arg: 'example.com/team/bb:v1' },
     want: { untag: [other], untagged: ['example.com/team/bb:v1'], deleteImage: false },
   },
   {
@@ -84,14 +84,14 @@ const rows: Row[] = [
   {
     name: 'the last tag of an image a stopped container uses: must force',
     tags: [bb],
-    request: { kind: 'tag', tag: bb },
+    request: { kind: 'tag', tag: bb, arg: 'busybox' },
     users: stopped,
-    want: `conflict: unable to remove repository reference "busybox:latest" (must force) - container cdcdcdcdcdcd is using its referenced image abababababab`,
+    want: `conflict: unable to remove repository reference "busybox" (must force) - container cdcdcdcdcdcd is using its referenced image abababababab`,
   },
   {
     name: 'the last tag of an image a stopped container uses, forced: untag and delete',
     tags: [bb],
-    request: { kind: 'tag', tag: bb },
+    request: { kind: 'tag', tag: bb, arg: 'busybox' },
     users: stopped,
     force: true,
     want: { untag: [bb], untagged: ['busybox:latest'], deleteImage: true },
@@ -99,7 +99,7 @@ const rows: Row[] = [
   {
     name: 'the last tag of an image a running container uses, forced: untag, the image stays',
     tags: [bb],
-    request: { kind: 'tag', tag: bb },
+    request: { kind: 'tag', tag: bb, arg: 'busybox' },
     users: running,
     force: true,
     want: { untag: [bb], untagged: ['busybox:latest'], deleteImage: false },
@@ -107,7 +107,7 @@ const rows: Row[] = [
   {
     name: 'one of two tags of an image a container uses: untag only, no conflict',
     tags: [bb, other],
-    request: { kind: 'tag', tag: bb },
+    request: { kind: 'tag', tag: bb, arg: 'busybox' },
     users: running,
     want: { untag: [bb], untagged: ['busybox:latest'], deleteImage: false },
   },
