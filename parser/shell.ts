@@ -60,9 +60,12 @@ export class ShellExpansionError extends TbuildError {
   readonly reason: string;
 
   constructor(word: string, reason: string) {
-    super(`failed to process ${JSON.stringify(word)}: ${reason}`);
+    // A reason can quote the word's own characters (a modifier, a `${V?message}` text): line
+    // breaks in it are shown escaped, so the error stays one line.
+    const oneLine = reason.replace(/[\n\r]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
+    super(`failed to process ${JSON.stringify(word)}: ${oneLine}`);
     this.word = word;
-    this.reason = reason;
+    this.reason = oneLine;
   }
 }
 

@@ -327,6 +327,14 @@ const table: Record<string, Row[]> = {
     },
     { args: ['inspect', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
   ],
+  exec: [
+    { args: ['exec'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
+    { args: ['exec', 'c1'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
+    { args: ['exec', 'nosuch', 'true'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['exec', 'c1', 'true'], code: failed, reason: /^Container [0-9a-f]{64} is not running$/ },
+    { args: ['exec', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
+    { args: ['exec', '--frobnicate', 'c1', 'true'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
   kill: [
     { args: ['kill'], code: failed, reason: /^"tbuild kill" requires at least 1 argument\.$/ },
     { args: ['kill', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
