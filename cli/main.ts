@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'container-cleanup': async () => (await import('./commands/container-cleanup.ts')).containerCleanupCommand,
   create: async () => (await import('./commands/create.ts')).createCommand,
   du: async () => (await import('./commands/du.ts')).duCommand,
+  exec: async () => (await import('./commands/exec.ts')).execCommand,
   fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
   history: async () => (await import('./commands/history.ts')).historyCommand,
   images: async () => (await import('./commands/images.ts')).imagesCommand,

@@ -165,9 +165,15 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
     r.runc,
     ['--root', r.runcRoot, 'run', '--pid-file', pidFile, '--bundle', r.bundle, r.id],
     {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: r.io.inheritStdio ? 'inherit' : [r.io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     },
   );
+  if (r.io.stdin && child.stdin) {
+    const stdin = child.stdin;
+    // The process may exit before reading all of it: EPIPE is not an error of the run.
+    stdin.on('error', () => {});
+    r.io.stdin.pipe(stdin);
+  }
   let tail = Buffer.alloc(0);
   // runc's stderr is also the process's. Until the pid file exists (runc writes it once the
   // process has been started), stderr is held back: if the process never starts, what was held is
@@ -185,11 +191,11 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
     }
     return held === undefined;
   };
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     started();
     r.io.stdout(chunk);
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     if (started()) r.io.stderr(chunk);
     else {
       held?.push(chunk);
@@ -223,6 +229,10 @@ async function runContainer(r: ContainerRun): Promise<{ exitCode: number }> {
   } finally {
     done = true;
     clearInterval(holdCheck);
+    if (r.io.stdin && child.stdin) {
+      r.io.stdin.unpipe(child.stdin);
+      r.io.stdin.pause();
+    }
     r.signal.removeEventListener('abort', onAbort);
   }
 

@@ -63,6 +63,15 @@ export interface ExecMount {
 export interface ProcessIO {
   stdout(chunk: Uint8Array): void;
   stderr(chunk: Uint8Array): void;
+  /** `run -i`: the process's stdin is fed from this stream (no stdin when absent). */
+  stdin?: NodeJS.ReadableStream;
+  /**
+   * `run -t`: runc gets this process's own stdin, stdout and stderr (`stdout`/`stderr` above are
+   * then not called). With `terminal` set, runc in the foreground makes the pty itself, puts the
+   * user's terminal in raw mode, relays both ways and passes window size changes on (runc
+   * utils_linux.go setupIO / tty.go); nothing has to receive the pty master.
+   */
+  inheritStdio?: boolean;
 }
 
 /** Numeric identity of the process, resolved from {@link ExecMeta.user} against the rootfs. */

@@ -43,6 +43,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
+import { isNoSpaceError, noSpaceMessage } from '../errors.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
@@ -383,6 +384,9 @@ export class ImageStore {
         created: !existed,
         ...(unpackedSize === undefined ? {} : { unpackedSize }),
       };
+    } catch (error) {
+      if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
+      throw error;
     } finally {
       if (!renamed) {
         await handle?.close().catch(() => {});
@@ -577,6 +581,7 @@ export class ImageStore {
       try {
         await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
       } catch (error) {
+        if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
         const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
         throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
       }

@@ -10,6 +10,7 @@ export type {
 export { listContainers } from './container-store.ts';
 export { type CreateRequest, createContainer } from './create.ts';
 export { ContainerError, RunError } from './errors.ts';
+export { type ExecRequest, execInContainer } from './exec.ts';
 export {
   cleanupContainer,
   inspectContainer,

@@ -37,6 +37,8 @@ export interface RunRequest extends ProcessOverrides {
   name?: string;
   /** `-h`: the container's host name; the first 12 hex digits of its id when absent (Docker's). */
   hostname?: string;
+  /** `-t`: a pseudo-terminal (with `io.inheritStdio`: runc relays it on the user's terminal). */
+  terminal?: boolean;
   /** Where `-e K` values come from; defaults to `process.env`. */
   hostEnv?: Readonly<Record<string, string | undefined>>;
   io: ProcessIO;
@@ -75,6 +77,8 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
               hostname,
               network: request.network,
               primaryGroupSupplementary: true,
+              terminal: request.terminal === true,
+              ...(request.terminal ? { env: [...proc.env, 'TERM=xterm'] } : {}),
               ...(request.seccomp === undefined ? {} : { seccomp: request.seccomp }),
             },
             request.io,

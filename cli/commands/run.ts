@@ -1,4 +1,4 @@
-import { TbuildError, UsageError } from '../../errors.ts';
+import { TbuildError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { createContainer, removeContainer, runContainer, startContainer } from '../../runtime/index.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -88,10 +88,10 @@ async function runForeground(
   image: string,
   args: string[],
 ): Promise<number> {
-  if (values.tty) {
-    throw new UsageError(
-      'tbuild run -t needs -d for now (a pseudo-TTY in the foreground is not supported yet)',
-    );
+  const tty = values.tty === true;
+  if (tty && process.stdin.isTTY !== true) {
+    // Docker's CLI refuses the same way (cli/command/container/run.go, attach with a TTY).
+    throw new TbuildError('the input device is not a TTY', { exitCode: 1 });
   }
   const request = await toCreateRequest('run', root, values, image, args);
   const controller = new AbortController();
@@ -105,9 +105,12 @@ async function runForeground(
   try {
     const { exitCode } = await runContainer({
       ...request,
+      terminal: tty,
       io: {
         stdout: (chunk) => ctx.stdout.write(chunk),
         stderr: (chunk) => ctx.stderr.write(chunk),
+        ...(values.interactive ? { stdin: process.stdin } : {}),
+        ...(tty ? { inheritStdio: true } : {}),
       },
       signal: controller.signal,
     });

@@ -25,6 +25,8 @@ interface Row {
 
 const usage = 125;
 const failed = 1;
+/** docker inspect's exit code for a --format that does not parse (docker-cli inspect/inspector.go). */
+const badTemplate = 64;
 
 /** The table, by command. */
 const table: Record<string, Row[]> = {
@@ -224,6 +226,17 @@ const table: Record<string, Row[]> = {
     { args: ['history', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
     { args: ['history', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
     { args: ['image', 'history'], code: failed, reason: /^"tbuild history" requires exactly 1 argument\.$/ },
+    {
+      args: ['history', '--format', '{{.Foo}}', 'busybox'],
+      code: failed,
+      reason:
+        /^template parsing error: template: :1:2: executing "" at <\.Foo>: can't evaluate field Foo in type \*image\.historyContext$/,
+    },
+    {
+      args: ['history', '--format', '{{.ID', 'busybox'],
+      code: failed,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
   ],
   images: [
     { args: ['images', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
@@ -237,6 +250,30 @@ const table: Record<string, Row[]> = {
     { args: ['images', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
     { args: ['images', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
     { args: ['image', 'ls', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['images', '--format', '{{.Foo'],
+      code: failed,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
+    {
+      args: ['images', '--format', '{{.Foo}}'],
+      code: failed,
+      reason: /can't evaluate field Foo in type \*formatter\.imageContext$/,
+    },
+    {
+      args: ['images', '--format', '{{nosuch .ID}}'],
+      code: failed,
+      reason: /^template parsing error: template: :1: function "nosuch" not defined$/,
+    },
+    { args: ['images', '-f', 'dangling=x'], code: failed, reason: /^Invalid filter 'dangling=\[x\]'$/ },
+    { args: ['images', '-f', 'foo=bar'], code: failed, reason: /^Invalid filter 'foo'$/ },
+    {
+      args: ['images', '-f', 'dangling'],
+      code: usage,
+      reason:
+        /^invalid argument "dangling" for "-f, --filter" flag: bad format of filter \(expected name=value\)$/,
+    },
+    { args: ['images', '-f', 'before=nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
   ],
   import: [
     {
@@ -277,6 +314,26 @@ const table: Record<string, Row[]> = {
     { args: ['inspect', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
     { args: ['inspect', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
     { args: ['image', 'inspect', 'nosuch:2'], code: failed, reason: /^No such image: nosuch:2$/ },
+    {
+      args: ['inspect', '-f', '{{.Foo', 'busybox'],
+      code: badTemplate,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
+    {
+      args: ['inspect', '-f', '{{.Config.Foo.Bar}}', 'busybox'],
+      code: failed,
+      reason:
+        /^template parsing error: template: :1:9: executing "" at <\.Config\.Foo\.Bar>: map has no entry for key "Foo"$/,
+    },
+    { args: ['inspect', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
+  ],
+  exec: [
+    { args: ['exec'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
+    { args: ['exec', 'c1'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
+    { args: ['exec', 'nosuch', 'true'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['exec', 'c1', 'true'], code: failed, reason: /^Container [0-9a-f]{64} is not running$/ },
+    { args: ['exec', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
+    { args: ['exec', '--frobnicate', 'c1', 'true'], code: usage, reason: /^unknown flag: --frobnicate$/ },
   ],
   kill: [
     { args: ['kill'], code: failed, reason: /^"tbuild kill" requires at least 1 argument\.$/ },

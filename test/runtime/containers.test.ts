@@ -16,7 +16,7 @@ import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const reason = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
+const reason = skipReason(firstReason(whyNotRunnable(), needCommands('conmon', 'python3')));
 
 interface Result {
   code: number | null;
@@ -109,6 +109,48 @@ function leftovers(): { runc: string[]; mounts: string[]; monitors: number[] } {
     })
     .map(Number);
   return { runc, mounts, monitors };
+}
+
+/**
+ * Runs tbuild on a pseudo-terminal (Python's pty module: node has no pty), writes `input` to it
+ * and resolves with everything the terminal showed and the exit code.
+ */
+function tbuildOnPty(args: string[], input: string): Promise<{ code: number | null; output: string }> {
+  const script = [
+    'import os, pty, sys',
+    'pid, fd = pty.fork()',
+    'if pid == 0:',
+    '    os.execv(sys.argv[1], sys.argv[1:])',
+    'os.write(fd, os.environ["PTY_INPUT"].encode())',
+    'out = b""',
+    'while True:',
+    '    try:',
+    '        chunk = os.read(fd, 4096)',
+    '    except OSError:',
+    '        break',
+    '    if not chunk:',
+    '        break',
+    '    out += chunk',
+    'sys.stdout.buffer.write(out)',
+    'sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'python3',
+      ['-c', script, process.execPath, ...tbuildArgv(['--root', root, ...args])],
+      {
+        cwd: repo,
+        env: { ...process.env, TBUILD_ROOT: '', PTY_INPUT: input },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      output += s;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
 }
 
 describe('kept containers', {
@@ -299,5 +341,72 @@ describe('kept containers', {
     // NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP (moby oci/caps/defaults.go).
     assert.equal(await ok(['logs', 'sec-default']), 'CapBnd:\t00000000a80425fb\nSeccomp:\t2\n');
     assert.equal(await ok(['logs', 'sec-off']), 'CapBnd:\t00000000a80425fb\nSeccomp:\t0\n');
+  });
+
+  test('exec: env, workdir, user, stdin with -i, the exit code passed through, 126 and errors', async () => {
+    const id = await runDetached(
+      '--name',
+      'exec-a',
+      '-e',
+      'FOO=bar',
+      '-w',
+      '/tmp',
+      'busybox',
+      'sleep',
+      '300',
+    );
+    const r = await tbuild([
+      'exec',
+      'exec-a',
+      'sh',
+      '-c',
+      'echo "$FOO $(pwd) $(id -u)"; echo err >&2; exit 4',
+    ]);
+    assert.deepEqual(r, { code: 4, stdout: 'bar /tmp 0\n', stderr: 'err\n' });
+    // Flags after the container belong to the command (`ls -l` style), as with run.
+    assert.equal(
+      await ok([
+        'exec',
+        '-u',
+        'nobody',
+        '-w',
+        '/',
+        '-e',
+        'FOO=x',
+        'exec-a',
+        'sh',
+        '-c',
+        'echo "$FOO $(pwd) $(id -u)"',
+      ]),
+      'x / 65534\n',
+    );
+    assert.equal(await ok(['exec', '-i', 'exec-a', 'cat'], 'through stdin\n'), 'through stdin\n');
+    // Without -i the process gets no stdin at all.
+    assert.equal(await ok(['exec', 'exec-a', 'cat'], 'ignored\n'), '');
+    assert.equal(await ok(['exec', 'exec-a', 'grep', 'Seccomp:', '/proc/self/status']), 'Seccomp:\t2\n');
+    const missing = await tbuild(['exec', 'exec-a', 'nope']);
+    assert.equal(missing.code, 126);
+    assert.match(
+      missing.stderr,
+      /^ERROR: OCI runtime exec failed: .*"nope": executable file not found in \$PATH\n$/,
+    );
+    await ok(['stop', '-t', '0', 'exec-a']);
+    const stopped = await tbuild(['exec', 'exec-a', 'true']);
+    assert.equal(stopped.code, 1);
+    assert.equal(stopped.stderr, `ERROR: Container ${id} is not running\n`);
+  });
+
+  test('run -i feeds stdin; run -t and exec -t get a real pseudo-terminal', async () => {
+    assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n'), 'hi\n');
+    assert.equal(await ok(['run', '--rm', 'busybox', 'cat'], 'not read\n'), '');
+    const run = await tbuildOnPty(['run', '-it', '--rm', 'busybox', 'sh'], 'tty; echo "T=$TERM"; exit 5\n');
+    assert.equal(run.code, 5);
+    assert.match(run.output, /\/dev\/pts\/\d+\r\nT=xterm\r\n/);
+    await runDetached('--name', 'exec-tty', 'busybox', 'sleep', '300');
+    const exec = await tbuildOnPty(['exec', '-it', 'exec-tty', 'sh'], 'tty; exit 3\n');
+    assert.equal(exec.code, 3);
+    assert.match(exec.output, /\/dev\/pts\/\d+\r\n/);
+    const noTty = await tbuild(['exec', '-t', 'exec-tty', 'true']);
+    assert.deepEqual([noTty.code, noTty.stderr], [1, 'ERROR: the input device is not a TTY\n']);
   });
 });
