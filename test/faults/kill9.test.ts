@@ -1,7 +1,7 @@
 // kill -9 of real commands at random moments (issue 12, "Fault tolerance to prove"): build (COPY,
 // RUN with a cache mount and a secret), load, import, save, tag, rmi, prune, and pull/push against
 // a local docker-registry, each SIGKILLed after a delay a seeded PRNG picks within the time an
-// unkilled run takes. After every kill: the operation fully happened or not at all, the next
+// unkilled run takes (measured first). After every kill: the operation fully happened or not at all, the next
 // command works and sweeps everything (no mount, runc container, process, scratch or temp file,
 // /dev/shm entry), fsck is clean, and every image that existed before has its ID, and (often)
 // exports byte for byte and runs with the same content. Repeating the operation gives the
@@ -81,7 +81,7 @@ async function killRun(t: TestContext, world: World, runSeed: number, count: num
   for (let k = 0; k < count; k++) {
     // Exactly two draws per kill, so a replay makes the same choices whatever happened before.
     const op = pick(random);
-    const delay = Math.floor(random() * 1.2 * (windows.get(op.name) ?? 1000));
+    const delay = Math.floor(random() * (windows.get(op.name) ?? 1000));
     const deep = op.name === 'rmi' || op.name === 'prune' || k % 8 === 7 || k === count - 1;
     const seen = { phase: '?' };
     try {
