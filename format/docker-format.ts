@@ -56,14 +56,20 @@ export function formatRows(rows: TemplateRow[], spec: RowFormat, options: Templa
   );
   const lines = rows.map((row) => parsed.execute(row));
   if (!table) return lines.map((l) => `${l}\n`).join('');
-  const header = parseTemplate(template).execute(headerRow(spec.headers));
+  const header = parseTemplate(template, { header: true }).execute(headerRow(spec.headers));
   return alignTabs([header, ...lines].flatMap((l) => l.split('\n')));
 }
 
-/** The row a `table` header is made from: each field's header name, an unknown one upper-cased. */
+/**
+ * The row a `table` header is made from: each field's header name, an unknown one upper-cased;
+ * a method (`.Label "k"`) gives its header too, whatever its arguments.
+ */
 function headerRow(headers: Record<string, string>): TemplateRow {
-  const name = (key: string | symbol) =>
-    typeof key === 'string' ? (headers[key] ?? key.toUpperCase()) : undefined;
+  const name = (key: string | symbol) => {
+    if (typeof key !== 'string') return undefined;
+    const text = headers[key] ?? key.toUpperCase();
+    return () => text;
+  };
   return new Proxy(headers, {
     get: (_, key) => name(key),
     has: () => true,
@@ -78,5 +84,5 @@ export function renderTemplate(template: string, row: TemplateRow): string {
 
 /** The header row of a `table` template: each field's header, as Docker names it. */
 export function templateHeader(template: string, headers: Record<string, string>): string {
-  return parseTemplate(unescapeFormat(template)).execute(headerRow(headers));
+  return parseTemplate(unescapeFormat(template), { header: true }).execute(headerRow(headers));
 }

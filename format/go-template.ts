@@ -37,7 +37,15 @@ export interface TemplateOptions {
    * Go's "can't evaluate field X in type T" instead of a map lookup.
    */
   structType?: string;
+  /**
+   * Docker's table header run (docker-cli templates.HeaderFunctions): json, join, split, lower,
+   * upper, title, pad and truncate hand their first argument back unchanged, so a header cell is
+   * the field's header whatever the row's cell does to its value.
+   */
+  header?: boolean;
 }
+
+const headerFunctions = new Set(['json', 'join', 'split', 'lower', 'upper', 'title', 'pad', 'truncate']);
 
 /** A parsed template. */
 export interface Template {
@@ -633,7 +641,9 @@ class Executor {
     };
     if (head.k === 'func') {
       try {
-        return callBuiltin(head.name, args());
+        const values = args();
+        if (this.#options.header && headerFunctions.has(head.name)) return values[0];
+        return callBuiltin(head.name, values);
       } catch (error) {
         if (error instanceof TemplateError) throw error;
         throw this.#error(head.pos, head.name, `error calling ${head.name}: ${(error as Error).message}`);

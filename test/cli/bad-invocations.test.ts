@@ -8,10 +8,15 @@
 // Docker's "Error response from daemon: " before a daemon's error has no place in a daemonless
 // tool: the reason after tbuild's `ERROR: ` is the daemon's own text (`No such container: x`).
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setupBuildTests } from '../build/helpers.ts';
+import { firstReason, needCommands, needRoot, skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const h = setupBuildTests();
 
@@ -644,6 +649,44 @@ for (const [command, list] of Object.entries(table)) {
     });
   });
 }
+
+// EACCES cannot happen to root, so this row runs tbuild as nobody (setpriv, util-linux), through
+// the shipped entry point, on a file it may not read and a root it owns.
+test('an unreadable input file as an unprivileged user (EACCES): one line naming the path', {
+  skip: skipReason(firstReason(needRoot('dropping privileges'), needCommands('setpriv'))),
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tbuild-eacces-'));
+  try {
+    await chmod(dir, 0o755);
+    await mkdir(join(dir, 'root'));
+    await chown(join(dir, 'root'), 65534, 65534);
+    await writeFile(join(dir, 'secret.tar'), 'x', { mode: 0o000 });
+    const child = spawn(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        ...tbuildArgv(['--root', join(dir, 'root'), 'load', '-i', join(dir, 'secret.tar')]),
+      ],
+      { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.resume();
+    const [code] = (await once(child, 'close')) as [number];
+    assert.equal(code, failed, stderr);
+    assert.equal(
+      stderr,
+      `ERROR: ${join(dir, 'secret.tar')}: permission denied; expected a tar archive file (load -i)\n`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('rm -f of a missing container reports it and exits 0 (docker-cli container/rm.go)', {
   skip: h.skip,

@@ -108,4 +108,10 @@ test('table: a header from the headers, columns aligned as tabwriter, \\t escape
   );
   assert.equal(formatRows([{ A: 1 }, { A: 2 }], { format: '{{.A}}', headers: {} }), '1\n2\n');
   assert.equal(formatRows([], { format: 'table {{.A}}', headers: { A: 'AY' } }), 'AY\n');
+  // The header run: methods and Docker's functions give the field's header (templates.HeaderFunctions).
+  const withFunctions = formatRows([{ Names: 'web', Label: (k: string) => `v-${k}` }], {
+    format: 'table {{upper .Names}}\t{{json .Names}}\t{{.Label "x"}}',
+    headers: { Names: 'NAMES', Label: 'LABEL' },
+  });
+  assert.equal(withFunctions, 'NAMES     NAMES     LABEL\nWEB       "web"     v-x\n');
 });
