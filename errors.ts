@@ -37,3 +37,21 @@ export class UsageError extends TbuildError {
     super(message, { ...options, exitCode: 125 });
   }
 }
+
+/**
+ * True when `error` or one of its causes is a full disk (ENOSPC) or an exhausted quota (EDQUOT).
+ * Node says `ENOSPC: no space left on device, copyfile '…' -> '…/tmp/snap-…'`, naming tbuild's
+ * internal paths; {@link noSpaceMessage} says it in the user's terms (issue 12, finding 9).
+ */
+export function isNoSpaceError(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/** A full disk under the tbuild root, as one line: `no space left on device: the device holding <root> is full`. */
+export function noSpaceMessage(root: string): string {
+  return `no space left on device: the device holding ${root} is full`;
+}

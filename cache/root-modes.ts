@@ -76,8 +76,8 @@ export async function secureRoot(root: string): Promise<SecureRootResult> {
   const result: SecureRootResult = { tightened: [], failed: [] };
   for (const dir of await findOpenDirectories(root)) {
     try {
-      // Only the group and other bits go; the owner's (and setgid/sticky, rarely set) stay.
-      await chmod(dir.path, dir.mode & ~openBits);
+      // Exactly 0700, as dockerd sets its data root exactly (a tmpfs mounted as the root comes 1777).
+      await chmod(dir.path, privateDirMode);
       result.tightened.push(dir);
     } catch (error) {
       result.failed.push({ ...dir, reason: (error as NodeJS.ErrnoException).code ?? String(error) });

@@ -763,7 +763,7 @@ function findTarget(stages: Stage[], options: ConvertOptions): Stage {
 }
 
 /** `TARGETPLATFORM`, `TARGETOS`, … and the `BUILD*` twins (we build for the host platform). */
-function platformArgValues(platform: Platform): Map<string, string> {
+export function platformArgValues(platform: Platform): Map<string, string> {
   const full = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
   const values = new Map<string, string>();
   for (const prefix of ['TARGET', 'BUILD']) {

@@ -30,6 +30,7 @@ export {
   convert,
   type PendingHistory,
   type Platform,
+  platformArgValues,
   type ResolvedImage,
 } from './convert.ts';
 export {
@@ -43,3 +44,13 @@ export {
   parseDockerignoreLines,
 } from './dockerignore.ts';
 export { BuildError } from './errors.ts';
+export {
+  listTargets,
+  type Outline,
+  type OutlineArg,
+  type OutlineOptions,
+  type OutlineSecret,
+  type OutlineTarget,
+  outlineTarget,
+} from './outline.ts';
+export { type SyntaxNote, syntaxDirectiveNote } from './syntax-directive.ts';

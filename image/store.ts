@@ -22,7 +22,7 @@
  * Crash safety: blobs are written to tmp/, hashed while written, verified, fsynced and renamed
  * into blobs/; `index.json` is replaced by rename. A tag is committed only after every blob it
  * needs is in place, so a killed process leaves at worst unreferenced blobs and temp files,
- * which `fsck`/`gc` remove. Blobs written but not yet referenced are protected from a concurrent
+ * which opening the store (temps), `fsck` and `gc` (blobs) remove. Blobs written but not yet referenced are protected from a concurrent
  * `gc` by the writer's lease file (pid liveness: a reused pid only delays collection, the safe
  * direction).
  */
@@ -43,6 +43,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
+import { isNoSpaceError, noSpaceMessage } from '../errors.ts';
 import { syncDirSync, writeFileDurableSync } from '../files.ts';
 import { acquireLock, type HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
@@ -229,6 +230,9 @@ export class ImageStore {
     await makePrivateDir(this.#tmpDir);
     await makePrivateDir(this.#leaseDir);
     await makePrivateDir(this.#sizeDir);
+    // What a killed writer left (a pull or load killed mid-layer: partial blobs of any size) goes
+    // as soon as any command opens the store, not only at the next fsck. One readdir when empty.
+    await this.removeStaleTemps();
     const layout = join(this.dir, 'oci-layout');
     try {
       await stat(layout);
@@ -380,6 +384,9 @@ export class ImageStore {
         created: !existed,
         ...(unpackedSize === undefined ? {} : { unpackedSize }),
       };
+    } catch (error) {
+      if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
+      throw error;
     } finally {
       if (!renamed) {
         await handle?.close().catch(() => {});
@@ -574,6 +581,7 @@ export class ImageStore {
       try {
         await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
       } catch (error) {
+        if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
         const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
         throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
       }

@@ -44,11 +44,24 @@ export interface StatusEvent {
   time: number;
 }
 
+/**
+ * A warning about the build definition: a build check (BuildKit's lint warnings) or another
+ * frontend note. Renderers list them at the end of the build, as buildx does.
+ */
 export interface WarningEvent {
   type: 'warning';
+  /**
+   * One line. For a check it is BuildKit's short form, `Rule: message (line N)`
+   * (linter.LintFormatShort), which the summary prints after ` - `.
+   */
   message: string;
   /** `Dockerfile:LINE` where the warning points, when it has a place. */
   location?: string;
+  /** For a build check: the rule's name, description, documentation page, and the bare message. */
+  rule?: string;
+  description?: string;
+  url?: string;
+  detail?: string;
 }
 
 /** Where events go. Synchronous on purpose: renderers buffer, emitters never wait. */

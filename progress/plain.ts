@@ -1,5 +1,6 @@
-import type { ProgressEvent } from './events.ts';
+import type { ProgressEvent, WarningEvent } from './events.ts';
 import type { Renderer } from './renderer.ts';
+import { formatWarningSummary } from './warnings.ts';
 
 interface PlainVertex {
   number: number;
@@ -12,11 +13,13 @@ interface PlainVertex {
  * BuildKit's `--progress=plain` format (util/progress/progressui/printer.go): each vertex gets a
  * number in order of first appearance; `#N name` when it starts, its log lines as
  * `#N 0.215 text` (seconds since the vertex started), then `#N DONE 0.3s`, `#N CACHED` or
- * `#N ERROR: reason`. A blank line separates output of different vertices.
+ * `#N ERROR: reason`. A blank line separates output of different vertices. Warnings are listed
+ * after the last step, as buildx does.
  */
 export function createPlainRenderer(write: (text: string) => void): Renderer {
   const vertices = new Map<string, PlainVertex>();
   const partialLines = new Map<string, string>();
+  const warnings: WarningEvent[] = [];
   let last: string | undefined;
 
   function switchTo(digest: string): void {
@@ -85,7 +88,7 @@ export function createPlainRenderer(write: (text: string) => void): Renderer {
         return;
       }
       case 'warning':
-        write(`WARNING: ${event.message}${event.location ? ` (${event.location})` : ''}\n`);
+        warnings.push(event);
         return;
     }
   }
@@ -94,6 +97,8 @@ export function createPlainRenderer(write: (text: string) => void): Renderer {
     sink: handle,
     close() {
       for (const [digest, vertex] of vertices) flushPartial(digest, vertex, Date.now());
+      write(formatWarningSummary(warnings, false));
+      warnings.length = 0;
     },
   };
 }

@@ -1,5 +1,6 @@
-import type { ProgressEvent } from './events.ts';
+import type { ProgressEvent, WarningEvent } from './events.ts';
 import type { Renderer } from './renderer.ts';
+import { formatWarningSummary } from './warnings.ts';
 
 interface TtyVertex {
   name: string;
@@ -37,7 +38,7 @@ export function createTtyRenderer(write: (text: string) => void, options: TtyOpt
   const now = options.now ?? Date.now;
   const start = now();
   const vertices = new Map<string, TtyVertex>();
-  const warnings: string[] = [];
+  const warnings: WarningEvent[] = [];
   let drawnLines = 0;
   let finished = false;
 
@@ -56,7 +57,6 @@ export function createTtyRenderer(write: (text: string) => void, options: TtyOpt
         for (const line of tail.slice(-liveLogLines)) lines.push(cut(` => => # ${line}`, options.columns));
       }
     }
-    for (const warning of warnings) lines.push(cut(`WARNING: ${warning}`, options.columns));
     const room = Math.max(options.rows - 1, 2);
     return lines.length > room ? [lines[0] as string, ...lines.slice(lines.length - room + 1)] : lines;
   }
@@ -71,7 +71,7 @@ export function createTtyRenderer(write: (text: string) => void, options: TtyOpt
 
   function handle(event: ProgressEvent): void {
     if (event.type === 'warning') {
-      warnings.push(event.location ? `${event.message} (${event.location})` : event.message);
+      warnings.push(event);
       return;
     }
     if (event.type === 'vertex') {
@@ -106,6 +106,9 @@ export function createTtyRenderer(write: (text: string) => void, options: TtyOpt
       clearInterval(timer);
       finished = true;
       redraw();
+      // Below the final frame, not part of it: buildx prints them once the display has stopped.
+      write(formatWarningSummary(warnings, true));
+      warnings.length = 0;
     },
   };
 }

@@ -5,15 +5,16 @@ import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
 import {
   BuildError,
+  type ConvertOptions,
   compileDockerignore,
   convert,
   fingerprintContextPath,
+  platformArgValues,
   readDockerignore,
   scanContext,
 } from '../../frontend/index.ts';
 import { hostPlatform, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
-import { toInstructions } from '../../parser/index.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
 import {
@@ -37,6 +38,8 @@ import {
   parseCacheFrom,
   parseCacheTo,
 } from '../build-cache.ts';
+import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
+import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -57,10 +60,13 @@ Options:
                                   "security.insecure")
       --build-arg stringArray     Set build-time variables (recorded in the image history, as by
                                   docker build: pass secrets with --secret)
+      --call string               Set method for evaluating build ("check", "outline", "targets")
+                                  (default "build")
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
                                   with an inline cache, or "type=registry,ref=NAME[:TAG]")
       --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
                                   "type=inline", "type=registry,ref=NAME[:TAG][,mode=max]")
+      --check                     Shorthand for "--call=check"
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
@@ -104,6 +110,8 @@ interface BuildFlags {
   push: boolean;
   insecureRegistries: string[];
   context: string;
+  /** `--call` / `--check`: evaluate instead of building. */
+  call?: CallRequest;
 }
 
 function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
@@ -111,6 +119,8 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     tag: { type: 'string', short: 't', multiple: true },
     file: { type: 'string', short: 'f' },
     'build-arg': { type: 'string', multiple: true },
+    call: { type: 'string' },
+    check: { type: 'boolean' },
     allow: { type: 'string', multiple: true },
     target: { type: 'string' },
     secret: { type: 'string', multiple: true },
@@ -199,6 +209,8 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
   if (values.iidfile !== undefined) flags.iidfile = values.iidfile;
+  const call = parseCallFlag(values.call, values.check ?? false);
+  if (call) flags.call = call;
   if (flags.push && flags.tags.length === 0) {
     throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
   }
@@ -263,7 +275,29 @@ export const buildCommand: Command = {
         });
     const root = resolveRoot(ctx.globals.root);
     const ast = await parseDockerfileCached(root, text, dockerfileName);
-    const instructions = toInstructions(ast);
+    // Build checks (BuildKit's linter) run while the instructions are read and converted; their
+    // warnings wait for the progress display, which lists them at the end.
+    const warnings = new WarningRelay();
+    const checks = openChecks(ast, flags.buildArgs, warnings);
+    const source = { file: dockerfileName, text: text.toString('utf8') };
+    const write = (out: string) => void ctx.stdout.write(out);
+    const instructions = readInstructions(checks, warnings, {
+      ...(flags.call ? { call: flags.call } : {}),
+      show: () => createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream),
+      source,
+      write,
+    });
+    if (typeof instructions === 'number') return instructions;
+    const platform = hostPlatform();
+    if (flags.call) {
+      const options = {
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
+        buildArgs: flags.buildArgs,
+        platformArgs: platformArgValues(platform),
+      };
+      const code = answerFromInstructions(flags.call, source, instructions, ast, options, write);
+      if (code !== undefined) return code;
+    }
     const ignore = await readDockerignore(contextDir, dockerfilePath);
 
     const store = await openRoot(root, ctx.stderr);
@@ -275,21 +309,24 @@ export const buildCommand: Command = {
       );
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const renderer = createRenderer(flags.progress, ctx.stderr as NodeJS.WriteStream);
+    // --call=check prints its own report and builds nothing: no progress display.
+    const renderer = createRenderer(flags.call ? 'quiet' : flags.progress, ctx.stderr as NodeJS.WriteStream);
+    warnings.attach(renderer.sink);
     let runner: FsRunner | undefined;
     let cacheHold: HeldLock | undefined;
     let executor: RuncExecutor | undefined;
     try {
-      const definition = await convert(instructions, {
+      const convertOptions: ConvertOptions = {
         file: dockerfileName,
         escape: ast.escape,
         ...(flags.target !== undefined ? { target: flags.target } : {}),
         buildArgs: flags.buildArgs,
         labels: flags.labels,
-        platform: hostPlatform(),
+        platform,
         context: { dir: contextDir, excludes: [...ignore.patterns] },
         noCacheStages: flags.noCacheFilter,
         created: new Date().toISOString(),
+        checks,
         resolveImage: async (ref, at) => {
           try {
             // A base image missing from the store (or any, with --pull) comes from its registry.
@@ -337,7 +374,21 @@ export const buildCommand: Command = {
           const name = path.endsWith('/') || path === '' ? '__unnamed__' : decodeURIComponent(basename(path));
           return { data: Buffer.from(await response.arrayBuffer()), name };
         },
-      });
+      };
+      if (flags.call) {
+        // BuildKit's lint subrequest: with no target every stage is dispatched (and checked).
+        const allStages = flags.target === undefined;
+        const code = await answerCheck(
+          flags.call,
+          source,
+          checks,
+          () => convert(instructions, { ...convertOptions, allStages }),
+          write,
+        );
+        renderer.close();
+        return code;
+      }
+      const definition = await convert(instructions, convertOptions);
       checkEntitlements(definition.root, flags.allow, flags.network);
       // runc is checked by the executor before the first RUN it runs: a fully cached build
       // needs none (and skips ~20 ms of `runc --version`).

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ChecksumCache,
@@ -14,6 +15,7 @@ import {
   writeCacheRecord,
   writeSelectionMemo,
 } from '../../cache/index.ts';
+import { isNoSpaceError, noSpaceMessage } from '../../errors.ts';
 import type { ImageConfig } from '../../image/index.ts';
 import { StepError } from '../errors.ts';
 import { type Digest, digestOf, type Op, opIdentity, type Vertex } from '../graph.ts';
@@ -360,7 +362,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     const mounts = await prepareMounts(deps, mountState, vertex, op, inputs);
     const rootfs = await mountWritable(deps.root, deps.store, base).catch(async (error: unknown) => {
       await mounts.release();
-      throw rootfsError(vertex, error);
+      throw rootfsError(vertex, error, deps.root);
     });
     const tail = createTail(logTailLines);
     try {
@@ -393,10 +395,13 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         job.signal,
       );
       if (exitCode !== 0) {
+        // Looked at before the upper is discarded (that frees the space): a process that filled
+        // the disk says so only in its own output, which the user may not read as the cause.
+        const full = (await isDiskFull(deps.root)) ? `: ${noSpaceMessage(deps.root)}` : '';
         throw new StepError(
           vertex.name,
           vertex.location,
-          `process "${op.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`,
+          `process "${op.args.join(' ')}" did not complete successfully: exit code: ${exitCode}${full}`,
           tail.lines(),
         );
       }
@@ -405,10 +410,14 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       // and reaps every other process of its pid namespace before that exit is reported.
       return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
     } catch (error) {
+      // Before the upper is discarded: runc itself can be the one that hits the full disk (its
+      // pid file), and then says so only in its own words.
+      const full = !(error instanceof StepError) && (await isDiskFull(deps.root));
       await mounts.release();
       await discardWritable(rootfs);
       if (error instanceof StepError || job.signal.aborted) throw error;
-      throw new StepError(vertex.name, vertex.location, errorText(error), tail.lines(), error);
+      const text = full ? noSpaceMessage(deps.root) : errorText(error, deps.root);
+      throw new StepError(vertex.name, vertex.location, text, tail.lines(), error);
     }
   }
 
@@ -416,7 +425,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     const op = vertex.op;
     const base = inputs[0] as FsResult;
     const rootfs = await mountWritable(deps.root, deps.store, base).catch((error: unknown) => {
-      throw rootfsError(vertex, error);
+      throw rootfsError(vertex, error, deps.root);
     });
     let release: (() => Promise<void>) | undefined;
     try {
@@ -456,7 +465,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       await release?.().catch(() => {});
       await discardWritable(rootfs);
       if (error instanceof StepError || job.signal.aborted) throw error;
-      throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
+      throw new StepError(vertex.name, vertex.location, errorText(error, deps.root), [], error);
     }
   }
 }
@@ -465,7 +474,9 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
  * A root filesystem that could not be mounted fails the step that needed it, so the error names
  * the step and its Dockerfile line like any other step failure.
  */
-function rootfsError(vertex: Vertex, error: unknown): StepError {
+function rootfsError(vertex: Vertex, error: unknown, root: string): StepError {
+  if (isNoSpaceError(error))
+    return new StepError(vertex.name, vertex.location, noSpaceMessage(root), [], error);
   return new StepError(
     vertex.name,
     vertex.location,
@@ -603,6 +614,21 @@ function createTail(max: number) {
   };
 }
 
-function errorText(error: unknown): string {
+/** The error's message; a full disk in the root's words when `root` is given (issue 12, finding 9). */
+function errorText(error: unknown, root?: string): string {
+  if (root !== undefined && isNoSpaceError(error)) return noSpaceMessage(root);
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Less than this free on the root's filesystem after a failed RUN: the disk is what failed it. */
+const fullDiskSlack = 1 << 20;
+
+async function isDiskFull(root: string): Promise<boolean> {
+  const fs = await statfs(root).catch(() => undefined);
+  // As root, writes go on into the reserved blocks (bfree); others stop at bavail.
+  const free =
+    fs === undefined
+      ? Number.POSITIVE_INFINITY
+      : (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
+  return free < fullDiskSlack;
 }

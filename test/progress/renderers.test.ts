@@ -23,7 +23,27 @@ const events: ProgressEvent[] = [
   { type: 'vertex', digest: 'c', name: '[3/3] RUN exit 1', started: 1300 },
   { type: 'vertex', digest: 'b', name: '[2/3] RUN echo hi', completed: 1400 },
   { type: 'vertex', digest: 'c', name: '[3/3] RUN exit 1', completed: 1500, error: 'exit code: 1' },
-  { type: 'warning', message: 'empty continuation line', location: 'Dockerfile:4' },
+  ...[1, 2].map(
+    (): ProgressEvent => ({
+      type: 'warning',
+      message: 'NoEmptyContinuation: Empty continuation line (line 4)',
+      location: 'Dockerfile:4',
+      rule: 'NoEmptyContinuation',
+      url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
+    }),
+  ),
+  {
+    type: 'warning',
+    message: 'MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label (line 2)',
+  },
+];
+
+/** What buildx prints after the progress: the same warning twice is listed once; by line. */
+const summary = [
+  '',
+  ' 2 warnings found (use docker --debug to expand):',
+  ' - MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label (line 2)',
+  ' - NoEmptyContinuation: Empty continuation line (line 4)',
 ];
 
 function render(
@@ -56,10 +76,30 @@ describe('plain renderer', () => {
         '#2 DONE 0.4s',
         '',
         '#3 ERROR: exit code: 1',
-        'WARNING: empty continuation line (Dockerfile:4)',
+        ...summary,
         '',
       ].join('\n'),
     );
+  });
+
+  test('no warnings, no summary', () => {
+    let out = '';
+    const renderer = createPlainRenderer((text) => {
+      out += text;
+    });
+    renderer.sink({ type: 'vertex', digest: 'x', name: 'step', started: 0, completed: 0, cached: true });
+    renderer.close();
+    assert.equal(out, '#1 step\n#1 CACHED\n');
+  });
+
+  test('one warning is "1 warning found"', () => {
+    let out = '';
+    const renderer = createPlainRenderer((text) => {
+      out += text;
+    });
+    renderer.sink({ type: 'warning', message: 'X: y (line 1)' });
+    renderer.close();
+    assert.equal(out, '\n 1 warning found (use docker --debug to expand):\n - X: y (line 1)\n');
   });
 
   test('a vertex reported twice is announced once', () => {
@@ -96,9 +136,15 @@ describe('tty renderer', () => {
     assert.equal(frame[1], ` => CACHED [1/3] FROM docker.io/library/busybox:latest  0.0s`);
     assert.equal(frame[2], ` => [2/3] RUN echo hi${' '.repeat(35)}0.4s`);
     assert.equal(frame[3], ` => ERROR [3/3] RUN exit 1${' '.repeat(30)}0.2s`);
-    assert.equal(frame.length, 6);
-    assert.equal(frame[4], 'WARNING: empty continuation line (Dockerfile:4)');
-    for (const line of frame) assert.ok(line.length <= 60, `line too wide: ${line}`);
+    // The warnings come once, below the last frame, the heading in yellow.
+    assert.deepEqual(frame.slice(4), [
+      '',
+      ' \x1b[33m2 warnings found (use docker --debug to expand):',
+      '\x1b[0m - MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label (line 2)',
+      ' - NoEmptyContinuation: Empty continuation line (line 4)',
+      '',
+    ]);
+    for (const line of frame.slice(0, 4)) assert.ok(line.length <= 60, `line too wide: ${line}`);
   });
 
   test('redraws in place and keeps the live log tail of running steps', () => {

@@ -539,6 +539,10 @@ describe('kept containers', {
     assert.equal(doc?.State.Pid, containerPid(id));
     assert.equal(doc?.Config.Image, 'busybox');
     assert.match(doc?.Image ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.equal(
+      await ok(['inspect', '-f', '{{.State.Status}} {{.Name}} {{.Config.Tty}}', 'misc-a']),
+      'running /misc-a false\n',
+    );
 
     assert.equal(await ok(['pause', 'misc-a']), 'misc-a\n');
     assert.match(await statusOf('misc-a'), /^Up .* \(Paused\)$/);
