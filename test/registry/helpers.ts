@@ -141,6 +141,7 @@ ${authYaml}`,
       c.ref();
       (c.stderr as { ref?: () => void } | null)?.ref?.();
       const exited = new Promise((r) => c.once('exit', r));
+      c.ref(); // unref'd since start(): without this, waiting for its exit lets the loop drain
       c.kill('SIGKILL');
       await exited;
     },
