@@ -225,9 +225,35 @@ export async function waitContainer(root: string, ref: string): Promise<number> 
  * What conmon's exit command runs (`tbuild container-cleanup ID`): records the exit, unmounts,
  * and removes an `--rm` container. Quiet and idempotent: another command may have done it.
  */
-export async function cleanupContainer(root: string, id: string): Promise<void> {
+export async function cleanupContainer(root: string, id: string, self?: SelfCommand): Promise<void> {
   const container = readContainer(root, id);
   if (container === undefined) return;
   const done = await withContainerLock(root, id, (c) => finalizeLocked(root, c));
-  if (done && !isActive(done)) await autoRemove(root, done);
+  if (done === undefined || isActive(done)) return;
+  if (self !== undefined && shouldRestart(done)) {
+    // Docker's backoff (moby restartmanager): 100 ms, doubling each restart, at most a minute.
+    await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** done.state.RestartCount, 60_000)));
+    await withContainerLock(root, id, async (c) => {
+      // A stop, kill or start meanwhile decides instead.
+      if (isActive(c) || c.state.ManuallyStopped || c.state.FinishedAt !== done.state.FinishedAt) return;
+      writeState(c, { ...c.state, RestartCount: c.state.RestartCount + 1 });
+      await startLocked(root, c, self);
+    });
+    return;
+  }
+  await autoRemove(root, done);
+}
+
+/**
+ * Docker's restart policies (moby restartmanager ShouldRestart): never after a stop or kill by
+ * the user; `always` and `unless-stopped` after any exit; `on-failure[:N]` after a non-zero exit
+ * while fewer than N restarts were made (no limit when N is 0).
+ */
+function shouldRestart(container: Container): boolean {
+  const { Name, MaximumRetryCount } = container.record.HostConfig.RestartPolicy;
+  const { state } = container;
+  if (state.ManuallyStopped) return false;
+  if (Name === 'always' || Name === 'unless-stopped') return true;
+  if (Name !== 'on-failure' || state.ExitCode === 0) return false;
+  return MaximumRetryCount === 0 || state.RestartCount < MaximumRetryCount;
 }

@@ -1,6 +1,6 @@
 import { cleanupContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { containerRoot } from '../containers.ts';
+import { containerRoot, selfCommand } from '../containers.ts';
 
 /**
  * `tbuild container-cleanup ID`: what a container's monitor (conmon) runs when the container
@@ -11,7 +11,7 @@ export const containerCleanupCommand: Command = {
   async run(ctx) {
     const [id] = ctx.argv;
     if (id === undefined) return 1;
-    await cleanupContainer(containerRoot(ctx), id);
+    await cleanupContainer(containerRoot(ctx), id, selfCommand(ctx));
     return 0;
   },
 };

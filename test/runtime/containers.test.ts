@@ -325,6 +325,29 @@ describe('kept containers', {
     assert.equal(await ok(['rm', 'lost-monitor']), 'lost-monitor\n');
   });
 
+  test('--restart on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
+    await runDetached(
+      '--name',
+      'restart-fail',
+      '--restart',
+      'on-failure:2',
+      'busybox',
+      'sh',
+      '-c',
+      'echo run; exit 3',
+    );
+    const info = () => ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'restart-fail']);
+    // The count is written just before the third start: wait for that run's output too.
+    const logs = () => ok(['logs', 'restart-fail']);
+    await eventually(
+      async () => (await logs()) === 'run\nrun\nrun\n' && (await info()) === '2 exited\n',
+      30_000,
+    );
+    assert.equal(await info(), '2 exited\n');
+    assert.equal(await ok(['logs', 'restart-fail']), 'run\nrun\nrun\n');
+    assert.match(await statusOf('restart-fail'), /^Exited \(3\) /);
+  });
+
   test('Docker default capabilities and seccomp filter; --security-opt seccomp=unconfined', async () => {
     const show = 'grep -E "^(CapBnd|Seccomp):" /proc/self/status';
     await runDetached('--name', 'sec-default', 'busybox', 'sh', '-c', show);
