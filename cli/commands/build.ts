@@ -25,7 +25,7 @@ import {
   isEntitlement,
   solve,
 } from '../../solver/index.ts';
-import { pathError, requireFile, requireWritablePath } from '../../user-paths.ts';
+import { pathError, requireWritablePath } from '../../user-paths.ts';
 import {
   type CacheFrom,
   type CacheTo,
@@ -40,7 +40,9 @@ import {
 } from '../build-cache.ts';
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
+import { locateDockerfile, readStdin } from '../build-dockerfile.ts';
 import { formatBuildFailure } from '../build-errors.ts';
+import { writeBuildMetadata } from '../build-metadata.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { exportImage } from '../export-image.ts';
@@ -71,6 +73,8 @@ Options:
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
       --label stringArray         Set metadata for an image
+      --metadata-file string      Write build result metadata to a file (the build's warnings too
+                                  with BUILDX_METADATA_WARNINGS=1)
       --network string            Set the networking mode for the RUN instructions during build
                                   (default, none, host) (default "default"; none wins over
                                   RUN --network=host)
@@ -106,6 +110,7 @@ interface BuildFlags {
   labels: Record<string, string>;
   quiet: boolean;
   iidfile?: string;
+  metadataFile?: string;
   pull: boolean;
   push: boolean;
   insecureRegistries: string[];
@@ -133,6 +138,7 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     label: { type: 'string', multiple: true },
     quiet: { type: 'boolean', short: 'q' },
     iidfile: { type: 'string' },
+    'metadata-file': { type: 'string' },
     platform: { type: 'string' },
     pull: { type: 'boolean' },
     push: { type: 'boolean' },
@@ -209,39 +215,13 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
   if (values.iidfile !== undefined) flags.iidfile = values.iidfile;
+  if (values['metadata-file'] !== undefined) flags.metadataFile = values['metadata-file'];
   const call = parseCallFlag(values.call, values.check ?? false);
   if (call) flags.call = call;
   if (flags.push && flags.tags.length === 0) {
     throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
   }
   return flags;
-}
-
-/** Finds the Dockerfile: `-f`, else `Dockerfile`, else `dockerfile` in the context (BuildKit's lookup). */
-async function locateDockerfile(flags: BuildFlags, contextDir: string): Promise<string> {
-  if (flags.file !== undefined) {
-    await requireFile(flags.file, 'a Dockerfile (-f)');
-    return resolve(flags.file);
-  }
-  for (const name of ['Dockerfile', 'dockerfile']) {
-    const path = join(contextDir, name);
-    if (
-      await stat(path).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-    )
-      return path;
-  }
-  throw new BuildError(
-    `failed to read dockerfile: open ${join(contextDir, 'Dockerfile')}: no such file or directory`,
-  );
-}
-
-async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
 }
 
 /** `tbuild build`: Dockerfile + context → image in the store. */
@@ -252,6 +232,11 @@ export const buildCommand: Command = {
     if (flags === 'help') return 0;
     if (flags.iidfile)
       await requireWritablePath(flags.iidfile, 'a file to write the image ID to (--iidfile)');
+    if (flags.metadataFile)
+      await requireWritablePath(
+        flags.metadataFile,
+        'a file to write the build metadata to (--metadata-file)',
+      );
     const contextDir = resolve(flags.context);
     const contextType = await stat(contextDir).then(
       (s) => (s.isDirectory() ? 'dir' : 'other'),
@@ -266,7 +251,7 @@ export const buildCommand: Command = {
     const fromStdin = flags.file === '-';
     const dockerfilePath = fromStdin
       ? join(contextDir, 'Dockerfile')
-      : await locateDockerfile(flags, contextDir);
+      : await locateDockerfile(flags.file, contextDir);
     const dockerfileName = fromStdin ? 'Dockerfile' : basename(dockerfilePath);
     const text = fromStdin
       ? await readStdin(ctx.stdin)
@@ -470,6 +455,16 @@ export const buildCommand: Command = {
       if (flags.push) {
         const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
         for (const tag of flags.tags) await pushReference(store, tag, registry, ctx.stderr);
+      }
+      if (flags.metadataFile) {
+        await writeBuildMetadata(flags.metadataFile, {
+          configDigest: image.id,
+          manifest: image.manifest,
+          ...(image.config.created ? { created: image.config.created } : {}),
+          names: flags.tags.map(normalizeTag),
+          warnings: warnings.all,
+          source,
+        });
       }
       return 0;
     } catch (error) {
