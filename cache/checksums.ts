@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { readMemo, writeMemo } from './memos.ts';
 import { privateDirMode } from './root-modes.ts';
+import { scratchFileSync } from './sweep.ts';
 
 /**
  * The content checksum cache behind COPY cache keys (BuildKit: cache/contenthash). A file's
@@ -50,6 +51,7 @@ const fileVersion = 1;
  */
 export class ChecksumCache {
   readonly #path: string;
+  readonly #root: string;
   readonly #racyWindowMs: number;
   readonly #lru = new LRUCache<string, { digest: string; racy: boolean }>({ max: maxEntries });
   /** Loaded from disk (on first use) and not used yet in this process. */
@@ -59,14 +61,15 @@ export class ChecksumCache {
   /** How many files were actually read (for tests and benchmarks). */
   reads = 0;
 
-  private constructor(path: string, racyWindowMs: number) {
-    this.#path = path;
+  private constructor(root: string, racyWindowMs: number) {
+    this.#root = root;
+    this.#path = join(root, 'cache', 'checksums.json');
     this.#racyWindowMs = racyWindowMs;
   }
 
   /** The checksum cache of a root; its persisted table is read when first needed. */
   static async open(root: string, options: { racyWindowMs?: number } = {}): Promise<ChecksumCache> {
-    return new ChecksumCache(join(root, 'cache', 'checksums.json'), options.racyWindowMs ?? racyWindowMs);
+    return new ChecksumCache(root, options.racyWindowMs ?? racyWindowMs);
   }
 
   /** Reads the persisted table (an unreadable file is an empty table). */
@@ -120,7 +123,7 @@ export class ChecksumCache {
       entries.push(entry);
     }
     await mkdir(join(this.#path, '..'), { recursive: true, mode: privateDirMode });
-    const temp = `${this.#path}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = scratchFileSync(this.#root, 'checksums'); // swept if this process is killed first
     const file = await open(temp, 'w');
     try {
       await file.writeFile(JSON.stringify({ version: fileVersion, entries }));

@@ -90,6 +90,7 @@ export {
   noteOutsideTemp,
   type SweepResult,
   scratchDir,
+  scratchFileSync,
   scratchPath,
   secretScratchPath,
   sweepDeadOwners,

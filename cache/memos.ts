@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { privateDirMode } from './root-modes.ts';
+import { scratchFileSync } from './sweep.ts';
 
 /**
  * Memos: small files of data derived from inputs that are expensive to derive again, each named by
@@ -44,7 +44,7 @@ export async function readMemo(root: string, kind: MemoKind, key: string): Promi
 export async function writeMemo(root: string, kind: MemoKind, key: string, text: string): Promise<void> {
   const path = memoPath(root, kind, key);
   mkdirSync(join(path, '..'), { recursive: true, mode: privateDirMode });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = scratchFileSync(root, 'memo'); // swept if this process is killed before the rename
   writeFileSync(temp, text);
   renameSync(temp, path);
 }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurableSync } from '../files.ts';
 import { readLiveLeases } from './leases.ts';
 import { privateDirMode } from './root-modes.ts';
+import { scratchFileSync } from './sweep.ts';
 
 /**
  * The build cache index: cache key → a small JSON record (the layers a step produced). Records are
@@ -30,7 +30,10 @@ export async function readCacheRecord<T>(root: string, key: string): Promise<T |
 export async function writeCacheRecord(root: string, key: string, record: unknown): Promise<void> {
   const path = cacheRecordPath(root, key);
   mkdirSync(join(root, 'cache', 'keys'), { recursive: true, mode: privateDirMode });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  // The temp is in <root>/tmp under this process's name: a build killed before the rename leaves
+  // it for the next command's sweep (issue 12: a `<key>.json.<random>.tmp` beside the records
+  // stayed for ever).
+  const temp = scratchFileSync(root, 'record');
   writeFileDurableSync(temp, JSON.stringify(record));
   renameSync(temp, path);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { isOwnerAlive, ownerToken } from '../processes.ts';
@@ -11,7 +11,8 @@ import { privateDirMode } from './root-modes.ts';
  * Every scratch name says whose it is: `<root>/tmp/<kind>-<pid>.<start time>-<random>` (kinds:
  * `snap` a step's upper and overlay work dir and its rootfs mount point, `mount` a RUN mount's
  * scratch, `trash` what prune is deleting, `out` a note naming a file being written outside the
- * root, such as `save -o`'s temp archive). A process killed with SIGKILL runs no `finally`: its
+ * root, such as `save -o`'s temp archive; `record`, `memo`, `checksums` a cache file being written,
+ * renamed into place when whole; `seed` a cache mount being filled). A process killed with SIGKILL runs no `finally`: its
  * overlay stays mounted and its directories stay. {@link sweepDeadOwners} runs whenever a command
  * opens the root: for each entry whose owner is no longer running it unmounts whatever is mounted
  * at or below it (deepest first, lazily when busy) and then removes it. Entries of live processes
@@ -33,6 +34,16 @@ function randomHex(): string {
   return Math.floor(Math.random() * 2 ** 48)
     .toString(16)
     .padStart(12, '0');
+}
+
+/**
+ * {@link scratchPath}, with the scratch directory made: for a file written whole and then renamed
+ * into place elsewhere under the root (same filesystem), so that a kill between the write and the
+ * rename leaves it where the sweep finds it rather than as a stray temp beside the real files.
+ */
+export function scratchFileSync(root: string, kind: string): string {
+  mkdirSync(scratchDir(root), { recursive: true, mode: privateDirMode });
+  return scratchPath(root, kind);
 }
 
 /**

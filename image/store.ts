@@ -22,7 +22,7 @@
  * Crash safety: blobs are written to tmp/, hashed while written, verified, fsynced and renamed
  * into blobs/; `index.json` is replaced by rename. A tag is committed only after every blob it
  * needs is in place, so a killed process leaves at worst unreferenced blobs and temp files,
- * which `fsck`/`gc` remove. Blobs written but not yet referenced are protected from a concurrent
+ * which opening the store (temps), `fsck` and `gc` (blobs) remove. Blobs written but not yet referenced are protected from a concurrent
  * `gc` by the writer's lease file (pid liveness: a reused pid only delays collection, the safe
  * direction).
  */
@@ -230,6 +230,9 @@ export class ImageStore {
     await makePrivateDir(this.#tmpDir);
     await makePrivateDir(this.#leaseDir);
     await makePrivateDir(this.#sizeDir);
+    // What a killed writer left (a pull or load killed mid-layer: partial blobs of any size) goes
+    // as soon as any command opens the store, not only at the next fsck. One readdir when empty.
+    await this.removeStaleTemps();
     const layout = join(this.dir, 'oci-layout');
     try {
       await stat(layout);

@@ -16,12 +16,24 @@ const allowed: Record<string, string[]> = {
   executor: [],
   cache: [],
   progress: [],
+  format: [],
   frontend: ['parser', 'solver', 'image'],
   solver: ['executor', 'cache', 'image', 'registry', 'progress', 'parser'],
   image: ['cache'],
   registry: ['image'],
   runtime: ['executor', 'image', 'cache'],
-  cli: ['parser', 'frontend', 'solver', 'executor', 'cache', 'image', 'registry', 'runtime', 'progress'],
+  cli: [
+    'parser',
+    'frontend',
+    'solver',
+    'executor',
+    'cache',
+    'image',
+    'registry',
+    'runtime',
+    'progress',
+    'format',
+  ],
 };
 
 function* sourceFiles(dir: string): Generator<string> {

@@ -1,7 +1,9 @@
-import { familiarName, parseReference, type StoredImage } from '../../image/index.ts';
+import { formatRows, type TemplateRow } from '../../format/index.ts';
+import { familiarName, familiarString, parseReference, type StoredImage } from '../../image/index.ts';
 import type { Command } from '../command.ts';
-import { commandUsageError, parseCommandLine } from '../flags.ts';
-import { formatTable, humanSince, humanSize, imageSize, openStore, shortId } from '../image-output.ts';
+import { parseCommandLine } from '../flags.ts';
+import { familiarMatch, type ImageFilters, matchesImage, parseImageFilters } from '../image-filters.ts';
+import { humanSince, humanSize, imageSize, openStore, shortId } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild images [OPTIONS] [REPOSITORY[:TAG]]
@@ -11,10 +13,29 @@ List images
 Options:
   -a, --all             Show all images (tbuild keeps no intermediate images, so the same list)
       --digests         Show digests
-      --format string   "json": one JSON object per line, as docker images --format json
+  -f, --filter filter   Filter output based on conditions provided: dangling=true|false,
+                        reference=PATTERN, before=IMAGE, since=IMAGE, label=KEY[=VALUE]
+      --format string   Pretty-print images using a Go template ("table …", "json" = "{{json .}}")
       --no-trunc        Don't truncate output
   -q, --quiet           Only show image IDs
 `;
+
+/** docker/cli formatter/image.go: the default tables and each field's header. */
+const defaultFormat = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+const digestsFormat = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+const headers: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+};
 
 /** One line of `images`: an image under one of its tags (or `<none>`). */
 interface Row {
@@ -23,33 +44,46 @@ interface Row {
   tag: string;
 }
 
-function rowsOf(images: StoredImage[], filter: string | undefined): Row[] {
-  let want: { name: string; tag?: string } | undefined;
-  if (filter !== undefined) {
-    const ref = parseReference(filter);
-    want = ref.tag === undefined ? { name: ref.name } : { name: ref.name, tag: ref.tag };
-  }
+/** The rows moby's Images lists: each tag that passes the reference filter, `<none>` if none. */
+function rowsOf(images: StoredImage[], filters: ImageFilters): Row[] {
+  const patterns = filters.get('reference');
+  const dangling = filters.get('dangling');
+  const danglingOnly = dangling?.includes('true') === true;
   const rows: Row[] = [];
   for (const image of images) {
-    if (image.tags.length === 0) {
-      if (!want) rows.push({ image, repository: '<none>', tag: '<none>' });
+    const tags = image.tags
+      .map((t) => parseReference(t))
+      .filter((ref) => !patterns || patterns.some((p) => familiarMatch(p, familiarString(ref))));
+    if (tags.length === 0) {
+      // An untagged image: not for dangling=false, nor when its tags did not match a reference.
+      if (image.tags.length > 0 || (dangling && !danglingOnly) || patterns) continue;
+      rows.push({ image, repository: '<none>', tag: '<none>' });
       continue;
     }
-    for (const full of image.tags) {
-      const ref = parseReference(full);
-      if (want && (ref.name !== want.name || (want.tag !== undefined && ref.tag !== want.tag))) continue;
-      rows.push({ image, repository: familiarName(ref), tag: ref.tag ?? '<none>' });
-    }
+    if (danglingOnly) continue;
+    for (const ref of tags) rows.push({ image, repository: familiarName(ref), tag: ref.tag ?? '<none>' });
   }
   return rows;
 }
 
-/** Go's time.Time String() layout as `docker images --format json` prints CreatedAt. */
+/** Go's time.Time String() layout as `docker images --format {{.CreatedAt}}` prints it. */
 function goTime(created: string | undefined): string {
   if (!created) return '';
   const d = new Date(created);
   if (Number.isNaN(d.getTime())) return '';
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+}
+
+/** go-units HumanSize (4 significant digits), which VirtualSize uses. */
+function humanSize4(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(4))}${units[i]}`;
 }
 
 /** `tbuild images` (docker images). */
@@ -63,6 +97,7 @@ export const imagesCommand: Command = {
         all: { type: 'boolean', short: 'a' },
         quiet: { type: 'boolean', short: 'q' },
         digests: { type: 'boolean' },
+        filter: { type: 'string', short: 'f', multiple: true },
         format: { type: 'string' },
         'no-trunc': { type: 'boolean' },
       },
@@ -70,15 +105,27 @@ export const imagesCommand: Command = {
     });
     if (line === undefined) return 0;
     const { values, positionals } = line;
+    const filters = parseImageFilters('images', values.filter ?? []);
+    const name = positionals[0];
+    if (name !== undefined) {
+      // docker-cli adds the argument as a reference filter; a plain name must be a valid one.
+      if (!/[*?[]/.test(name)) parseReference(name);
+      filters.set('reference', [...(filters.get('reference') ?? []), name]);
+    }
     const store = await openStore(ctx);
     try {
-      const rows = rowsOf(await store.listImages(), positionals[0]);
-      const sizes = new Map<string, number>();
-      for (const { image } of rows) {
-        if (!sizes.has(image.descriptor.digest))
-          sizes.set(image.descriptor.digest, await imageSize(store, image));
+      const images = await store.listImages();
+      const bounds: { before?: number; since?: number } = {};
+      for (const key of ['before', 'since'] as const) {
+        for (const ref of filters.get(key) ?? []) {
+          const image = await store.resolve(ref);
+          bounds[key] = Date.parse(image.config.created ?? '') || 0;
+        }
       }
-      const size = (image: StoredImage) => humanSize(sizes.get(image.descriptor.digest) ?? 0);
+      const rows = rowsOf(
+        images.filter((i) => matchesImage(i, filters, bounds)),
+        filters,
+      );
       const id = (image: StoredImage) => (values['no-trunc'] ? image.id : shortId(image.id));
       if (values.quiet) {
         const seen = new Set<string>();
@@ -89,37 +136,31 @@ export const imagesCommand: Command = {
         }
         return 0;
       }
-      if (values.format === 'json') {
-        for (const { image, repository, tag } of rows) {
-          const json = {
-            Containers: 'N/A',
-            CreatedAt: goTime(image.config.created),
-            CreatedSince: humanSince(image.config.created),
-            Digest: image.descriptor.digest,
-            ID: id(image),
-            Repository: repository,
-            SharedSize: 'N/A',
-            Size: size(image),
-            Tag: tag,
-            UniqueSize: 'N/A',
-            VirtualSize: size(image),
-          };
-          ctx.stdout.write(`${JSON.stringify(json)}\n`);
-        }
-        return 0;
+      const sizes = new Map<string, number>();
+      for (const { image } of rows) {
+        if (!sizes.has(image.descriptor.digest))
+          sizes.set(image.descriptor.digest, await imageSize(store, image));
       }
-      if (values.format !== undefined)
-        throw commandUsageError('images', `unsupported --format "${values.format}" (use json)`);
-      const header = values.digests
-        ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']
-        : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-      const table = [header];
-      for (const { image, repository, tag } of rows) {
-        const cells = [repository, tag, id(image), humanSince(image.config.created), size(image)];
-        if (values.digests) cells.splice(2, 0, image.descriptor.digest);
-        table.push(cells);
-      }
-      ctx.stdout.write(formatTable(table));
+      const contexts: TemplateRow[] = rows.map(({ image, repository, tag }) => {
+        const size = sizes.get(image.descriptor.digest) ?? 0;
+        return {
+          Containers: 'N/A',
+          CreatedAt: goTime(image.config.created),
+          CreatedSince: humanSince(image.config.created),
+          Digest: image.descriptor.digest,
+          ID: id(image),
+          Repository: repository,
+          SharedSize: 'N/A',
+          Size: humanSize(size),
+          Tag: tag,
+          UniqueSize: 'N/A',
+          VirtualSize: humanSize4(size),
+        };
+      });
+      let format = values.format ?? '';
+      if (format === 'json') format = '{{json .}}';
+      if (format === '' || format === 'table') format = values.digests ? digestsFormat : defaultFormat;
+      ctx.stdout.write(formatRows(contexts, { format, headers, structType: '*formatter.imageContext' }));
       return 0;
     } finally {
       await store.close();

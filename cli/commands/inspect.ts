@@ -1,3 +1,5 @@
+import { TbuildError } from '../../errors.ts';
+import { parseTemplate, TemplateError } from '../../format/index.ts';
 import {
   familiarName,
   familiarString,
@@ -10,9 +12,12 @@ import { parseCommandLine } from '../flags.ts';
 import { imageSize, openStore } from '../image-output.ts';
 
 const usage = `
-Usage:  tbuild inspect IMAGE [IMAGE...]
+Usage:  tbuild inspect [OPTIONS] IMAGE [IMAGE...]
 
 Display detailed information on one or more images, as a JSON array (docker image inspect)
+
+Options:
+  -f, --format string   Format the output using a Go template ("json" = "{{json .}}")
 `;
 
 /**
@@ -48,9 +53,28 @@ function inspectImage(image: StoredImage, size: number): Record<string, unknown>
 export const inspectCommand: Command = {
   summary: 'Display detailed information on one or more images',
   async run(ctx) {
-    const line = parseCommandLine(ctx, { name: 'inspect', usage, options: {}, args: { min: 1 } });
+    const line = parseCommandLine(ctx, {
+      name: 'inspect',
+      usage,
+      options: { format: { type: 'string', short: 'f' } },
+      args: { min: 1 },
+    });
     if (line === undefined) return 0;
-    const { positionals } = line;
+    const { positionals, values } = line;
+    let template: ReturnType<typeof parseTemplate> | undefined;
+    if (values.format !== undefined && values.format !== '') {
+      const format = values.format === 'json' ? '{{json .}}' : values.format;
+      try {
+        // docker inspect: Go's missingkey=error; a template that does not parse exits 64
+        // (docker-cli cli/command/inspect/inspector.go), one that fails on an image 1.
+        template = parseTemplate(format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'), {
+          missingKey: 'error',
+        });
+      } catch (error) {
+        if (error instanceof TemplateError) throw new TbuildError(error.message, { exitCode: 64 });
+        throw error;
+      }
+    }
     const store = await openStore(ctx);
     try {
       const found: Record<string, unknown>[] = [];
@@ -64,7 +88,11 @@ export const inspectCommand: Command = {
           errors.push(error.message);
         }
       }
-      ctx.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      if (template === undefined) ctx.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      else {
+        // The template sees the document as JSON gives it (numbers, strings, maps, lists).
+        for (const doc of found) ctx.stdout.write(`${template.execute(JSON.parse(JSON.stringify(doc)))}\n`);
+      }
       for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
       return errors.length > 0 ? 1 : 0;
     } finally {

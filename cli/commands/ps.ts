@@ -1,15 +1,15 @@
 import { TbuildError } from '../../errors.ts';
-import { type Container, listContainers, syncState } from '../../runtime/index.ts';
-import type { Command } from '../command.ts';
-import { containerRoot } from '../containers.ts';
-import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
 import {
   alignTabs,
   renderTemplate,
   splitTableFormat,
   type TemplateRow,
   templateHeader,
-} from '../go-template.ts';
+} from '../../format/index.ts';
+import { type Container, listContainers, syncState } from '../../runtime/index.ts';
+import type { Command } from '../command.ts';
+import { containerRoot } from '../containers.ts';
+import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
 import { formatTable, humanDuration } from '../image-output.ts';
 
 const usage = `

@@ -8,10 +8,15 @@
 // Docker's "Error response from daemon: " before a daemon's error has no place in a daemonless
 // tool: the reason after tbuild's `ERROR: ` is the daemon's own text (`No such container: x`).
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setupBuildTests } from '../build/helpers.ts';
+import { firstReason, needCommands, needRoot, skipReason } from '../needs.ts';
+import { tbuildArgv } from '../tbuild-entry.ts';
 
 const h = setupBuildTests();
 
@@ -25,6 +30,8 @@ interface Row {
 
 const usage = 125;
 const failed = 1;
+/** docker inspect's exit code for a --format that does not parse (docker-cli inspect/inspector.go). */
+const badTemplate = 64;
 
 /** The table, by command. */
 const table: Record<string, Row[]> = {
@@ -224,6 +231,17 @@ const table: Record<string, Row[]> = {
     { args: ['history', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
     { args: ['history', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
     { args: ['image', 'history'], code: failed, reason: /^"tbuild history" requires exactly 1 argument\.$/ },
+    {
+      args: ['history', '--format', '{{.Foo}}', 'busybox'],
+      code: failed,
+      reason:
+        /^template parsing error: template: :1:2: executing "" at <\.Foo>: can't evaluate field Foo in type \*image\.historyContext$/,
+    },
+    {
+      args: ['history', '--format', '{{.ID', 'busybox'],
+      code: failed,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
   ],
   images: [
     { args: ['images', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
@@ -237,6 +255,30 @@ const table: Record<string, Row[]> = {
     { args: ['images', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
     { args: ['images', 'Bad::ref'], code: failed, reason: /invalid reference format/ },
     { args: ['image', 'ls', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['images', '--format', '{{.Foo'],
+      code: failed,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
+    {
+      args: ['images', '--format', '{{.Foo}}'],
+      code: failed,
+      reason: /can't evaluate field Foo in type \*formatter\.imageContext$/,
+    },
+    {
+      args: ['images', '--format', '{{nosuch .ID}}'],
+      code: failed,
+      reason: /^template parsing error: template: :1: function "nosuch" not defined$/,
+    },
+    { args: ['images', '-f', 'dangling=x'], code: failed, reason: /^Invalid filter 'dangling=\[x\]'$/ },
+    { args: ['images', '-f', 'foo=bar'], code: failed, reason: /^Invalid filter 'foo'$/ },
+    {
+      args: ['images', '-f', 'dangling'],
+      code: usage,
+      reason:
+        /^invalid argument "dangling" for "-f, --filter" flag: bad format of filter \(expected name=value\)$/,
+    },
+    { args: ['images', '-f', 'before=nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
   ],
   import: [
     {
@@ -277,6 +319,18 @@ const table: Record<string, Row[]> = {
     { args: ['inspect', 'nosuch:1'], code: failed, reason: /^No such image: nosuch:1$/ },
     { args: ['inspect', '--frobnicate', 'busybox'], code: usage, reason: /^unknown flag: --frobnicate$/ },
     { args: ['image', 'inspect', 'nosuch:2'], code: failed, reason: /^No such image: nosuch:2$/ },
+    {
+      args: ['inspect', '-f', '{{.Foo', 'busybox'],
+      code: badTemplate,
+      reason: /^template parsing error: template: :1: unclosed action$/,
+    },
+    {
+      args: ['inspect', '-f', '{{.Config.Foo.Bar}}', 'busybox'],
+      code: failed,
+      reason:
+        /^template parsing error: template: :1:9: executing "" at <\.Config\.Foo\.Bar>: map has no entry for key "Foo"$/,
+    },
+    { args: ['inspect', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
   ],
   exec: [
     { args: ['exec'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
@@ -595,6 +649,44 @@ for (const [command, list] of Object.entries(table)) {
     });
   });
 }
+
+// EACCES cannot happen to root, so this row runs tbuild as nobody (setpriv, util-linux), through
+// the shipped entry point, on a file it may not read and a root it owns.
+test('an unreadable input file as an unprivileged user (EACCES): one line naming the path', {
+  skip: skipReason(firstReason(needRoot('dropping privileges'), needCommands('setpriv'))),
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tbuild-eacces-'));
+  try {
+    await chmod(dir, 0o755);
+    await mkdir(join(dir, 'root'));
+    await chown(join(dir, 'root'), 65534, 65534);
+    await writeFile(join(dir, 'secret.tar'), 'x', { mode: 0o000 });
+    const child = spawn(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        ...tbuildArgv(['--root', join(dir, 'root'), 'load', '-i', join(dir, 'secret.tar')]),
+      ],
+      { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.resume();
+    const [code] = (await once(child, 'close')) as [number];
+    assert.equal(code, failed, stderr);
+    assert.equal(
+      stderr,
+      `ERROR: ${join(dir, 'secret.tar')}: permission denied; expected a tar archive file (load -i)\n`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('rm -f of a missing container reports it and exits 0 (docker-cli container/rm.go)', {
   skip: h.skip,

@@ -181,11 +181,13 @@ test('history: empty_layer steps show 0B, newest first, <missing> below the top;
   assert.equal(lines.length, 3);
   assert.match(
     lines[1] as string,
-    /^[a-f0-9]{12}\s+\d+ \w+ ago\s+\/bin\/sh -c #\(nop\)\s+CMD \["sh"\]\s+0B$/,
+    /^[a-f0-9]{12}\s+\d+ \w+ ago\s+\/bin\/sh -c #\(nop\)\s+CMD \["sh"\]\s+0B\s*$/,
   );
   assert.match(
     lines[2] as string,
-    new RegExp(`^<missing>\\s+\\d+ \\w+ ago\\s+${'/bin/sh -c echo x'.replace(/\//g, '\\/')}x{27}…\\s+1B$`),
+    new RegExp(
+      `^<missing>\\s+\\d+ \\w+ ago\\s+${'/bin/sh -c echo x'.replace(/\//g, '\\/')}x{27}…\\s+1B\\s*$`,
+    ),
   );
   const full = (await tbuild(root, ['history', '--no-trunc', 'hist:1'])).stdout;
   assert.ok(full.includes(longCmd));
@@ -205,4 +207,55 @@ test('du reports the store; fsck is clean; save refuses a terminal-less missing 
   const save = await tbuild(root, ['save', '-o', join(tmp.dir, 'x.tar'), 'nosuch']);
   assert.equal(save.code, 1);
   assert.equal(save.stderr, 'ERROR: No such image: nosuch\n');
+});
+
+test('--format Go templates for images, inspect and history; images --filter', async () => {
+  const names = await tbuild(root, ['images', '--format', '{{.Repository}}:{{.Tag}}', 'busybox']);
+  assert.equal(names.code, 0, names.stderr);
+  assert.equal(names.stdout, 'busybox:latest\n');
+  const table = await tbuild(root, ['images', '--format', 'table {{.Repository}}\\t{{.ID}}', 'busybox']);
+  assert.equal(table.stdout, `REPOSITORY   IMAGE ID\nbusybox      ${id.slice(7, 19)}\n`);
+  const cmd = await tbuild(root, [
+    'inspect',
+    '-f',
+    '{{.Config.Cmd}} {{json .Config.Env}} {{len .RootFS.Layers}}',
+    'busybox',
+  ]);
+  assert.equal(cmd.stdout, '[sh] ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] 1\n');
+  const steps = (await tbuild(root, ['history', '--format', '{{json .}}', 'busybox'])).stdout
+    .trim()
+    .split('\n');
+  assert.equal(steps.length, 1);
+  assert.deepEqual(Object.keys(JSON.parse(steps[0] as string)), [
+    'Comment',
+    'CreatedAt',
+    'CreatedBy',
+    'CreatedSince',
+    'ID',
+    'Size',
+  ]);
+
+  // Two imports under one tag: the first becomes dangling (<none>).
+  const rootfs = join(tmp.dir, 'filter-rootfs.tar');
+  writeFileSync(rootfs, await packTar([{ name: 'etc/x', data: 'x\n' }]));
+  const first = (await tbuild(root, ['import', '-c', 'LABEL first=yes', rootfs, 'dang:1'])).stdout.trim();
+  const second = (await tbuild(root, ['import', '-c', 'LABEL tier=two', rootfs, 'dang:1'])).stdout.trim();
+  assert.notEqual(first, second);
+  const short = (digest: string) => digest.slice(7, 19);
+  assert.equal((await tbuild(root, ['images', '-q', '-f', 'dangling=true'])).stdout, `${short(first)}\n`);
+  const tagged = (await tbuild(root, ['images', '-q', '-f', 'dangling=false'])).stdout;
+  assert.ok(!tagged.includes(short(first)) && tagged.includes(short(second)), tagged);
+  assert.equal((await tbuild(root, ['images', '-q', '-f', 'reference=dang*'])).stdout, `${short(second)}\n`);
+  assert.equal((await tbuild(root, ['images', '-q', '-f', 'label=tier=two'])).stdout, `${short(second)}\n`);
+  assert.equal((await tbuild(root, ['images', '-q', '-f', 'label=tier'])).stdout, `${short(second)}\n`);
+  assert.equal((await tbuild(root, ['images', '-q', '-f', 'label=tier=one'])).stdout, '');
+  assert.equal(
+    (await tbuild(root, ['images', '-q', '-f', 'since=busybox', '-f', 'reference=dang'])).stdout,
+    `${short(second)}\n`,
+  );
+  assert.ok((await tbuild(root, ['images', '-q', '-f', 'before=dang:1'])).stdout.includes(id.slice(7, 19)));
+  assert.equal(
+    (await tbuild(root, ['images', '-q', '-f', 'before=busybox', '-f', 'reference=busybox'])).stdout,
+    '',
+  );
 });

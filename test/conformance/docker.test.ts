@@ -161,6 +161,8 @@ async function waitForDockerd(): Promise<void> {
 
 async function stopDockerd(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
+  // Referenced again while we wait for it to go, or the event loop could end first.
+  child.ref();
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;

@@ -97,7 +97,7 @@ test('a load killed with SIGKILL leaves a store that fsck finds clean, and the l
 
   const fsck = await tbuild(root, ['fsck']);
   assert.equal(fsck.code, 0, fsck.stderr);
-  assert.match(fsck.stdout, /removed 1 stale temp files/);
+  // The partial blob is gone: opening the store (any command, here fsck) removes a dead writer's temps.
   assert.deepEqual(readdirSync(tmpDir), []);
   assert.equal((await tbuild(root, ['images', '-q'])).stdout, '');
 

@@ -137,7 +137,11 @@ ${authYaml}`,
     async kill() {
       const c = child;
       if (!c || c.exitCode !== null) return;
+      // Referenced again while we wait for it to go, or the event loop could end first.
+      c.ref();
+      (c.stderr as { ref?: () => void } | null)?.ref?.();
       const exited = new Promise((r) => c.once('exit', r));
+      c.ref(); // unref'd since start(): without this, waiting for its exit lets the loop drain
       c.kill('SIGKILL');
       await exited;
     },
