@@ -62,12 +62,12 @@ Options:
                                   "security.insecure")
       --build-arg stringArray     Set build-time variables (recorded in the image history, as by
                                   docker build: pass secrets with --secret)
-      --call string               Set method for evaluating build ("check", "outline", "targets")
-                                  (default "build")
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
                                   with an inline cache, or "type=registry,ref=NAME[:TAG]")
       --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
                                   "type=inline", "type=registry,ref=NAME[:TAG][,mode=max]")
+      --call string               Set method for evaluating build ("check", "outline", "targets")
+                                  (default "build")
       --check                     Shorthand for "--call=check"
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
