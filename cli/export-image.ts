@@ -8,10 +8,15 @@ import type { FsResult } from '../solver/index.ts';
  * config's non-empty history entries line up with `rootfs.diff_ids` as Docker expects.
  *
  * Dates: the frontend stamps the config and this build's history entries with the build's start
- * time. Unless SOURCE_DATE_EPOCH pins it, that stamp is replaced by `result.created`, the time the
+ * time. Without SOURCE_DATE_EPOCH that stamp is replaced by `result.created`, the time the
  * final step's result was first made, which the cache record keeps. So a fully cached rebuild,
  * here or on another builder that imported the cache, yields the same image ID (BuildKit's
  * exporter likewise dates cached layers from their cache records, not the clock).
+ *
+ * With SOURCE_DATE_EPOCH (`epoch`, already the frontend's stamp) the config's `created` is the
+ * epoch and every history entry without a date or dated after it (the base image's included) gets
+ * the epoch, as BuildKit's exporter clamps them (exporter/containerimage/writer.go,
+ * normalizeLayersAndHistory). The layers were clamped when they were packed (see RunnerDeps.epoch).
  */
 export async function exportImage(
   store: ImageStore,
@@ -20,12 +25,19 @@ export async function exportImage(
   tags: string[],
   /** Extra top-level config fields (the inline build cache). */
   extra: Record<string, unknown> = {},
+  /** SOURCE_DATE_EPOCH as an RFC 3339 time, when the build has one. */
+  epoch?: string,
 ): Promise<{ id: string; manifest: Descriptor; config: ImageConfig }> {
   const steps = new Set(result.layers.flatMap((layer) => (layer.step ? [layer.step] : [])));
   const buildTime = definition.config.created;
-  const created = process.env.SOURCE_DATE_EPOCH === undefined ? (result.created ?? buildTime) : buildTime;
-  const dated = (entry: History): History =>
-    entry.created === buildTime && buildTime !== undefined ? { ...entry, created } : entry;
+  const created = epoch ?? result.created ?? buildTime;
+  const dated = (entry: History): History => {
+    if (epoch !== undefined) {
+      const at = entry.created === undefined ? Number.NaN : Date.parse(entry.created);
+      return at <= Date.parse(epoch) ? entry : { ...entry, created: epoch };
+    }
+    return entry.created === buildTime && buildTime !== undefined ? { ...entry, created } : entry;
+  };
   const history: History[] = definition.history.map(({ entry: original, step }) => {
     const entry = dated(original);
     if (step === undefined) return entry;

@@ -105,6 +105,8 @@ export function parseCommandLine<O extends OptionsConfig>(
   let argv = ctx.argv;
   let rest: string[] = [];
   if (spec.stopAtPositional) ({ flags: argv, rest } = splitAtPositional(argv, spec.options));
+  const terminator = argv.indexOf('--');
+  argv = argv.map((arg, i) => (terminator >= 0 && i > terminator ? arg : shortWithValue(arg, spec.options)));
   const { tokens } = parseArgs({
     args: argv,
     options: spec.options,
@@ -201,6 +203,17 @@ function checkCount(spec: CommandLineSpec<OptionsConfig>, n: number): void {
           : `${what} requires at most ${args.max} ${plural(args.max)}.`,
     );
   }
+}
+
+/**
+ * pflag reads `-H=false` and `-t=5` as the short flag with a value; parseArgs would read `-=`
+ * and `-f` as more short flags, so such a word becomes `--long=value` first. Up to `--` only.
+ */
+function shortWithValue(arg: string, options: OptionsConfig): string {
+  const m = /^-([A-Za-z0-9])=(.*)$/s.exec(arg);
+  if (!m) return arg;
+  const long = Object.entries(options).find(([, o]) => o.short === m[1])?.[0];
+  return long === undefined ? arg : `--${long}=${m[2]}`;
 }
 
 /**

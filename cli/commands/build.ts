@@ -41,6 +41,7 @@ import {
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
 import { locateDockerfile, readStdin } from '../build-dockerfile.ts';
+import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
@@ -157,6 +158,7 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
       if (fromEnv !== undefined) buildArgs[arg] = fromEnv;
     } else buildArgs[arg.slice(0, eq)] = arg.slice(eq + 1);
   }
+  Object.assign(buildArgs, withEnvironmentEpoch(buildArgs));
   const labels: Record<string, string> = {};
   for (const label of values.label ?? []) {
     const eq = label.indexOf('=');
@@ -258,6 +260,8 @@ export const buildCommand: Command = {
       : await readFile(dockerfilePath).catch((error: unknown) => {
           throw pathError(error, dockerfilePath, 'a Dockerfile');
         });
+    const epoch = sourceDateEpoch(flags.buildArgs);
+    const created = epoch === undefined ? new Date().toISOString() : epochTimestamp(epoch);
     const root = resolveRoot(ctx.globals.root);
     const ast = await parseDockerfileCached(root, text, dockerfileName);
     // Build checks (BuildKit's linter) run while the instructions are read and converted; their
@@ -310,7 +314,7 @@ export const buildCommand: Command = {
         platform,
         context: { dir: contextDir, excludes: [...ignore.patterns] },
         noCacheStages: flags.noCacheFilter,
-        created: new Date().toISOString(),
+        created,
         checks,
         resolveImage: async (ref, at) => {
           try {
@@ -409,6 +413,7 @@ export const buildCommand: Command = {
         defaultNetwork: flags.network,
         cacheSources,
         secrets: await readSecrets(flags.secrets),
+        ...(epoch !== undefined ? { epoch } : {}),
       });
       // Fingerprinting the context (find(1) processes) overlaps taking the cache lock.
       runner.prefetch(definition.root);
@@ -429,7 +434,14 @@ export const buildCommand: Command = {
       const extra = flags.cacheTo.some((t) => t.type === 'inline')
         ? { [inlineCacheField]: await inlineCache(runner, result) }
         : {};
-      const image = await exportImage(store, definition, result, flags.tags, extra);
+      const image = await exportImage(
+        store,
+        definition,
+        result,
+        flags.tags,
+        extra,
+        epoch === undefined ? undefined : created,
+      );
       for (const to of flags.cacheTo) {
         if (to.type === 'local') await exportLocalCache(to, runner, result, store);
         if (to.type === 'registry') await exportRegistryCache(to, runner, result, store, registryFlags);

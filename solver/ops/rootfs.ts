@@ -70,6 +70,8 @@ export interface CommitOptions {
    * is never used again, so reading and pruning its upper meanwhile cannot confuse it.)
    */
   quiescent?: boolean;
+  /** SOURCE_DATE_EPOCH in seconds: the layer's later mtimes are clamped to it. */
+  epoch?: number;
 }
 
 /**
@@ -95,7 +97,10 @@ export async function commitWritable(
   try {
     if (!unmounting) await rm(rootfs.path, { recursive: true, force: true });
     await pruneCopiedUpDirs(rootfs.mutable.fs, rootfs.lowers);
-    const packed = packLayer({ kind: 'overlay', upperdir: rootfs.mutable.fs });
+    const packed = packLayer(
+      { kind: 'overlay', upperdir: rootfs.mutable.fs },
+      options.epoch !== undefined ? { epoch: options.epoch } : {},
+    );
     const blob = await store.putBlob(packed.stream, { what: 'layer' });
     const digests = await packed.digests;
     store.recordLayerSize(blob.digest, digests.unpackedSize);

@@ -238,6 +238,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       if (op.type === 'exec' && op.network === 'host' && stepNetwork(op, deps.defaultNetwork) === 'none') {
         parts.network = 'none';
       }
+      // The layer's mtimes are clamped to the epoch (see RunnerDeps.epoch): a different layer.
+      if (deps.epoch !== undefined && makesLayer(op)) parts.epoch = deps.epoch;
       if (op.type === 'copy' && vertex.inputs[1]?.op.type === 'context') {
         // A COPY from the context depends on exactly the files it reads, not on the rest of the
         // context and not on mtimes: a fresh checkout of the same tree hits.
@@ -408,7 +410,10 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       await mounts.release();
       // Quiescent: `runc run` returns once the container's init exited, and the kernel kills
       // and reaps every other process of its pid namespace before that exit is reported.
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, {
+        quiescent: true,
+        ...(deps.epoch !== undefined ? { epoch: deps.epoch } : {}),
+      });
     } catch (error) {
       // Before the upper is discarded: runc itself can be the one that hits the full disk (its
       // pid file), and then says so only in its own words.
@@ -460,7 +465,10 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       await release?.();
       release = undefined;
       // A file op leaves no process behind that could still write into the mount.
-      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, { quiescent: true });
+      return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, {
+        quiescent: true,
+        ...(deps.epoch !== undefined ? { epoch: deps.epoch } : {}),
+      });
     } catch (error) {
       await release?.().catch(() => {});
       await discardWritable(rootfs);
@@ -493,6 +501,11 @@ function rootfsError(vertex: Vertex, error: unknown, root: string): StepError {
  * command-line `none` is the stronger promise). `default` is the host's until containers get
  * networks of their own.
  */
+/** Whether the op's result adds a layer of its own (the others: none, or a base image's). */
+function makesLayer(op: Op): boolean {
+  return op.type === 'exec' || op.type === 'copy' || op.type === 'mkdir' || op.type === 'mkfile';
+}
+
 function stepNetwork(op: Extract<Op, { type: 'exec' }>, defaultNetwork: 'host' | 'none'): 'host' | 'none' {
   if (defaultNetwork === 'none' || op.network === 'default') return defaultNetwork;
   return op.network;

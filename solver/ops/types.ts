@@ -129,4 +129,16 @@ export interface RunnerDeps {
    * env entry only: never the op, the cache key, a layer or the history.
    */
   secrets?: ReadonlyMap<string, Buffer>;
+  /**
+   * SOURCE_DATE_EPOCH in seconds: every layer a step makes (RUN, COPY/ADD, heredocs, WORKDIR) is
+   * packed with its mtimes clamped to it, BuildKit's `rewrite-timestamp=true`. Base image layers
+   * are kept as pulled, as BuildKit's exporter leaves them.
+   *
+   * The clamp happens when the layer is packed, not at export, so the epoch is part of the cache
+   * key of every layer-making step: a layer cached by a build without it (or with another epoch)
+   * is never handed to a build with it, and its cache record holds the clamped blob, which
+   * `--cache-to` exports as is. (Rewriting at export, as BuildKit does, would need a second
+   * pack of every layer on each export; keying costs only a rebuild when the epoch changes.)
+   */
+  epoch?: number;
 }

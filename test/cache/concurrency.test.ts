@@ -2,12 +2,12 @@
 // lost records; steps both need give the same result. Repeated, with a prune racing the builds,
 // then `tbuild fsck` must be clean and every image runnable.
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { listCacheRecords } from '../../cache/index.ts';
 import { setupBuildTests } from '../build/helpers.ts';
-import { imageId } from './steps.ts';
+import { allHoldingCache, imageId } from './steps.ts';
 
 const h = setupBuildTests();
 const it = (name: string, fn: () => Promise<void>) => test(name, { skip: h.skip }, fn);
@@ -32,31 +32,6 @@ function files(round: number, i: number): Record<string, string> {
   };
 }
 
-/**
- * Waits until each of `count` builds holds `<root>/cache/gc.lock` (as /proc/locks lists its
- * inode) or has already finished (`finished()` of them).
- */
-async function allHoldingCache(count: number, finished: () => number): Promise<void> {
-  const lock = join(h.root(), 'cache', 'gc.lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ino = await stat(lock).then(
-      (s) => s.ino,
-      () => undefined,
-    );
-    const held =
-      ino === undefined
-        ? 0
-        : (await readFile('/proc/locks', 'utf8'))
-            .split('\n')
-            .filter((line) => !line.includes('->') && line.includes('FLOCK') && line.includes(`:${ino} `))
-            .length;
-    if (held + finished() >= count) return;
-    assert.ok(Date.now() < deadline, `only ${held + finished()} of ${count} builds took the cache lock`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 it(`${builders} concurrent builds on one root, ${rounds} rounds, a prune racing them: fsck clean`, async () => {
   const ids = new Map<string, string>();
   for (let round = 0; round < rounds; round++) {
@@ -70,7 +45,7 @@ it(`${builders} concurrent builds on one root, ${rounds} rounds, a prune racing 
     // records, and the last round's records are checked below.) It starts once every builder holds
     // the cache: a builder still on its way would queue behind the prune (gc-lock.ts) and then
     // rightly make the pruned shared step again.
-    if (round === 1) await allHoldingCache(builders, () => finished);
+    if (round === 1) await allHoldingCache(h.root(), builders, () => finished);
     const prune = round === 1 ? h.cli(['prune', '-a', '-f']) : Promise.resolve({ code: 0, stderr: '' });
     const results = await Promise.all(runs);
     const pruned = await prune;

@@ -81,3 +81,17 @@ test('stopAtPositional: flags end at the image, a grouped short flag takes the n
   const dashes = parseCommandLine(ctx(['-d', '--', 'img', '-x']), spec);
   assert.deepEqual(dashes?.positionals, ['img', '-x']);
 });
+
+test('a short flag with =value, as pflag reads it (-H=false, -t=5)', () => {
+  const spec = {
+    name: 'history',
+    usage: '',
+    options: { human: { type: 'boolean', short: 'H' }, time: { type: 'string', short: 't' } },
+  } as const;
+  const line = parseCommandLine(ctx(['-H=false', '-t=5', 'x']), spec);
+  assert.equal(line?.values.human, false);
+  assert.equal(line?.values.time, '5');
+  assert.deepEqual(line?.positionals, ['x']);
+  const bad = thrown(() => parseCommandLine(ctx(['-H=maybe']), spec));
+  assert.match(bad.message, /^invalid argument "maybe" for "-H, --human" flag/);
+});
