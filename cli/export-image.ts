@@ -15,8 +15,10 @@ import type { FsResult } from '../solver/index.ts';
  *
  * With SOURCE_DATE_EPOCH (`epoch`, already the frontend's stamp) the config's `created` is the
  * epoch and every history entry without a date or dated after it (the base image's included) gets
- * the epoch, as BuildKit's exporter clamps them (exporter/containerimage/writer.go,
- * normalizeLayersAndHistory). The layers were clamped when they were packed (see RunnerDeps.epoch).
+ * the epoch: the clamp rule of the layers' mtimes, so a base image built "in the future" of the
+ * epoch cannot date the result either. (BuildKit's exporter, exporter/containerimage/writer.go,
+ * applies the epoch to the history too; its exact rule for base-image entries was not checked.)
+ * The layers were clamped when they were packed (see RunnerDeps.epoch).
  */
 export async function exportImage(
   store: ImageStore,

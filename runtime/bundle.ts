@@ -4,10 +4,11 @@
  * snapshot store), mounted at `<dir>/rootfs`, and `bundle/config.json` from the executor's spec
  * builder with the container's hosts, resolv.conf and hostname files beside it.
  */
-import { readFileSync } from 'node:fs';
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  activeSnapshotPaths,
   createActiveSnapshot,
   mountOverlay,
   privateDirMode,
@@ -45,12 +46,50 @@ export async function mountContainerRootfs(root: string, container: Container): 
   );
   await mkdir(paths.rootfs, { recursive: true, mode: privateDirMode }); // a mount point
   const lowers = record.Layers.map((l) => snapshotPaths(root, l.diffId).fs);
-  if (lowers.length === 0) {
-    lowers.push(join(container.dir, 'empty'));
-    await mkdir(lowers[0] as string, { recursive: true, mode: 0o755 }); // hidden by the upper's root
-  }
+  lowers.push(await writeInitLayer(container.dir));
   await mountOverlay({ lowers, upper: layer.fs, work: layer.work, target: paths.rootfs });
   return paths.rootfs;
+}
+
+/**
+ * Docker's init layer (moby daemon/initlayer): the files runc bind-mounts over (/etc/hosts,
+ * /etc/hostname, /etc/resolv.conf) exist, empty, in a layer between the image and the writable
+ * layer, so runc never creates them in the writable layer and `commit` does not take them.
+ */
+async function writeInitLayer(dir: string): Promise<string> {
+  const init = join(dir, 'init');
+  await mkdir(join(init, 'etc'), { recursive: true, mode: 0o755 });
+  for (const name of ['hosts', 'hostname', 'resolv.conf']) {
+    await writeFile(join(init, 'etc', name), '', { mode: 0o644 });
+  }
+  return init;
+}
+
+/**
+ * Runs `fn` on a view of the container's filesystem: the live rootfs mount while it runs, else
+ * a read-only overlay of its layers, init layer and writable layer mounted for the call (export,
+ * cp). The view shows what the container's process sees minus the mounts runc adds inside it.
+ */
+export async function withContainerFs<T>(
+  root: string,
+  container: Container,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const { record } = container;
+  const paths = containerPaths(container.dir, record.Id);
+  if (await isMounted(paths.rootfs)) return fn(paths.rootfs);
+  const upper = activeSnapshotPaths(root, record.Id).fs;
+  const lowers = record.Layers.map((l) => snapshotPaths(root, l.diffId).fs);
+  lowers.push(await writeInitLayer(container.dir));
+  if (existsSync(upper)) lowers.push(upper);
+  const target = await mkdtemp(join(container.dir, 'view-'));
+  const view = await mountOverlay({ lowers, target });
+  try {
+    return await fn(target);
+  } finally {
+    await view.unmount();
+    await rm(target, { recursive: true, force: true });
+  }
 }
 
 export async function unmountContainerRootfs(container: Container): Promise<void> {

@@ -1,5 +1,8 @@
 // Public surface of runtime/: containers from images, kept on disk with one monitor each
 // (see README.md), and `tbuild run` in the foreground.
+
+export { copyFromContainer, copyToContainer, exportContainer } from './archive.ts';
+export { type CommitContainerRequest, commitContainer } from './commit.ts';
 export type {
   Container,
   ContainerRecord,
@@ -9,8 +12,10 @@ export type {
 } from './container.ts';
 export { listContainers } from './container-store.ts';
 export { type CreateRequest, createContainer } from './create.ts';
+export { containerDocument } from './document.ts';
 export { ContainerError, RunError } from './errors.ts';
 export { type ExecRequest, execInContainer } from './exec.ts';
+export { type ContainerFsckReport, fsckContainers } from './fsck.ts';
 export {
   cleanupContainer,
   inspectContainer,
@@ -30,6 +35,7 @@ export {
   readLogFrom,
   selectLogEntries,
 } from './logs.ts';
+export { pauseContainer, renameContainer, restartContainer, topContainer } from './manage.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';
 export { syncState } from './state-sync.ts';

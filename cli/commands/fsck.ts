@@ -1,5 +1,6 @@
 import { findOpenDirectories, formatMode, type OpenDirectory } from '../../cache/index.ts';
 import { resolveRoot } from '../../image/index.ts';
+import { fsckContainers } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { openStore } from '../image-output.ts';
@@ -8,7 +9,9 @@ const usage = `
 Usage:  tbuild fsck
 
 Verify the image store: every blob against its digest, every reference from index.json.
-Removes stale temp files and unreferenced blobs. Makes the root private again when its
+Removes stale temp files and unreferenced blobs. Checks every container (readable, its layer
+snapshots and writable layer present, a dead monitor recorded as an exit) and removes
+half-created ones. Makes the root private again when its
 mode lets other users in (as every command does on opening it). Exits 1 when the store is
 damaged or the root could not be made private.
 `;
@@ -49,7 +52,14 @@ export const fsckCommand: Command = {
     try {
       const report = await store.fsck();
       report.problems.push(...reportModes(ctx.stderr, open, await findOpenDirectories(root)));
+      const containers = await fsckContainers(root);
+      report.problems.push(...containers.problems);
       ctx.stdout.write(`checked ${report.blobs} blobs, ${report.images} images in ${store.dir}\n`);
+      if (containers.containers > 0) ctx.stdout.write(`checked ${containers.containers} containers\n`);
+      for (const id of containers.recordedExits)
+        ctx.stdout.write(`recorded the exit of container ${id.slice(0, 12)}\n`);
+      if (containers.removedTempDirs > 0)
+        ctx.stdout.write(`removed ${containers.removedTempDirs} half-created containers\n`);
       if (report.removedTempFiles > 0)
         ctx.stdout.write(`removed ${report.removedTempFiles} stale temp files\n`);
       if (report.removedBlobs.length > 0)

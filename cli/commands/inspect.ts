@@ -7,14 +7,17 @@ import {
   type StoredImage,
   StoreError,
 } from '../../image/index.ts';
+import { ContainerError, containerDocument, inspectContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
+import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 import { imageSize, openStore } from '../image-output.ts';
 
 const usage = `
-Usage:  tbuild inspect [OPTIONS] IMAGE [IMAGE...]
+Usage:  tbuild inspect [OPTIONS] NAME|ID [NAME|ID...]
 
-Display detailed information on one or more images, as a JSON array (docker image inspect)
+Display detailed information on containers or images, as a JSON array: a container by that
+name or id first, as docker inspect looks (docker container inspect), else an image
 
 Options:
   -f, --format string   Format the output using a Go template ("json" = "{{json .}}")
@@ -80,6 +83,13 @@ export const inspectCommand: Command = {
       const found: Record<string, unknown>[] = [];
       const errors: string[] = [];
       for (const name of positionals) {
+        // docker-cli inspect.go inspectAll tries a container before an image.
+        try {
+          found.push(containerDocument(await inspectContainer(containerRoot(ctx), name)));
+          continue;
+        } catch (error) {
+          if (!(error instanceof ContainerError)) throw error;
+        }
         try {
           const image = await store.resolve(name);
           found.push(inspectImage(image, await imageSize(store, image)));

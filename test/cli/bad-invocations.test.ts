@@ -332,6 +332,57 @@ const table: Record<string, Row[]> = {
     },
     { args: ['inspect', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
   ],
+  commit: [
+    {
+      args: ['commit'],
+      code: failed,
+      reason: /^"tbuild commit" requires at least 1 and at most 2 arguments\.$/,
+    },
+    { args: ['commit', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['commit', '--frobnicate', 'c1'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+  ],
+  cp: [
+    { args: ['cp'], code: failed, reason: /^"tbuild cp" requires exactly 2 arguments\.$/ },
+    { args: ['cp', 'a', 'b'], code: failed, reason: /^must specify at least one container source$/ },
+    { args: ['cp', 'nosuch:/x', '/tmp/y'], code: failed, reason: /^No such container: nosuch$/ },
+  ],
+  export: [
+    { args: ['export'], code: failed, reason: /^"tbuild export" requires exactly 1 argument\.$/ },
+    { args: ['export', '-o', '/tmp/x.tar', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['export', '-x', 'c1'], code: usage, reason: /^unknown shorthand flag: 'x' in -x$/ },
+  ],
+  pause: [
+    { args: ['pause'], code: failed, reason: /^"tbuild pause" requires at least 1 argument\.$/ },
+    { args: ['pause', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['pause', 'c1'], code: failed, reason: /^Container [0-9a-f]{64} is not running$/ },
+  ],
+  rename: [
+    { args: ['rename', 'c1'], code: failed, reason: /^"tbuild rename" requires exactly 2 arguments\.$/ },
+    {
+      args: ['rename', 'c1', 'c1'],
+      code: failed,
+      reason: /^Renaming a container with the same name as its current name$/,
+    },
+    { args: ['rename', 'c1', 'a'], code: failed, reason: /^Invalid container name \(a\), only/ },
+  ],
+  restart: [
+    { args: ['restart'], code: failed, reason: /^"tbuild restart" requires at least 1 argument\.$/ },
+    { args: ['restart', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    {
+      args: ['restart', '-t', 'x', 'c1'],
+      code: usage,
+      reason: /^invalid argument "x" for "-t, --time" flag: strconv\.ParseInt: parsing "x": invalid syntax$/,
+    },
+  ],
+  top: [
+    { args: ['top'], code: failed, reason: /^"tbuild top" requires at least 1 argument\.$/ },
+    { args: ['top', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['top', 'c1'], code: failed, reason: /^Container [0-9a-f]{64} is not running$/ },
+  ],
+  unpause: [
+    { args: ['unpause'], code: failed, reason: /^"tbuild unpause" requires at least 1 argument\.$/ },
+    { args: ['unpause', 'c1'], code: failed, reason: /^Container [0-9a-f]{64} is not paused$/ },
+  ],
   exec: [
     { args: ['exec'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },
     { args: ['exec', 'c1'], code: failed, reason: /^"tbuild exec" requires at least 2 arguments\.$/ },

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -170,7 +170,9 @@ describe('kept containers', {
       assert.equal(await ok(['ps', '-aq']), '');
       assert.deepEqual(leftovers(), { runc: [], mounts: [], monitors: [] });
       assert.deepEqual(
-        readdirSync(join(root, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)),
+        (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []).filter((n) =>
+          /^[0-9a-f]{64}$/.test(n),
+        ),
         [],
       );
       assert.match(await ok(['fsck']), /\nok\n$/);
@@ -408,5 +410,181 @@ describe('kept containers', {
     assert.match(exec.output, /\/dev\/pts\/\d+\r\n/);
     const noTty = await tbuild(['exec', '-t', 'exec-tty', 'true']);
     assert.deepEqual([noTty.code, noTty.stderr], [1, 'ERROR: the input device is not a TTY\n']);
+  });
+
+  test('commit (-a -m -c, whiteouts, an unchanged container adds no layer), export | import', async () => {
+    const script =
+      'mkdir -p /data/html; echo page > /data/html/index.html; rm /etc/group; echo ready; sleep 300';
+    await runDetached('--name', 'commit-b1', 'busybox', 'sh', '-c', script);
+    await eventually(async () => (await ok(['logs', 'commit-b1'])) === 'ready\n');
+    const id = await ok([
+      'commit',
+      '-a',
+      'me',
+      '-m',
+      'msg',
+      '-c',
+      'CMD ["/bin/cat","/data/html/index.html"]',
+      'commit-b1',
+      'myhttpd:v1',
+    ]);
+    assert.match(id, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(await ok(['run', '--rm', 'myhttpd:v1']), 'page\n');
+    assert.doesNotMatch(await ok(['run', '--rm', 'myhttpd:v1', 'ls', '/etc']), /group/);
+    const [image] = JSON.parse(await ok(['inspect', 'myhttpd:v1'])) as {
+      Id: string;
+      Author: string;
+      Comment: string;
+      Config: { Cmd: string[] };
+      RootFS: { Layers: string[] };
+      Metadata: {
+        History: { author?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+      };
+    }[];
+    const [base] = JSON.parse(await ok(['inspect', 'busybox'])) as { RootFS: { Layers: string[] } }[];
+    assert.equal(image?.Id, id.trim());
+    assert.equal(image?.Author, 'me');
+    assert.equal(image?.Comment, 'msg');
+    assert.deepEqual(image?.Config.Cmd, ['/bin/cat', '/data/html/index.html']);
+    assert.equal(image?.RootFS.Layers.length, (base?.RootFS.Layers.length ?? 0) + 1);
+    const { created, ...entry } = (image?.Metadata.History.at(-1) ?? {}) as { created?: string };
+    assert.match(created ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(entry, {
+      author: 'me',
+      created_by: `sh -c ${script}`,
+      comment: 'msg',
+    });
+    // Unchanged (never started): no layer, an empty_layer history entry, as Docker's empty diff.
+    await ok(['create', '--name', 'commit-empty', 'busybox', 'true']);
+    await ok(['commit', 'commit-empty', 'empty:1']);
+    const [empty] = JSON.parse(await ok(['inspect', 'empty:1'])) as (typeof image)[];
+    assert.equal(empty?.RootFS.Layers.length, base?.RootFS.Layers.length);
+    assert.equal(empty?.Metadata.History.at(-1)?.empty_layer, true);
+    // export: the whole filesystem; it imports back as a one-layer image that runs.
+    const tar = join(root, 'b1.tar');
+    assert.equal(await ok(['export', '-o', tar, 'commit-b1']), '');
+    const listing = await new Promise<string>((resolve, reject) => {
+      const child = spawn('tar', ['-tf', tar], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        out += s;
+      });
+      child.once('error', reject);
+      child.once('close', () => resolve(out));
+    });
+    const names = listing.split('\n');
+    assert.ok(names.includes('data/html/index.html'));
+    assert.ok(names.includes('bin/busybox'));
+    assert.ok(!names.includes('etc/group'));
+    await ok(['import', tar, 'flat:1']);
+    assert.equal(await ok(['run', '--rm', 'flat:1', 'cat', '/data/html/index.html']), 'page\n');
+  });
+
+  test('cp both ways never leaves the container root; inspect; pause/unpause; top; rename; restart', async () => {
+    const id = await runDetached(
+      '--name',
+      'misc-a',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /data; ln -s / /data/up; echo ready; sleep 300',
+    );
+    await eventually(async () => (await ok(['logs', 'misc-a'])) === 'ready\n');
+    const host = join(root, 'host-file');
+    await writeFile(host, 'from host\n');
+    assert.equal(await ok(['cp', host, 'misc-a:/data/']), '');
+    assert.equal(await ok(['exec', 'misc-a', 'cat', '/data/host-file']), 'from host\n');
+    // /data/up is a symlink to / inside the container: it leads to the container's /etc.
+    await ok(['cp', host, 'misc-a:/data/up/etc/planted']);
+    assert.equal(await ok(['exec', 'misc-a', 'cat', '/etc/planted']), 'from host\n');
+    assert.equal(existsSync('/etc/planted'), false);
+    const out = join(root, 'cp-out');
+    await ok(['cp', 'misc-a:/data/up/etc/passwd', out]);
+    assert.equal(
+      readFileSync(out, 'utf8'),
+      readFileSync(join(root, 'containers', id, 'rootfs', 'etc', 'passwd'), 'utf8'),
+    );
+    assert.match(readFileSync(out, 'utf8'), /^root:x:0:0:root:\/root:\/bin\/sh\nnobody:/);
+    const missing = await tbuild(['cp', 'misc-a:/nope', out]);
+    assert.deepEqual(
+      [missing.code, missing.stderr],
+      [1, 'ERROR: Could not find the file /nope in container misc-a\n'],
+    );
+
+    const [doc] = JSON.parse(await ok(['inspect', 'misc-a'])) as {
+      Id: string;
+      Name: string;
+      Path: string;
+      Image: string;
+      State: { Status: string; Running: boolean; Pid: number };
+      Config: { Cmd: string[]; Image: string };
+    }[];
+    assert.equal(doc?.Id, id);
+    assert.equal(doc?.Name, '/misc-a');
+    assert.equal(doc?.Path, 'sh');
+    assert.deepEqual([doc?.State.Status, doc?.State.Running], ['running', true]);
+    assert.equal(doc?.State.Pid, containerPid(id));
+    assert.equal(doc?.Config.Image, 'busybox');
+    assert.match(doc?.Image ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.equal(
+      await ok(['inspect', '-f', '{{.State.Status}} {{.Name}} {{.Config.Tty}}', 'misc-a']),
+      'running /misc-a false\n',
+    );
+
+    assert.equal(await ok(['pause', 'misc-a']), 'misc-a\n');
+    assert.match(await statusOf('misc-a'), /^Up .* \(Paused\)$/);
+    const paused = await tbuild(['exec', 'misc-a', 'true']);
+    assert.deepEqual(
+      [paused.code, paused.stderr],
+      [1, `ERROR: Container ${id} is paused, unpause the container before exec\n`],
+    );
+    assert.equal(await ok(['unpause', 'misc-a']), 'misc-a\n');
+    assert.match(await statusOf('misc-a'), /^Up [^(]*$/);
+
+    const top = (await ok(['top', 'misc-a'])).split('\n');
+    assert.match(top[0] ?? '', /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    assert.ok(top.some((l) => l.endsWith('sleep 300')));
+
+    assert.equal(await ok(['rename', 'misc-a', 'misc-b']), '');
+    assert.equal(await ok(['ps', '-q', '--no-trunc', '--filter', 'name=^misc-b$']), `${id}\n`);
+    const before = containerPid(id);
+    assert.equal(await ok(['restart', '-t', '0', 'misc-b']), 'misc-b\n');
+    assert.notEqual(containerPid(id), before);
+    assert.equal(alive(before), false);
+    assert.match(await statusOf('misc-b'), /^Up /);
+    // The writable layer survives a restart (the cp'd file is still there).
+    assert.equal(await ok(['exec', 'misc-b', 'cat', '/data/host-file']), 'from host\n');
+  });
+});
+
+// Alone on a root of its own: in the suite above, any concurrent `ps -a` may record the exit first.
+describe('fsck of containers', { skip: reason ? `container tests skipped: ${reason}` : false }, () => {
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tbuild-ctr-fsck-'));
+    await ok(['load', '-i', await busyboxArchive()]);
+  });
+
+  after(async () => {
+    try {
+      await ok(['rm', '-f', ...(await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean)]);
+      assert.deepEqual(leftovers(), { runc: [], mounts: [], monitors: [] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('fsck records an exit nobody saw and removes what a killed create left', async () => {
+    const id = await runDetached('--name', 'fsck-lost', 'busybox', 'sleep', '300');
+    process.kill(monitorPid(id), 'SIGKILL');
+    await eventually(() => !alive(monitorPid(id)));
+    // What `create` leaves when it is killed before the rename into place.
+    mkdirSync(join(root, 'containers', `.tmp-${'0'.repeat(64)}`));
+    const out = await ok(['fsck']);
+    assert.match(out, new RegExp(`^recorded the exit of container ${id.slice(0, 12)}$`, 'm'));
+    assert.match(out, /^removed 1 half-created containers$/m);
+    assert.match(out, /^checked 1 containers$/m);
+    assert.match(out, /\nok\n$/);
+    assert.equal(existsSync(join(root, 'containers', `.tmp-${'0'.repeat(64)}`)), false);
+    assert.match(await statusOf('fsck-lost'), /^Exited \(137\) /);
   });
 });

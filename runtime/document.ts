@@ -1,0 +1,76 @@
+/**
+ * The `docker container inspect` document of a container (moby api/types ContainerJSON), built
+ * from its record and state. Fields tbuild has no notion of (AppArmor, SELinux labels, networks
+ * of their own) are left out rather than faked; the ones kept carry Docker's names and types.
+ */
+import { join } from 'node:path';
+import type { Container } from './container.ts';
+import { containerPaths } from './container-store.ts';
+
+export function containerDocument(container: Container): Record<string, unknown> {
+  const { record, state, dir } = container;
+  const paths = containerPaths(dir, record.Id);
+  const { Mounts, ...hostConfig } = record.HostConfig;
+  return {
+    Id: record.Id,
+    Created: record.Created,
+    Path: record.Path,
+    Args: record.Args,
+    State: {
+      Status: state.Status,
+      Running: state.Status === 'running' || state.Status === 'paused',
+      Paused: state.Status === 'paused',
+      Restarting: state.Status === 'restarting',
+      OOMKilled: false,
+      Dead: state.Status === 'dead',
+      Pid: state.Pid,
+      ExitCode: state.ExitCode,
+      Error: state.Error,
+      StartedAt: state.StartedAt,
+      FinishedAt: state.FinishedAt,
+    },
+    Image: record.ImageId,
+    ResolvConfPath: join(paths.bundle, 'resolv.conf'),
+    HostnamePath: join(paths.bundle, 'hostname'),
+    HostsPath: join(paths.bundle, 'hosts'),
+    LogPath: paths.log,
+    Name: `/${record.Name}`,
+    RestartCount: state.RestartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    HostConfig: { ...hostConfig, Binds: Mounts.filter((m) => m.type === 'bind').map(bindSpec) },
+    Mounts: Mounts.map((m) => ({
+      Type: m.type,
+      Source: m.type === 'bind' ? m.source : '',
+      Destination: m.target,
+      Mode: m.readonly ? 'ro' : '',
+      RW: !m.readonly,
+      Propagation: m.type === 'bind' ? 'rprivate' : '',
+    })),
+    Config: {
+      Hostname: record.Config.Hostname,
+      Domainname: '',
+      User: record.Config.User,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: record.Config.Tty,
+      OpenStdin: record.Config.OpenStdin,
+      StdinOnce: false,
+      Env: record.Config.Env,
+      Cmd: record.Config.Cmd,
+      Image: record.Config.Image,
+      Volumes: null,
+      WorkingDir: record.Config.WorkingDir,
+      Entrypoint: record.Config.Entrypoint,
+      OnBuild: null,
+      Labels: record.Config.Labels,
+      StopSignal: record.Config.StopSignal,
+      ...(record.Config.StopTimeout === undefined ? {} : { StopTimeout: record.Config.StopTimeout }),
+    },
+  };
+}
+
+function bindSpec(m: { source: string; target: string; readonly: boolean }): string {
+  return `${m.source}:${m.target}${m.readonly ? ':ro' : ''}`;
+}
