@@ -18,8 +18,11 @@ import { type CallRequest, printCheck, type Source } from './build-call.ts';
 export class WarningRelay {
   private pending: WarningEvent[] = [];
   private sink: ProgressSink | undefined;
+  /** Every warning so far (for --metadata-file). */
+  readonly all: WarningEvent[] = [];
 
   push(event: WarningEvent): void {
+    this.all.push(event);
     if (this.sink) this.sink(event);
     else this.pending.push(event);
   }

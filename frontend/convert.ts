@@ -185,6 +185,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
       state.history = [...parent.history];
       if (parent.author !== undefined) state.author = parent.author;
       state.shell = parent.shell;
+      state.args = new Map(parent.args);
       triggers = (parent.config.OnBuild as string[] | undefined) ?? [];
     } else {
       const image = await options.resolveImage(base, at);

@@ -25,7 +25,7 @@ import {
   isEntitlement,
   solve,
 } from '../../solver/index.ts';
-import { pathError, requireFile, requireWritablePath } from '../../user-paths.ts';
+import { pathError, requireWritablePath } from '../../user-paths.ts';
 import {
   type CacheFrom,
   type CacheTo,
@@ -40,8 +40,10 @@ import {
 } from '../build-cache.ts';
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
+import { locateDockerfile, readStdin } from '../build-dockerfile.ts';
 import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
+import { writeBuildMetadata } from '../build-metadata.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { exportImage } from '../export-image.ts';
@@ -61,17 +63,19 @@ Options:
                                   "security.insecure")
       --build-arg stringArray     Set build-time variables (recorded in the image history, as by
                                   docker build: pass secrets with --secret)
-      --call string               Set method for evaluating build ("check", "outline", "targets")
-                                  (default "build")
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
                                   with an inline cache, or "type=registry,ref=NAME[:TAG]")
       --cache-to stringArray      Cache export destinations (e.g. "type=local,dest=path/to/dir[,mode=max]",
                                   "type=inline", "type=registry,ref=NAME[:TAG][,mode=max]")
+      --call string               Set method for evaluating build ("check", "outline", "targets")
+                                  (default "build")
       --check                     Shorthand for "--call=check"
   -f, --file string               Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads stdin)
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
       --label stringArray         Set metadata for an image
+      --metadata-file string      Write build result metadata to a file (the build's warnings too
+                                  with BUILDX_METADATA_WARNINGS=1)
       --network string            Set the networking mode for the RUN instructions during build
                                   (default, none, host) (default "default"; none wins over
                                   RUN --network=host)
@@ -107,6 +111,7 @@ interface BuildFlags {
   labels: Record<string, string>;
   quiet: boolean;
   iidfile?: string;
+  metadataFile?: string;
   pull: boolean;
   push: boolean;
   insecureRegistries: string[];
@@ -134,6 +139,7 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     label: { type: 'string', multiple: true },
     quiet: { type: 'boolean', short: 'q' },
     iidfile: { type: 'string' },
+    'metadata-file': { type: 'string' },
     platform: { type: 'string' },
     pull: { type: 'boolean' },
     push: { type: 'boolean' },
@@ -211,39 +217,13 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
   if (values.iidfile !== undefined) flags.iidfile = values.iidfile;
+  if (values['metadata-file'] !== undefined) flags.metadataFile = values['metadata-file'];
   const call = parseCallFlag(values.call, values.check ?? false);
   if (call) flags.call = call;
   if (flags.push && flags.tags.length === 0) {
     throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
   }
   return flags;
-}
-
-/** Finds the Dockerfile: `-f`, else `Dockerfile`, else `dockerfile` in the context (BuildKit's lookup). */
-async function locateDockerfile(flags: BuildFlags, contextDir: string): Promise<string> {
-  if (flags.file !== undefined) {
-    await requireFile(flags.file, 'a Dockerfile (-f)');
-    return resolve(flags.file);
-  }
-  for (const name of ['Dockerfile', 'dockerfile']) {
-    const path = join(contextDir, name);
-    if (
-      await stat(path).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-    )
-      return path;
-  }
-  throw new BuildError(
-    `failed to read dockerfile: open ${join(contextDir, 'Dockerfile')}: no such file or directory`,
-  );
-}
-
-async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
 }
 
 /** `tbuild build`: Dockerfile + context → image in the store. */
@@ -254,6 +234,11 @@ export const buildCommand: Command = {
     if (flags === 'help') return 0;
     if (flags.iidfile)
       await requireWritablePath(flags.iidfile, 'a file to write the image ID to (--iidfile)');
+    if (flags.metadataFile)
+      await requireWritablePath(
+        flags.metadataFile,
+        'a file to write the build metadata to (--metadata-file)',
+      );
     const contextDir = resolve(flags.context);
     const contextType = await stat(contextDir).then(
       (s) => (s.isDirectory() ? 'dir' : 'other'),
@@ -268,7 +253,7 @@ export const buildCommand: Command = {
     const fromStdin = flags.file === '-';
     const dockerfilePath = fromStdin
       ? join(contextDir, 'Dockerfile')
-      : await locateDockerfile(flags, contextDir);
+      : await locateDockerfile(flags.file, contextDir);
     const dockerfileName = fromStdin ? 'Dockerfile' : basename(dockerfilePath);
     const text = fromStdin
       ? await readStdin(ctx.stdin)
@@ -482,6 +467,16 @@ export const buildCommand: Command = {
       if (flags.push) {
         const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
         for (const tag of flags.tags) await pushReference(store, tag, registry, ctx.stderr);
+      }
+      if (flags.metadataFile) {
+        await writeBuildMetadata(flags.metadataFile, {
+          configDigest: image.id,
+          manifest: image.manifest,
+          ...(image.config.created ? { created: image.config.created } : {}),
+          names: flags.tags.map(normalizeTag),
+          warnings: warnings.all,
+          source,
+        });
       }
       return 0;
     } catch (error) {

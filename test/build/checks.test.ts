@@ -2,6 +2,7 @@
 // build (plain, tty, rawjson), `error=true` failing the build before any step runs, the
 // BUILDKIT_DOCKERFILE_CHECK build arg, warnings before a parse error, and `# syntax=`.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { setupBuildTests } from './helpers.ts';
 
@@ -141,4 +142,35 @@ it('# syntax=: docker/dockerfile:1.x runs the built-in frontend quietly; another
     other.stderr,
     /\n 1 warning found \(use docker --debug to expand\):\n - Dockerfile:1: the syntax directive names frontend image "example.com\/frontend:2", which tbuild does not run: the built-in Dockerfile frontend builds this file\n/,
   );
+});
+
+it('--metadata-file: the image digests and name; the warnings too with BUILDX_METADATA_WARNINGS=1', async () => {
+  const dir = await h.testdir({ Dockerfile: fiveViolations, 'package.json': '{}\n' });
+  const plain = `${dir}.plain.json`;
+  const built = await h.cli(['build', '--progress', 'plain', '-t', 'meta', '--metadata-file', plain, dir]);
+  assert.equal(built.code, 0, built.stderr);
+  const metadata = JSON.parse(await readFile(plain, 'utf8'));
+  assert.equal(metadata['image.name'], 'docker.io/library/meta:latest');
+  assert.match(metadata['containerimage.digest'], /^sha256:[0-9a-f]{64}$/);
+  assert.equal(metadata['containerimage.descriptor'].digest, metadata['containerimage.digest']);
+  assert.match(built.stderr, new RegExp(`writing image ${metadata['containerimage.config.digest']}`));
+  assert.equal(metadata['buildx.build.warnings'], undefined);
+
+  const withWarnings = `${dir}.warnings.json`;
+  process.env.BUILDX_METADATA_WARNINGS = '1';
+  try {
+    const again = await h.cli(['build', '--progress', 'plain', '--metadata-file', withWarnings, dir]);
+    assert.equal(again.code, 0, again.stderr);
+  } finally {
+    delete process.env.BUILDX_METADATA_WARNINGS;
+  }
+  const warned = JSON.parse(await readFile(withWarnings, 'utf8'))['buildx.build.warnings'];
+  assert.equal(warned.length, 5);
+  const first = warned.find((w: { Range: { start: { line: number } }[] }) => w.Range[0]?.start.line === 1);
+  assert.equal(
+    Buffer.from(first.Short, 'base64').toString(),
+    "FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)",
+  );
+  assert.equal(first.URL, 'https://docs.docker.com/go/dockerfile/rule/from-as-casing/');
+  assert.equal(first.Level, 1);
 });
