@@ -60,6 +60,7 @@ if (bundleTime > 0 && bundleTime >= newestSource()) {
     ...['build', 'run', 'images', 'inspect', 'history', 'load', 'save', 'import', 'tag', 'rmi'],
     ...['pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version'],
     ...['create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup'],
+    ...['exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export'],
   ];
   const groups = ['image', 'container', 'builder', 'system'];
   const { runBundle } = require('./run-bundle.js');

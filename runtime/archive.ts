@@ -65,12 +65,19 @@ export async function copyToContainer(root: string, ref: string, src: string, de
       throw new ContainerError(`invalid destination ${dest}`);
     }
     const name = basename(src);
-    const quote = (text: string) => text.replace(/[\\|&^$.*[\]]/g, '\\$&');
-    const tar = spawn(
-      'tar',
-      ['-C', dirname(src), '-cf', '-', `--transform=s|^${quote(name)}|${quote(inside)}|S`, '--', name],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    // sed's s command as tar applies it: the pattern quotes the basic-regex characters, the
+    // replacement `\` and `&`; the delimiter is a character neither contains (an escaped
+    // delimiter is not always literal: `\|` is GNU's alternation).
+    const quotePattern = (text: string) => text.replace(/[\\^$.*[\]]/g, '\\$&');
+    const quoteReplacement = (text: string) => text.replace(/[\\&]/g, '\\$&');
+    const delimiter = ['|', ',', '#', '@', '%', ':', ';', '!', '~', '\u0001'].find(
+      (ch) => !name.includes(ch) && !inside.includes(ch),
     );
+    if (delimiter === undefined) throw new ContainerError(`cannot copy a file named ${JSON.stringify(name)}`);
+    const transform = `s${delimiter}^${quotePattern(name)}${delimiter}${quoteReplacement(inside)}${delimiter}S`;
+    const tar = spawn('tar', ['-C', dirname(src), '-cf', '-', `--transform=${transform}`, '--', name], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     tar.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;

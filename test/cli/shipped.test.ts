@@ -5,7 +5,7 @@
 // order and share one store: they are one user's session.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -303,6 +303,43 @@ test('stop and kill end running containers; wait reports 137', { skip }, async (
   assert.equal((await ok(['rm', 'ship2', 'ship3'])).stdout, 'ship2\nship3\n');
 });
 
+test('exec, cp, top, pause, unpause, rename, restart, commit and export of a running container', {
+  skip,
+}, async () => {
+  await ok(['run', '-d', '--name', 'ship5', 'app', 'sleep', '100']);
+  assert.equal(
+    (await ok(['exec', 'ship5', 'sh', '-c', 'echo inside > /made; cat /hello.txt'])).stdout,
+    'hello from the shipped CLI\n',
+  );
+  const copied = join(work, 'copied.txt');
+  await ok(['cp', 'ship5:/made', copied]);
+  assert.equal(readFileSync(copied, 'utf8'), 'inside\n');
+  writeFileSync(join(work, 'into.txt'), 'from the host\n');
+  await ok(['cp', join(work, 'into.txt'), 'ship5:/into.txt']);
+  assert.equal((await ok(['exec', 'ship5', 'cat', '/into.txt'])).stdout, 'from the host\n');
+  assert.match((await ok(['top', 'ship5'])).stdout, /sleep 100/);
+  await ok(['pause', 'ship5']);
+  assert.match((await ok(['ps'])).stdout, /\(Paused\) .* ship5$/m);
+  await ok(['unpause', 'ship5']);
+  await ok(['rename', 'ship5', 'ship6']);
+  assert.match((await ok(['ps'])).stdout, / ship6$/m);
+  await ok(['restart', '-t', '1', 'ship6']);
+  // The writable layer survives a restart; commit packs it into a new image.
+  assert.equal((await ok(['exec', 'ship6', 'cat', '/made'])).stdout, 'inside\n');
+  const committed = await ok(['commit', 'ship6', 'shipped:committed']);
+  assert.match(committed.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  assert.equal(
+    (await ok(['run', '--rm', 'shipped:committed', 'cat', '/made', '/into.txt'])).stdout,
+    'inside\nfrom the host\n',
+  );
+  const exported = join(work, 'ship6.tar');
+  await ok(['export', '-o', exported, 'ship6']);
+  const listing = spawnSync('tar', ['-tf', exported], { encoding: 'utf8' }).stdout.split('\n');
+  assert.ok(listing.includes('made') && listing.includes('hello.txt'), listing.slice(0, 20).join(' '));
+  await ok(['rm', '-f', 'ship6']);
+  await ok(['rmi', 'shipped:committed']);
+});
+
 test('du counts the images, fsck finds the store whole, prune -a empties the build cache', {
   skip,
 }, async () => {
@@ -342,6 +379,7 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   const tested = ['build', 'run', 'images', 'tag', 'rmi', 'inspect', 'history', 'save', 'load', 'import'];
   tested.push('pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version', 'help');
   tested.push('create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup');
+  tested.push('exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export');
   tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
   for (const command of tested) assert.ok(ran.includes(command), `${command} ran through the bundle: ${ran}`);
   // Every command this CLI has is tested here (the management groups are aliases of them).
