@@ -206,32 +206,101 @@ function parentPrefixes(path: string): string[] {
 /** A path that path.Clean would change: `//`, a `.` or `..` segment, or a trailing `/`. */
 const uncleanSegments = /\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 
-// Regular-expression characters that are plain text in a pattern; `^` is one too here
-// (patternmatcher passes it to RE2 unescaped, where it is an anchor: a Docker quirk we skip).
-const regexpSyntax = /[\\^$.*+?()[\]{}|/]/;
+/**
+ * One step of a compiled pattern. Patterns are matched by simulating this small automaton over
+ * the path's code points (every live state at once, as RE2 does), not by a JavaScript RegExp:
+ * V8's regexps backtrack, so `*a*a*a*ab` against a long name took seconds (a `.dockerignore`
+ * could hang a build), where patternmatcher's RE2 is linear. Time is O(path × pattern).
+ */
+type Step =
+  | { kind: 'one'; test: (ch: string) => boolean; next: number }
+  | { kind: 'split'; a: number; b: number }
+  | { kind: 'done' };
 
-function quoteLiteral(ch: string): string {
-  return regexpSyntax.test(ch) ? `\\${ch}` : ch;
+const notSlash = (ch: string) => ch !== '/';
+const notNewline = (ch: string) => ch !== '\n';
+const isSlash = (ch: string) => ch === '/';
+
+/** What a pattern piece matches: one code point, a run of them, or optional whole segments. */
+type Piece =
+  | { kind: 'one'; test: (ch: string) => boolean }
+  | { kind: 'run'; test: (ch: string) => boolean }
+  | { kind: 'segments' };
+
+/** Thompson's construction: the pieces in order, as steps; index 0 is the start. */
+function buildSteps(pieces: readonly Piece[]): Step[] {
+  const steps: Step[] = [{ kind: 'done' }];
+  const add = (step: Step): number => steps.push(step) - 1;
+  let next = 0;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const piece = pieces[i] as Piece;
+    if (piece.kind === 'one') next = add({ kind: 'one', test: piece.test, next });
+    else if (piece.kind === 'run') {
+      // loop: either one more matching code point (back to loop) or on to `next`.
+      const loop = add({ kind: 'split', a: -1, b: next });
+      const body = add({ kind: 'one', test: piece.test, next: loop });
+      (steps[loop] as { a: number }).a = body;
+      next = loop;
+    } else {
+      // `(?:[^\n]*/)?`: nothing, or any run that ends with a `/`.
+      const loop = add({ kind: 'split', a: -1, b: -1 });
+      const any = add({ kind: 'one', test: notNewline, next: loop });
+      const slash = add({ kind: 'one', test: isSlash, next });
+      Object.assign(steps[loop] as object, { a: any, b: slash });
+      next = add({ kind: 'split', a: loop, b: next });
+    }
+  }
+  // Move the start to index 0 so callers need not know it.
+  return [...steps, { kind: 'split', a: next, b: next }];
 }
 
-function quoteClassMember(ch: string): string {
-  return `\\u{${(ch.codePointAt(0) as number).toString(16)}}`;
+function automatonMatcher(pieces: readonly Piece[]): (path: string) => boolean {
+  const steps = buildSteps(pieces);
+  const start = steps.length - 1;
+  const closure = (from: Iterable<number>): Set<number> => {
+    const seen = new Set<number>();
+    const stack = [...from];
+    while (stack.length > 0) {
+      const at = stack.pop() as number;
+      if (seen.has(at)) continue;
+      seen.add(at);
+      const step = steps[at] as Step;
+      if (step.kind === 'split') stack.push(step.a, step.b);
+    }
+    return seen;
+  };
+  return (path) => {
+    let live = closure([start]);
+    for (const ch of path) {
+      const moved: number[] = [];
+      for (const at of live) {
+        const step = steps[at] as Step;
+        if (step.kind === 'one' && step.test(ch)) moved.push(step.next);
+      }
+      if (moved.length === 0) return false;
+      live = closure(moved);
+    }
+    return live.has(0);
+  };
 }
 
 /**
  * Compiles one cleaned pattern (without `!`) to a test function, choosing patternmatcher's match
- * types: exact text, prefix (`abc**`), suffix (`**abc`, literal rest) or a RegExp. `*` → any
- * run without `/`; `?` → one code point but `/`; `**` → any number of segments (a `**` that is not last
- * becomes an optional run of whole segments, a final `**` anything at all); `\x` → literal x; `[...]` → a class parsed like
- * Go's filepath.Match (ranges, `^` negation, `\` escapes). Two RE2 quirks are not copied: in
- * Docker `*` and `?` inside `[...]` and escapes like `\d` or `[[:alpha:]]` take RE2 meanings;
- * here they are literal class members, as filepath.Match reads them.
+ * types: exact text, prefix (`abc**`), suffix (`**abc`, literal rest) or a general pattern. `*` →
+ * any run without `/`; `?` → one code point but `/`; `**` → any number of segments (a `**` that is
+ * not last becomes an optional run of whole segments, a final `**` anything at all); `\x` →
+ * literal x; `[...]` → a class parsed like Go's filepath.Match (ranges, `^` negation, `\` escapes).
+ * Two RE2 quirks are not copied: in Docker `*` and `?` inside `[...]` and escapes like `\d` or
+ * `[[:alpha:]]` take RE2 meanings; here they are literal class members, as filepath.Match reads
+ * them. (`^` is plain text too: patternmatcher passes it to RE2 unescaped, where it is an
+ * anchor, a Docker quirk we skip.)
  */
 function compilePattern(text: string, raw: string): (path: string) => boolean {
   const chars = Array.from(text); // code points, like Go's text/scanner
-  type Kind = 'exact' | 'prefix' | 'suffix' | 'regexp';
+  type Kind = 'exact' | 'prefix' | 'suffix' | 'general';
   let kind: Kind = 'exact';
-  let source = '^';
+  const pieces: Piece[] = [];
+  const literal = (ch: string): Piece => ({ kind: 'one', test: (c) => c === ch });
   const bad = (reason: string): never => {
     throw new DockerignoreError(raw, reason);
   };
@@ -246,35 +315,33 @@ function compilePattern(text: string, raw: string): (path: string) => boolean {
         if (pos === chars.length) {
           if (kind === 'exact') kind = 'prefix';
           else {
-            source += '[^\\n]*';
-            kind = 'regexp';
+            pieces.push({ kind: 'run', test: notNewline });
+            kind = 'general';
           }
         } else {
-          source += '(?:[^\\n]*/)?';
-          kind = 'regexp';
+          pieces.push({ kind: 'segments' });
+          kind = 'general';
         }
         if (i === 0) kind = 'suffix';
       } else {
-        source += '[^/]*';
-        kind = 'regexp';
+        pieces.push({ kind: 'run', test: notSlash });
+        kind = 'general';
       }
     } else if (ch === '?') {
-      source += '[^/]';
-      kind = 'regexp';
+      pieces.push({ kind: 'one', test: notSlash });
+      kind = 'general';
     } else if (ch === '\\') {
       if (pos === chars.length) bad('syntax error in pattern (trailing "\\")');
-      source += quoteLiteral(chars[pos++] as string);
-      kind = 'regexp';
+      pieces.push(literal(chars[pos++] as string));
+      kind = 'general';
     } else if (ch === '[') {
       const end = parseClass(chars, pos, bad);
-      source += end.source;
+      pieces.push({ kind: 'one', test: end.test });
       pos = end.next;
-      kind = 'regexp';
-    } else if (ch === ']') {
-      source += '\\]';
-      kind = 'regexp';
+      kind = 'general';
     } else {
-      source += quoteLiteral(ch);
+      pieces.push(literal(ch));
+      if (ch === ']') kind = 'general';
     }
   }
 
@@ -291,30 +358,29 @@ function compilePattern(text: string, raw: string): (path: string) => boolean {
       const bare = suffix.startsWith('/') ? suffix.slice(1) : undefined;
       return (path) => path.endsWith(suffix) || path === bare;
     }
-    case 'regexp': {
-      const re = new RegExp(`${source}$`, 'u');
-      return (path) => re.test(path);
-    }
+    case 'general':
+      return automatonMatcher(pieces);
   }
 }
 
 /**
  * Parses a character class whose `[` has been consumed, with filepath.Match's rules: optional
  * `^`, then one or more `lo` or `lo-hi` items up to `]`; an item may not start with `-` or `]`,
- * `\` escapes the next character. Ranges must ascend (RE2 rejects `[l-O]`).
+ * `\` escapes the next character. Ranges must ascend (RE2 rejects `[l-O]`). A negated class
+ * matches any other code point, `/` included, as the RE2 class it stands for.
  */
 function parseClass(
   chars: readonly string[],
   start: number,
   bad: (reason: string) => never,
-): { source: string; next: number } {
+): { test: (ch: string) => boolean; next: number } {
   let pos = start;
-  let source = '[';
+  let negated = false;
   if (chars[pos] === '^') {
-    source += '^';
+    negated = true;
     pos++;
   }
-  const readMember = (): string => {
+  const readMember = (): number => {
     let ch = chars[pos];
     if (ch === undefined || ch === '-' || ch === ']')
       bad('syntax error in pattern (malformed character class)');
@@ -325,21 +391,24 @@ function parseClass(
     }
     pos++;
     if (pos >= chars.length) bad('syntax error in pattern (unterminated character class)');
-    return ch as string;
+    return (ch as string).codePointAt(0) as number;
   };
-  let items = 0;
+  const ranges: [number, number][] = [];
   for (;;) {
-    if (chars[pos] === ']' && items > 0) return { source: `${source}]`, next: pos + 1 };
+    if (chars[pos] === ']' && ranges.length > 0) {
+      const test = (ch: string) => {
+        const code = ch.codePointAt(0) as number;
+        return ranges.some(([lo, hi]) => code >= lo && code <= hi) !== negated;
+      };
+      return { test, next: pos + 1 };
+    }
     const lo = readMember();
     let hi = lo;
     if (chars[pos] === '-') {
       pos++;
       hi = readMember();
     }
-    if ((lo.codePointAt(0) as number) > (hi.codePointAt(0) as number)) {
-      bad(`invalid character class range ${lo}-${hi}`);
-    }
-    source += lo === hi ? quoteClassMember(lo) : `${quoteClassMember(lo)}-${quoteClassMember(hi)}`;
-    items++;
+    if (lo > hi) bad(`invalid character class range ${String.fromCodePoint(lo)}-${String.fromCodePoint(hi)}`);
+    ranges.push([lo, hi]);
   }
 }
