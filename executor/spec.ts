@@ -219,7 +219,7 @@ export function runtimeSpec(
       // Docker's usual container limit (soft 1024, hard 1048576). BuildKit itself drops rlimits
       // and inherits its daemon's; a fixed value keeps builds independent of the host.
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofileHard, soft: Math.min(1024, nofileHard) }],
-      noNewPrivileges: true,
+      noNewPrivileges: meta.noNewPrivileges ?? true,
     },
     root: { path: rootfs, readonly: false },
     hostname: meta.hostname || defaultHostname,

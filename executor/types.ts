@@ -36,6 +36,13 @@ export interface ExecMeta {
    */
   seccomp?: SeccompProfile | 'unconfined';
   /**
+   * Whether the process and its children may gain privileges (setuid files, file capabilities).
+   * Default true, as BuildKit's RUN (containerd's default spec, which its runc executor starts
+   * from, sets noNewPrivileges). `docker run` leaves it off unless `--security-opt
+   * no-new-privileges` (moby daemon/oci_linux.go), so containers pass false.
+   */
+  noNewPrivileges?: boolean;
+  /**
    * List the primary gid first among the supplementary groups, as `docker run` does (moby
    * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
    */

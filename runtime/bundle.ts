@@ -134,6 +134,8 @@ export async function writeBundle(container: Container, rootfs: string): Promise
       hostname: record.Config.Hostname,
       network: record.HostConfig.NetworkMode,
       terminal: record.Config.Tty,
+      // Docker's containers may gain privileges (a setuid `su` or `ping` works); RUN may not.
+      noNewPrivileges: false,
       ...seccompOf(record.HostConfig.SecurityOpt),
     },
     ids,

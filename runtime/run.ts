@@ -79,6 +79,8 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
               primaryGroupSupplementary: true,
               terminal: request.terminal === true,
               ...(request.terminal ? { env: [...proc.env, 'TERM=xterm'] } : {}),
+              // As `docker run`: setuid files work in a container (RUN keeps BuildKit's default).
+              noNewPrivileges: false,
               ...(request.seccomp === undefined ? {} : { seccomp: request.seccomp }),
             },
             request.io,

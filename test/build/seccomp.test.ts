@@ -50,7 +50,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const probes = 'grep Seccomp: /proc/self/status; unshare -U true 2>&1; echo "unshare -U: $?"; /probe';
+const probes = 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; unshare -U true 2>&1; echo "unshare -U: $?"; /probe';
 
 it('a RUN is filtered: Seccomp 2, no user namespace, no keyring', async (t) => {
   const image = await h.buildOk(
@@ -65,6 +65,8 @@ it('a RUN is filtered: Seccomp 2, no user namespace, no keyring', async (t) => {
   t.diagnostic('seccomp probe inside a RUN:');
   for (const line of out.trimEnd().split('\n')) t.diagnostic(`  ${line}`);
   assert.match(out, /^Seccomp:\s+2$/m);
+  // BuildKit's RUN cannot gain privileges (containerd's default spec); `docker run` can (below).
+  assert.match(out, /^NoNewPrivs:\s+1$/m);
   assert.match(out, /unshare\(0x10000000\): Operation not permitted/);
   assert.match(out, /^unshare -U: 1$/m);
   assert.match(out, /^add_key: Operation not permitted$/m);
@@ -90,6 +92,7 @@ it('tbuild run is filtered by default; --security-opt seccomp=unconfined and =PR
   const filtered = await run('seccomp-probe', 'sh', '-c', probes);
   assert.equal(filtered.code, 0, filtered.stderr);
   assert.match(filtered.stdout, /^Seccomp:\s+2$/m);
+  assert.match(filtered.stdout, /^NoNewPrivs:\s+0$/m);
   assert.match(filtered.stdout, /^add_key: Operation not permitted$/m);
   assert.match(filtered.stdout, /^unshare -U: 1$/m);
 

@@ -349,7 +349,7 @@ describe('kept containers', {
   });
 
   test('Docker default capabilities and seccomp filter; --security-opt seccomp=unconfined', async () => {
-    const show = 'grep -E "^(CapBnd|Seccomp):" /proc/self/status';
+    const show = 'grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status';
     await runDetached('--name', 'sec-default', 'busybox', 'sh', '-c', show);
     await runDetached(
       '--name',
@@ -364,8 +364,11 @@ describe('kept containers', {
     assert.equal(await ok(['wait', 'sec-default', 'sec-off']), '0\n0\n');
     // a80425fb: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
     // NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP (moby oci/caps/defaults.go).
-    assert.equal(await ok(['logs', 'sec-default']), 'CapBnd:\t00000000a80425fb\nSeccomp:\t2\n');
-    assert.equal(await ok(['logs', 'sec-off']), 'CapBnd:\t00000000a80425fb\nSeccomp:\t0\n');
+    assert.equal(
+      await ok(['logs', 'sec-default']),
+      'CapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\n',
+    );
+    assert.equal(await ok(['logs', 'sec-off']), 'CapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t0\n');
   });
 
   test('exec: env, workdir, user, stdin with -i, the exit code passed through, 126 and errors', async () => {
