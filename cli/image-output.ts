@@ -7,8 +7,12 @@ import type { ImageStore, StoredImage } from '../image/index.ts';
 import type { CommandContext } from './command.ts';
 import { openRoot } from './open-root.ts';
 
-/** Decimal units with three significant digits: `4.26MB`, `0B`, `1.5kB` (go-units HumanSize). */
-export function humanSize(bytes: number): string {
+/**
+ * Decimal units with three significant digits: `4.26MB`, `0B`, `1.5kB` (go-units
+ * HumanSizeWithPrecision(size, 3), what docker's SIZE columns print); `images`' VirtualSize uses
+ * HumanSize, four digits.
+ */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let value = bytes;
   let i = 0;
@@ -16,7 +20,7 @@ export function humanSize(bytes: number): string {
     value /= 1000;
     i++;
   }
-  return `${Number(value.toPrecision(3))}${units[i]}`;
+  return `${Number(value.toPrecision(precision))}${units[i]}`;
 }
 
 /** go-units HumanDuration: "Less than a second", "About a minute", "3 days", "2 years". */

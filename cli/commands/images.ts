@@ -74,18 +74,6 @@ function goTime(created: string | undefined): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
 
-/** go-units HumanSize (4 significant digits), which VirtualSize uses. */
-function humanSize4(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return `${Number(value.toPrecision(4))}${units[i]}`;
-}
-
 /** `tbuild images` (docker images). */
 export const imagesCommand: Command = {
   summary: 'List images',
@@ -154,7 +142,7 @@ export const imagesCommand: Command = {
           Size: humanSize(size),
           Tag: tag,
           UniqueSize: 'N/A',
-          VirtualSize: humanSize4(size),
+          VirtualSize: humanSize(size, 4),
         };
       });
       let format = values.format ?? '';
