@@ -213,6 +213,9 @@ test('--format Go templates for images, inspect and history; images --filter', a
   const names = await tbuild(root, ['images', '--format', '{{.Repository}}:{{.Tag}}', 'busybox']);
   assert.equal(names.code, 0, names.stderr);
   assert.equal(names.stdout, 'busybox:latest\n');
+  // SIZE with three significant digits, VirtualSize with four (go-units HumanSize), as docker.
+  const sizes = await tbuild(root, ['images', '--format', '{{.Size}} {{.VirtualSize}}', 'busybox']);
+  assert.equal(sizes.stdout, '1.98MB 1.984MB\n');
   const table = await tbuild(root, ['images', '--format', 'table {{.Repository}}\\t{{.ID}}', 'busybox']);
   assert.equal(table.stdout, `REPOSITORY   IMAGE ID\nbusybox      ${id.slice(7, 19)}\n`);
   const cmd = await tbuild(root, [
