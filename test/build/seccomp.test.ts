@@ -50,7 +50,8 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const probes = 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; unshare -U true 2>&1; echo "unshare -U: $?"; /probe';
+const probes =
+  'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; unshare -U true 2>&1; echo "unshare -U: $?"; /probe';
 
 it('a RUN is filtered: Seccomp 2, no user namespace, no keyring', async (t) => {
   const image = await h.buildOk(
