@@ -1,56 +1,17 @@
 #!/usr/bin/env node
 // Entry point for `npx tbuild`. It runs dist/tbuild.cjs (made by `npm run bundle`, which
 // `npm ci` runs through `prepare`) with a code cache (run-bundle.js) while that bundle is newer
-// than every source file; otherwise it runs the TypeScript sources through tsx, so an edited
+// than every file it was made from (bundle-inputs.js); otherwise it runs the TypeScript sources through tsx, so an edited
 // checkout never runs stale code.
 // A CommonJS script (bin/package.json): an ES module entry costs ~5-7 ms more of every command's
 // start-up for the ES module loader, and the bundle it runs is a classic script anyway.
-const { readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
+const { bundleIsFresh } = require('./bundle-inputs.js');
 
 const root = join(__dirname, '..');
 const bundle = join(root, 'dist', 'tbuild.cjs');
-const sourceDirs = [
-  'cli',
-  'parser',
-  'frontend',
-  'solver',
-  'executor',
-  'cache',
-  'image',
-  'registry',
-  'runtime',
-  'progress',
-];
 
-function newestSource() {
-  let newest = 0;
-  for (const entry of readdirSync(root)) {
-    if (entry.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, entry)).mtimeMs);
-  }
-  const visit = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  for (const dir of sourceDirs) visit(join(root, dir));
-  // What makes the bundle is a source of it too: a bundle older than scripts/bundle.mjs (or its
-  // check) was made without what that script now does (issue 11: one without the lowering of
-  // import() failed every push).
-  for (const entry of readdirSync(join(root, 'scripts'))) {
-    if (entry.endsWith('.mjs')) newest = Math.max(newest, statSync(join(root, 'scripts', entry)).mtimeMs);
-  }
-  return newest;
-}
-
-let bundleTime = 0;
-try {
-  bundleTime = statSync(bundle).mtimeMs;
-} catch {}
-
-if (bundleTime > 0 && bundleTime >= newestSource()) {
+if (bundleIsFresh(root, bundle)) {
   // One code cache per command word of cli/main.ts (a build compiles much more than `images`),
   // made by the command's first run and kept while V8 accepts it: a command sharing another's
   // cache would, run first, leave it holding only its own functions for good. The short form

@@ -4,11 +4,14 @@
 // bin/tbuild.js uses the bundle only while it is newer than every source file. A classic script
 // (CommonJS), not an ES module: bin/run-bundle.js can then give it V8's code cache.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bundleProblems } from './bundle-check.mjs';
+
+const { inputsFile } = createRequire(import.meta.url)('../bin/bundle-inputs.js');
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -92,3 +95,15 @@ if (problems.length > 0) {
   rmSync(outfile, { force: true });
   process.exit(1);
 }
+
+// What the bundle was made from, for bin/bundle-inputs.js to compare with the bundle's mtime:
+// esbuild's inputs outside node_modules (the dependencies change only with package-lock.json),
+// relative to the repository. Written after the bundle; a bundle without it counts as stale.
+const inputs = Object.keys(result.metafile.inputs)
+  .map((input) => resolve(input))
+  .filter((path) => path.startsWith(`${repo}/`) && !path.includes('/node_modules/') && existsSync(path))
+  .map((path) => relative(repo, path))
+  .sort();
+const inputsPath = inputsFile(outfile);
+writeFileSync(`${inputsPath}.tmp`, `${JSON.stringify(inputs, null, 1)}\n`);
+renameSync(`${inputsPath}.tmp`, inputsPath);

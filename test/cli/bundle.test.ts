@@ -2,7 +2,17 @@
 // sources' behaviour plus the parsed-Dockerfile memo keyed by the bundle's source digest.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -214,4 +224,27 @@ test('bin/run-bundle.js keeps a code cache beside the bundle that later runs loa
   assert.equal(second.stdout, first.stdout);
   // Accepted by V8 (a rejected cache is written again at exit).
   assert.equal(statSync(cache).mtimeMs, made);
+});
+
+test('the bundle lists what it was made from; it is stale once any of those is newer', () => {
+  const { bundleIsFresh } = createRequire(import.meta.url)('../../bin/bundle-inputs.js') as {
+    bundleIsFresh(root: string, bundle: string): boolean;
+  };
+  const inputs = JSON.parse(readFileSync(`${bundle}.inputs.json`, 'utf8')) as string[];
+  // Every folder the CLI imports is there, format/ included (a hand-kept folder list missed it).
+  for (const file of ['cli/main.ts', 'format/go-template.ts', 'runtime/exec.ts', 'errors.ts'])
+    assert.ok(inputs.includes(file), `${file} in ${inputs.length} inputs`);
+  assert.ok(inputs.every((file) => !file.includes('node_modules')));
+  assert.equal(bundleIsFresh(repo, bundle), true);
+  // A bundle older than one of its inputs is stale (its mtime moved, not the source's).
+  const oldest = Math.min(...inputs.map((file) => statSync(join(repo, file)).mtimeMs)) / 1000;
+  utimesSync(bundle, oldest - 10, oldest - 10);
+  assert.equal(bundleIsFresh(repo, bundle), false);
+  utimesSync(bundle, new Date(), new Date());
+  // Without its list it cannot be trusted.
+  const list = readFileSync(`${bundle}.inputs.json`);
+  rmSync(`${bundle}.inputs.json`);
+  assert.equal(bundleIsFresh(repo, bundle), false);
+  writeFileSync(`${bundle}.inputs.json`, list);
+  assert.equal(bundleIsFresh(repo, bundle), true);
 });

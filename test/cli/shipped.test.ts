@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +17,9 @@ import { busyboxArchive, startRegistry, type TestRegistry, whyNoRegistry } from 
 import { tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
+const { newestInput } = createRequire(import.meta.url)('../../bin/bundle-inputs.js') as {
+  newestInput(root: string, bundle: string): number;
+};
 const dist = join(repo, 'dist');
 const bundle = join(dist, 'tbuild.cjs');
 const skip = skipReason(
@@ -29,25 +33,9 @@ let privateRegistry: TestRegistry | undefined;
 /** `.tbuild.cjs.<size>-<mtime>.`: the code caches bin/run-bundle.js writes for this bundle. */
 let stamp = '';
 
-/** The newest mtime of what bin/tbuild.js compares the bundle with (its sourceDirs, top-level .ts, scripts/*.mjs). */
+/** The newest mtime of what bin/tbuild.js compares the bundle with (bin/bundle-inputs.js). */
 function newestSource(): number {
-  let newest = 0;
-  const visit = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  const dirs = ['cli', 'parser', 'frontend', 'solver', 'executor', 'cache', 'image', 'registry', 'runtime'];
-  for (const dir of [...dirs, 'progress']) visit(join(repo, dir));
-  for (const entry of readdirSync(repo)) {
-    if (entry.endsWith('.ts')) newest = Math.max(newest, statSync(join(repo, entry)).mtimeMs);
-  }
-  for (const entry of readdirSync(join(repo, 'scripts'))) {
-    if (entry.endsWith('.mjs')) newest = Math.max(newest, statSync(join(repo, 'scripts', entry)).mtimeMs);
-  }
-  return newest;
+  return newestInput(repo, bundle);
 }
 
 /** The code caches of this bundle: the command words that ran through bin/run-bundle.js. */
