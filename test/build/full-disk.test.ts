@@ -4,13 +4,13 @@
 // clean; once space is freed the same root works. The root is a 16 MiB tmpfs the test mounts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { packTar, tbuild } from '../image/helpers.ts';
+import { ociLayoutArchive, packTar, tbuild } from '../image/helpers.ts';
 import { busyboxArchive, whyNotRunnable } from './helpers.ts';
 
 const skip = whyNotRunnable();
@@ -23,7 +23,6 @@ const free = () => {
   const s = statfsSync(mnt);
   return s.bfree * s.bsize;
 };
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function build(dockerfile: string, files: Record<string, Buffer> = {}) {
   const ctx = join(work, `ctx-${++counter}`);
@@ -98,55 +97,8 @@ test('a RUN whose layer does not fit in the store', { skip }, async () => {
 
 test('a load that overflows, then the same load once space is freed', { skip }, async () => {
   const layer = await packTar([{ name: 'noise', data: randomBytes(3 << 20) }]);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: `sha256:${sha(config)}`,
-        size: config.length,
-      },
-      layers: [
-        {
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
-          digest: `sha256:${sha(layer)}`,
-          size: layer.length,
-        },
-      ],
-    }),
-  );
   const archive = join(work, 'noise.tar');
-  writeFileSync(
-    archive,
-    await packTar([
-      { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-      { name: `blobs/sha256/${sha(layer)}`, data: layer },
-      { name: `blobs/sha256/${sha(config)}`, data: config },
-      { name: `blobs/sha256/${sha(manifest)}`, data: manifest },
-      {
-        name: 'index.json',
-        data: JSON.stringify({
-          schemaVersion: 2,
-          manifests: [
-            {
-              mediaType: 'application/vnd.oci.image.manifest.v1+json',
-              digest: `sha256:${sha(manifest)}`,
-              size: manifest.length,
-              annotations: { 'io.containerd.image.name': 'docker.io/library/noise:1' },
-            },
-          ],
-        }),
-      },
-    ]),
-  );
+  writeFileSync(archive, await ociLayoutArchive(layer, { name: 'docker.io/library/noise:1' }));
   // Leave 2 MiB: less than the layer blob alone.
   const filler = join(mnt, 'filler');
   writeFileSync(filler, Buffer.alloc(free() - (2 << 20)));

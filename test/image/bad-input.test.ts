@@ -1,19 +1,15 @@
 // Broken archives give a one-line error and a non-zero exit, and leave the store exactly as it
 // was (tbuild fsck clean afterwards, with nothing to remove).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
-import { makeBusyboxArchive, makeTempDir, packTar, tbuild } from './helpers.ts';
+import { layerTar, makeBusyboxArchive, makeTempDir, ociLayoutArchive, packTar, tbuild } from './helpers.ts';
 
 const tmp = makeTempDir();
 const root = join(tmp.dir, 'root');
 let busybox: Buffer;
-
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function snapshot(): string {
   const dir = join(root, 'image');
@@ -22,80 +18,20 @@ function snapshot(): string {
   return JSON.stringify({ blobs, temps, index: readFileSync(join(dir, 'index.json'), 'utf8') });
 }
 
-/** A layer tar from entries that may be links (tar-stream writes what it is given, `..` included). */
-interface Entry {
-  name: string;
-  type?: 'file' | 'symlink' | 'link' | 'directory';
-  linkname?: string;
-}
-async function layerTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  for (const e of entries) {
-    const data = e.type === 'file' || e.type === undefined ? `${e.name}\n` : '';
-    pack.entry({ mtime: new Date(0), mode: e.type === 'directory' ? 0o755 : 0o644, ...e }, data);
-  }
-  pack.finalize();
-  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
 /**
- * A one-image OCI layout archive; the options may break it. `layer` replaces the layer blob (named by
- * its digest, so only its content can be at fault), `diffId` what the config says of it.
+ * The one-image OCI layout archive the cases break (ociLayoutArchive): `hello.txt` as its layer
+ * unless `layer` replaces the blob (named by its digest, so only its content can be at fault),
+ * loading as broken:1.
  */
 async function ociArchive(options: {
   layerType?: string;
   dropLayer?: boolean;
   layer?: Buffer;
   diffId?: string;
-  tarDigest?: string;
 }): Promise<Buffer> {
-  const layer = options.layer ?? (await packTar([{ name: 'hello.txt', data: 'hello\n' }]));
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [options.diffId ?? `sha256:${sha(layer)}`] },
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: `sha256:${sha(config)}`,
-        size: config.length,
-      },
-      layers: [
-        {
-          mediaType: options.layerType ?? 'application/vnd.oci.image.layer.v1.tar',
-          digest: `sha256:${sha(layer)}`,
-          size: layer.length,
-        },
-      ],
-    }),
-  );
-  const index = {
-    schemaVersion: 2,
-    manifests: [
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: `sha256:${sha(manifest)}`,
-        size: manifest.length,
-        annotations: { 'io.containerd.image.name': 'docker.io/library/broken:1' },
-      },
-    ],
-  };
-  const files: { name: string; data: Uint8Array | string }[] = [
-    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-    { name: `blobs/sha256/${sha(config)}`, data: config },
-    { name: `blobs/sha256/${sha(manifest)}`, data: manifest },
-    { name: 'index.json', data: JSON.stringify(index) },
-  ];
-  if (!options.dropLayer) files.unshift({ name: `blobs/sha256/${sha(layer)}`, data: layer });
-  return packTar(files);
+  const { layer, ...rest } = options;
+  const blob = layer ?? (await packTar([{ name: 'hello.txt', data: 'hello\n' }]));
+  return ociLayoutArchive(blob, { ...rest, name: 'docker.io/library/broken:1' });
 }
 
 before(async () => {

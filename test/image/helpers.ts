@@ -1,6 +1,7 @@
 // Shared by the image-store and image-command tests: temp dirs, the busybox fixture archive,
 // and a runner for the real CLI (`bin/tbuild.js`, a child process, as a user runs it).
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,4 +81,87 @@ export async function unpackTar(data: Buffer): Promise<Map<string, Buffer>> {
   extract.end(data);
   await done;
   return files;
+}
+
+/** sha256 of `data`, in hex. */
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** An entry of a hand-made layer: a file by default (its data its name and a newline), or a link. */
+export interface LayerEntry {
+  name: string;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+  data?: Buffer | string;
+}
+
+/** A layer tar of `entries`, written as given (tar-stream keeps `..` and links out of the layer). */
+export async function layerTar(entries: LayerEntry[]): Promise<Buffer> {
+  const tar = (await import('tar-stream')).default;
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  for (const { data, ...header } of entries) {
+    const isFile = header.type === undefined || header.type === 'file';
+    const mode = header.type === 'directory' ? 0o755 : 0o644;
+    pack.entry({ mtime: new Date(0), mode, ...header }, data ?? (isFile ? `${header.name}\n` : ''));
+  }
+  pack.finalize();
+  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A one-image OCI layout archive with `layer` as its only layer; the options may break it:
+ * `diffId` is what the config says of the layer, `dropLayer` leaves its blob out, `name` the
+ * `io.containerd.image.name` the image loads as (none: untagged).
+ */
+export async function ociLayoutArchive(
+  layer: Buffer,
+  options: { layerType?: string; diffId?: string; dropLayer?: boolean; name?: string } = {},
+): Promise<Buffer> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [options.diffId ?? `sha256:${sha256Hex(layer)}`] },
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: `sha256:${sha256Hex(config)}`,
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: options.layerType ?? 'application/vnd.oci.image.layer.v1.tar',
+          digest: `sha256:${sha256Hex(layer)}`,
+          size: layer.length,
+        },
+      ],
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${sha256Hex(manifest)}`,
+        size: manifest.length,
+        ...(options.name ? { annotations: { 'io.containerd.image.name': options.name } } : {}),
+      },
+    ],
+  };
+  const files: { name: string; data: Uint8Array | string }[] = [
+    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: `blobs/sha256/${sha256Hex(config)}`, data: config },
+    { name: `blobs/sha256/${sha256Hex(manifest)}`, data: manifest },
+    { name: 'index.json', data: JSON.stringify(index) },
+  ];
+  if (!options.dropLayer) files.unshift({ name: `blobs/sha256/${sha256Hex(layer)}`, data: layer });
+  return packTar(files);
 }

@@ -2,13 +2,12 @@
 // refuses it (test/image/bad-input.test.ts): one line naming the layer and the entry, exit 1, no
 // tag, no blob kept, fsck clean. The same registry serves a sound image that pulls.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import tar from 'tar-stream';
+import { layerTar, ociLayoutArchive } from '../image/helpers.ts';
 import { skipReason } from '../needs.ts';
 import { skopeo, startRegistry, type TestRegistry, tbuild, whyNoRegistry } from './helpers.ts';
 
@@ -16,75 +15,9 @@ const skip = skipReason(whyNoRegistry());
 let work = '';
 let registry: TestRegistry | undefined;
 
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-interface Entry {
-  name: string;
-  type?: 'file' | 'symlink' | 'link';
-  linkname?: string;
-}
-
-async function packTar(entries: (Entry & { data?: Buffer | string })[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  for (const e of entries) {
-    const { data, ...header } = e;
-    pack.entry({ mtime: new Date(0), mode: 0o644, ...header }, data ?? (e.type ? '' : `${e.name}\n`));
-  }
-  pack.finalize();
-  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-/** An OCI archive of one image with `layer` as its only (uncompressed) layer. */
-async function ociArchive(layer: Buffer): Promise<Buffer> {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: `sha256:${sha(config)}`,
-        size: config.length,
-      },
-      layers: [
-        {
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
-          digest: `sha256:${sha(layer)}`,
-          size: layer.length,
-        },
-      ],
-    }),
-  );
-  const index = {
-    schemaVersion: 2,
-    manifests: [
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: `sha256:${sha(manifest)}`,
-        size: manifest.length,
-      },
-    ],
-  };
-  return packTar([
-    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-    { name: `blobs/sha256/${sha(layer)}`, data: layer },
-    { name: `blobs/sha256/${sha(config)}`, data: config },
-    { name: `blobs/sha256/${sha(manifest)}`, data: manifest },
-    { name: 'index.json', data: JSON.stringify(index) },
-  ]);
-}
-
 async function push(name: string, layer: Buffer): Promise<string> {
   const file = join(work, `${name}.tar`);
-  writeFileSync(file, await ociArchive(layer));
+  writeFileSync(file, await ociLayoutArchive(layer));
   const ref = `${registry?.host}/${name}:1`;
   await skopeo(['copy', '--dest-tls-verify=false', `oci-archive:${file}`, `docker://${ref}`]);
   return ref;
@@ -106,7 +39,7 @@ test('pull refuses a hardlink through a symlink and keeps nothing; a sound image
   const root = join(work, 'root');
   const bad = await push(
     'bad',
-    await packTar([
+    await layerTar([
       { name: 'etc', type: 'symlink', linkname: '/nonexistent' },
       { name: 'passwd', type: 'link', linkname: 'etc/passwd' },
     ]),
@@ -122,7 +55,7 @@ test('pull refuses a hardlink through a symlink and keeps nothing; a sound image
   assert.equal(fsck.code, 0, fsck.stderr);
   assert.doesNotMatch(fsck.stdout, /removed/);
 
-  const good = await push('good', await packTar([{ name: 'hello.txt' }]));
+  const good = await push('good', await layerTar([{ name: 'hello.txt' }]));
   const ok = await tbuild(root, ['pull', good]);
   assert.equal(ok.code, 0, ok.stderr);
 });
