@@ -3,7 +3,7 @@
  * contexts written from inline objects, the CLI run as a child process, and built images flattened
  * into a comparable tree (path → type, mode, owner, size, content hash, link target).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import {
@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { applyLayer } from '../../image/index.ts';
 import { firstReason, needCommands, needRoot, skipReason } from '../needs.ts';
-import { tbuildArgv } from '../tbuild-entry.ts';
+import { runTbuild } from '../tbuild-entry.ts';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -246,23 +246,7 @@ async function makeBusyboxArchive(): Promise<string> {
 }
 
 function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, tbuildArgv(args), {
-      cwd: repo,
-      env: { ...process.env, TBUILD_ROOT: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-  });
+  return runTbuild(args);
 }
 
 async function listTree(

@@ -4,7 +4,7 @@
 // htpasswd basic auth. Each command's output is asserted, not just its exit code. The tests run in
 // order and share one store: they are one user's session.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { busyboxArchive, startRegistry, type TestRegistry, whyNoRegistry } from '../registry/helpers.ts';
-import { tbuildArgv } from '../tbuild-entry.ts';
+import { runTbuild } from '../tbuild-entry.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const { newestInput } = createRequire(import.meta.url)('../../bin/bundle-inputs.js') as {
@@ -77,23 +77,10 @@ interface Result {
 
 /** `node bin/tbuild.js ARGS` with its own Docker config; `store` is the --root (default: the shared one). */
 function tbuild(args: string[], options: { stdin?: string; store?: string } = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, tbuildArgv(['--root', options.store ?? root, ...args]), {
-      cwd: work,
-      env: { ...process.env, TBUILD_ROOT: '', DOCKER_CONFIG: join(work, 'docker-config') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.stdin.end(options.stdin ?? '');
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  return runTbuild(['--root', options.store ?? root, ...args], {
+    cwd: work,
+    env: { DOCKER_CONFIG: join(work, 'docker-config') },
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
   });
 }
 

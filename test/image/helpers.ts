@@ -1,13 +1,13 @@
 // Shared by the image-store and image-command tests: temp dirs, the busybox fixture archive,
 // and a runner for the real CLI (`bin/tbuild.js`, a child process, as a user runs it).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runTbuild } from '../tbuild-entry.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
-const bin = join(repoRoot, 'bin', 'tbuild.js');
 
 /** A fresh temp dir, removed by the returned cleanup function. */
 export function makeTempDir(prefix = 'tbuild-image-'): { dir: string; cleanup: () => void } {
@@ -29,23 +29,7 @@ export interface RunResult {
 
 /** Runs `tbuild --root ROOT args…` and collects its output. */
 export function tbuild(root: string, args: string[], input?: Buffer): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, '--root', root, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, TBUILD_ROOT: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runTbuild(['--root', root, ...args], input === undefined ? {} : { stdin: input });
 }
 
 /** Runs a program synchronously and fails loudly when it fails. */

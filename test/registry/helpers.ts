@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { needCommands } from '../needs.ts';
-import { tbuildArgv } from '../tbuild-entry.ts';
+import { runTbuild } from '../tbuild-entry.ts';
 
 export const exec = promisify(execFile);
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -299,28 +299,9 @@ export function tbuild(
   args: string[],
   options: { dockerConfig?: string; stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, tbuildArgv(['--root', root, ...args]), {
-      cwd: repo,
-      env: {
-        ...process.env,
-        TBUILD_ROOT: '',
-        DOCKER_CONFIG: options.dockerConfig ?? join(root, 'no-docker-config'),
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    child.stdin.end(options.stdin ?? '');
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  return runTbuild(['--root', root, ...args], {
+    env: { DOCKER_CONFIG: options.dockerConfig ?? join(root, 'no-docker-config'), ...options.env },
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
   });
 }
 

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
-import { tbuildArgv } from '../tbuild-entry.ts';
+import { runTbuild, tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const reason = skipReason(firstReason(whyNotRunnable(), needCommands('conmon', 'python3')));
@@ -28,24 +28,7 @@ let root = '';
 
 /** `tbuild --root ROOT ARGS` (test/tbuild-entry.ts), stdin from `input` (closed when absent). */
 export function tbuild(args: string[], input?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, tbuildArgv(['--root', root, ...args]), {
-      cwd: repo,
-      env: { ...process.env, TBUILD_ROOT: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    child.stdin.end(input ?? '');
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runTbuild(['--root', root, ...args], input === undefined ? {} : { stdin: input });
 }
 
 async function ok(args: string[], input?: string): Promise<string> {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isOverlaySupported } from '../../cache/index.ts';
 import { runcSkipReason } from '../executor/busybox-rootfs.ts';
 import { skipReason } from '../needs.ts';
-import { tbuildArgv } from '../tbuild-entry.ts';
+import { runTbuild, tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const reason = skipReason(
@@ -26,23 +26,7 @@ let root = '';
 
 /** Runs the CLI as a user would: `tbuild --root ROOT ...` (test/tbuild-entry.ts). */
 function tbuild(args: string[], env: Record<string, string> = {}, dir = root): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, tbuildArgv(['--root', dir, ...args]), {
-      cwd: repo,
-      env: { ...process.env, TBUILD_ROOT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runTbuild(['--root', dir, ...args], { env });
 }
 
 async function ok(args: string[], env?: Record<string, string>): Promise<string> {
