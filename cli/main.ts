@@ -222,6 +222,15 @@ async function reportError(error: unknown, debug: boolean): Promise<number> {
   return 2;
 }
 
+// A reader that stops early (`tbuild build --check . | head -3`) closes the pipe we write to:
+// that is no failure of the command, which goes on and ends as it would (nothing half-done, the
+// same exit code), its further output discarded, not an unhandled 'error' event with a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 // Not a top-level await: the bundle is a classic script (bin/tbuild.js caches its compiled code).
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

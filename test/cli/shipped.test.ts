@@ -4,7 +4,7 @@
 // htpasswd basic auth. Each command's output is asserted, not just its exit code. The tests run in
 // order and share one store: they are one user's session.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { busyboxArchive, startRegistry, type TestRegistry, whyNoRegistry } from '../registry/helpers.ts';
-import { runTbuild } from '../tbuild-entry.ts';
+import { runTbuild, tbuildArgv } from '../tbuild-entry.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const { newestInput } = createRequire(import.meta.url)('../../bin/bundle-inputs.js') as {
@@ -119,6 +119,26 @@ test('parse prints the Dockerfile in BuildKit dump format', { skip }, async () =
     r.stdout,
     '(from "busybox")\n(copy "hello.txt" "/hello.txt")\n(run "echo built > /built.txt")\n(workdir "/w")\n(cmd "cat" "/hello.txt")\n',
   );
+});
+
+test('a reader that closes the pipe early ends nothing badly: no EPIPE stack, the exit code kept', {
+  skip,
+}, async () => {
+  // `tbuild parse --dump | head -c 1` with a long Dockerfile: the reader goes after one byte.
+  const long = join(work, 'long.Dockerfile');
+  writeFileSync(long, `FROM busybox\n${'RUN echo a line of a long Dockerfile\n'.repeat(20_000)}`);
+  const child = spawn(process.execPath, tbuildArgv(['--root', root, 'parse', '-f', long, '--dump']), {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise((resolvePromise) => child.once('close', resolvePromise));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });
 
 test('--version and load of the busybox base image', { skip }, async () => {
