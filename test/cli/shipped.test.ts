@@ -64,6 +64,11 @@ before(async () => {
   ]);
 });
 after(async () => {
+  // A failed test can leave a container running: removed as a user would, so no mount is left.
+  if (work && !skip) {
+    const left = (await tbuild(['ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
+    if (left.length > 0) await tbuild(['rm', '-f', ...left]);
+  }
   await registry?.stop();
   await privateRegistry?.stop();
   if (work) await rm(work, { recursive: true, force: true });
