@@ -11,12 +11,15 @@ import { scratchFileSync } from './sweep.ts';
  * `<root>/cache/`:
  * - `checksum-memo`: a COPY's content checksum by the digest of its files' stat tuples (see
  *   checksums.ts), or of the context fingerprints it reads (solver/ops/runner.ts copyMemoKey);
- * - `parsed`: a Dockerfile's syntax tree by the digest of the parser build and the file's bytes.
+ * - `parsed`: a Dockerfile's syntax tree by the digest of the parser build and the file's bytes;
+ * - `http-validators`: the ETag / Last-Modified an `ADD <url>` last answered with and the digest of
+ *   that body, by the digest of the URL (solver/ops/http.ts). The one kind that can go out of date:
+ *   it only says what to ask the server, whose answer decides.
  * A read marks the memo used (its mtime), so pruneMemos can drop the idle ones.
  */
-export type MemoKind = 'checksum-memo' | 'parsed';
+export type MemoKind = 'checksum-memo' | 'parsed' | 'http-validators';
 
-const kinds: readonly MemoKind[] = ['checksum-memo', 'parsed'];
+const kinds: readonly MemoKind[] = ['checksum-memo', 'parsed', 'http-validators'];
 
 /** The memo's text, or undefined when there is none. */
 export async function readMemo(root: string, kind: MemoKind, key: string): Promise<string | undefined> {

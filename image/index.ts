@@ -9,6 +9,7 @@ export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.t
 export { digestOf } from './blob-io.ts';
 export { StoreError } from './errors.ts';
 export { readXattrs, readXattrsSync } from './fs-meta.ts';
+export { HashTap } from './hash-tap.ts';
 export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';
 // layers (layer-*.ts): pack a directory, overlay upperdir or naive diff into a tar; apply; list
 export { type ApplyOptions, type ApplyResult, applyLayer } from './layer-apply.ts';

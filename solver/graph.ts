@@ -38,6 +38,20 @@ export interface ContextOp {
   excludes: string[];
 }
 
+/**
+ * `ADD <url>`: one file fetched by the solver, BuildKit's http source (solver/ops/http.ts). The
+ * graph holds where it comes from, never its content: the result is a root filesystem holding the
+ * file `filename` (mode 0600, root-owned, mtime from Last-Modified), which a copy op puts in place.
+ */
+export interface HttpOp {
+  type: 'http';
+  url: string;
+  /** The file's name: the URL path's last segment, `__unnamed__` without one (dockerfile2llb). */
+  filename: string;
+  /** `ADD --checksum`: the body's `sha256:…`; the cache key then needs no request. */
+  checksum?: Digest;
+}
+
 /** `RUN`: one process in the input's root filesystem; what it writes becomes a layer. */
 export interface ExecOp {
   type: 'exec';

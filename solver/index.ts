@@ -11,6 +11,7 @@ export {
   dumpGraph,
   type ExecMountOp,
   type ExecOp,
+  type HttpOp,
   type ImageOp,
   type MkdirOp,
   type MkfileOp,
