@@ -427,6 +427,19 @@ describe('word splitting details', () => {
     ];
     for (const [input, expected] of rows) assert.deepEqual(expandWords(input, env), expected, input);
   });
+  test('<< keeps the spaces, tabs and CRs after it in its word (lex.go processPossibleHeredoc)', () => {
+    const rows: [string, string[]][] = [
+      ['cat <<  EOF > f', ['cat', '<<  EOF', '>', 'f']],
+      ['a <<\t\rb', ['a', '<<\t\rb']],
+      ['a << ', ['a', '<< ']],
+      ['a < b', ['a', '<', 'b']],
+      ['a <<\vb', ['a', '<<', 'b']],
+      ['"<< x"', ['<< x']],
+    ];
+    for (const [input, expected] of rows) assert.deepEqual(expandWords(input, []), expected, input);
+    // Only the splitting differs: the text of the word is as written.
+    assert.equal(expandWord('cat <<  EOF', []), 'cat <<  EOF');
+  });
   test('a leading byte-order mark is skipped, as Go text/scanner does', () => {
     assert.equal(expandWord('\uFEFFa\uFEFF', []), 'a\uFEFF');
   });
