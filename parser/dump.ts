@@ -4,7 +4,7 @@ import { quoteGo, trimGo } from './text.ts';
 import type { Node, ParsedDockerfile } from './types.ts';
 
 /** One instruction as `(keyword ["--flag"] "arg" …)`; ONBUILD nests its instruction. */
-export function dumpNode(node: Node): string {
+function dumpNode(node: Node): string {
   let s = node.word.toLowerCase();
   if (node.flags.length > 0) s += ` [${node.flags.map(quoteGo).join(' ')}]`;
   if (node.sub !== undefined) s += ` ${dumpNode(node.sub)}`;

@@ -14,7 +14,7 @@ import type { Linter } from './linter.ts';
 import { messages, rules } from './rules.ts';
 import { searchSuggestion } from './suggest.ts';
 
-export interface FromCheckInput {
+interface FromCheckInput {
   stages: readonly Stage[];
   metaArgs: readonly ArgCommand[];
   /** `fromRanges[i]` is stage i's FROM line. */

@@ -114,7 +114,7 @@ export const rules = {
   ),
 } satisfies Record<string, CheckRule>;
 
-export type RuleName = keyof typeof rules;
+type RuleName = keyof typeof rules;
 
 /** The messages, as BuildKit's `Format` functions write them (Go's %q is JSON quoting for this text). */
 export const messages = {

@@ -21,7 +21,7 @@ export interface VariableScope {
 }
 
 /** The words of `command` that the frontend expands: plain, and heredoc bodies (quotes kept). */
-export function expandedWords(command: Command): { words: string[]; raw: string[] } {
+function expandedWords(command: Command): { words: string[]; raw: string[] } {
   const words: string[] = [];
   const raw: string[] = [];
   switch (command.kind) {
