@@ -31,6 +31,7 @@ export {
   type SnapshotUsage,
 } from './gc.ts';
 export { holdCacheForBuild, lockCacheForGc } from './gc-lock.ts';
+export { collectAfterBuild, type ImageHolder } from './gc-policy.ts';
 export {
   type BlobRef,
   type CacheConfig,

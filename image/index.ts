@@ -42,3 +42,4 @@ export {
   resolveRoot,
   type StoredImage,
 } from './store.ts';
+export { imageUsage } from './usage.ts';

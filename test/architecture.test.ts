@@ -22,6 +22,8 @@ const allowed: Record<string, string[]> = {
   image: ['cache'],
   registry: ['image'],
   runtime: ['executor', 'image', 'cache'],
+  exporter: ['image', 'cache', 'registry', 'frontend', 'solver'],
+  remotecache: ['image', 'cache', 'registry', 'solver'],
   cli: [
     'parser',
     'frontend',
@@ -33,6 +35,8 @@ const allowed: Record<string, string[]> = {
     'runtime',
     'progress',
     'format',
+    'exporter',
+    'remotecache',
   ],
 };
 

@@ -1,8 +1,9 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { holdCacheForBuild } from '../../cache/index.ts';
+import { collectAfterBuild, holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
+import { exportImage } from '../../exporter/index.ts';
 import {
   BuildError,
   type ConvertOptions,
@@ -13,10 +14,21 @@ import {
   readDockerignore,
   scanContext,
 } from '../../frontend/index.ts';
-import { hostPlatform, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
+import { hostPlatform, imageUsage, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
 import { RegistryError } from '../../registry/index.ts';
+import {
+  type CacheFrom,
+  type CacheTo,
+  exportLocalCache,
+  exportRegistryCache,
+  inlineCache,
+  inlineCacheField,
+  openCacheSources,
+  openInlineCache,
+  openRegistryCache,
+} from '../../remotecache/index.ts';
 import {
   checkEntitlements,
   createFsRunner,
@@ -26,18 +38,7 @@ import {
   solve,
 } from '../../solver/index.ts';
 import { pathError, requireWritablePath } from '../../user-paths.ts';
-import {
-  type CacheFrom,
-  type CacheTo,
-  collectAfterBuild,
-  exportLocalCache,
-  inlineCache,
-  inlineCacheField,
-  openCacheSources,
-  openInline,
-  parseCacheFrom,
-  parseCacheTo,
-} from '../build-cache.ts';
+import { parseCacheFrom, parseCacheTo } from '../build-cache-flags.ts';
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
 import { locateDockerfile, readStdin } from '../build-dockerfile.ts';
@@ -46,12 +47,10 @@ import { formatBuildFailure } from '../build-errors.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
-import { exportImage } from '../export-image.ts';
 import { parseCommandLine } from '../flags.ts';
 import { openRoot } from '../open-root.ts';
 import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
-import { exportRegistryCache, openRegistryCache } from '../registry-cache.ts';
 
 const usage = `
 Usage:  tbuild build [OPTIONS] PATH | -
@@ -392,7 +391,7 @@ export const buildCommand: Command = {
             ref,
             store,
             registryFlags,
-            (image) => openInline(image, store),
+            (image) => openInlineCache(image, store),
             async (image) => {
               await pullReference(store, image, { ...registryFlags, quiet: true }, ctx.stderr);
             },
@@ -452,7 +451,11 @@ export const buildCommand: Command = {
       await cacheHold.release();
       // The automatic GC measures the whole cache: only worth it when this build added to it
       // (a fully cached rebuild adds nothing: no step ran, no blob, no snapshot).
-      if (grew) await collectAfterBuild(root, store);
+      if (grew)
+        await collectAfterBuild(root, {
+          usage: () => imageUsage(store),
+          collectGarbage: () => store.collectGarbage(),
+        });
       renderer.close();
       if (flags.quiet) ctx.stdout.write(`${image.id}\n`);
       else {

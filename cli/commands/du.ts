@@ -1,6 +1,5 @@
 import { measureCache, readLiveLeases } from '../../cache/index.ts';
-import { resolveRoot } from '../../image/index.ts';
-import { imageUsage } from '../build-cache.ts';
+import { imageUsage, resolveRoot } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { formatTable, humanSince, humanSize, openStore } from '../image-output.ts';

@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline';
 import { lockCacheForGc, measureCache, parseByteSize, parseDuration, pruneCache } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
-import { resolveRoot } from '../../image/index.ts';
-import { imageUsage } from '../build-cache.ts';
+import { imageUsage, resolveRoot } from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { humanSize, openStore } from '../image-output.ts';

@@ -7,8 +7,7 @@ import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CacheUsage, measureCache } from '../../cache/index.ts';
-import { imageUsage } from '../../cli/build-cache.ts';
-import { ImageStore } from '../../image/index.ts';
+import { ImageStore, imageUsage } from '../../image/index.ts';
 import { setupBuildTests } from '../build/helpers.ts';
 import { stepOutcomes, steps } from './steps.ts';
 

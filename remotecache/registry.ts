@@ -17,18 +17,24 @@ import {
   parseJsonAs,
   parseTaggedReference,
 } from '../image/index.ts';
-import { connectRegistry, fetchManifest, pullBlob, pushManifest } from '../registry/index.ts';
+import {
+  type ConnectOptions,
+  connectRegistry,
+  fetchManifest,
+  pullBlob,
+  pushManifest,
+} from '../registry/index.ts';
 import type { CacheSource, FsResult, FsRunner } from '../solver/index.ts';
-import { fromPortable, selectRecords } from './build-cache.ts';
-import type { RegistryFlags } from './registry-actions.ts';
+import { fromPortable, selectRecords } from './records.ts';
+import type { CacheTo } from './types.ts';
 
-/** Exports the build's cache records and pushes them as a cache manifest to `ref`. */
+/** Exports the build's cache records and pushes them as a cache manifest to `to.ref`. */
 export async function exportRegistryCache(
-  to: { ref: string; mode: 'min' | 'max' },
+  to: Extract<CacheTo, { type: 'registry' }>,
   runner: FsRunner,
   final: FsResult,
   store: ImageStore,
-  flags: RegistryFlags,
+  connect: ConnectOptions,
 ): Promise<void> {
   const target = parseTaggedReference(to.ref);
   const records = await selectRecords(runner, final, to.mode);
@@ -37,7 +43,7 @@ export async function exportRegistryCache(
     const { manifest } = await writeCacheLayout(dir, records, (digest) => store.getBlob(digest as Digest));
     const blobPath = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
     const bytes = await readFile(blobPath(manifest.digest));
-    const client = await connectRegistry(target.domain, flags);
+    const client = await connectRegistry(target.domain, connect);
     await pushManifest(client, { has: async () => true, path: blobPath }, target, {
       bytes,
       mediaType: manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
@@ -55,12 +61,12 @@ export async function exportRegistryCache(
 export async function openRegistryCache(
   ref: string,
   store: ImageStore,
-  flags: RegistryFlags,
+  connect: ConnectOptions,
   openImage: (ref: string) => Promise<CacheSource>,
   pullImage: (ref: string) => Promise<void>,
 ): Promise<CacheSource> {
   const source = parseTaggedReference(ref);
-  const client = await connectRegistry(source.domain, flags);
+  const client = await connectRegistry(source.domain, connect);
   const reference = source.digest ?? source.tag ?? 'latest';
   const fetched = await fetchManifest(client, source.path, reference, `pull cache manifest ${ref}`);
   if (fetched.kind !== 'manifest' || fetched.manifest.config.mediaType !== cacheConfigMediaType) {

@@ -2,6 +2,13 @@ import type { BuildDefinition } from '../frontend/index.ts';
 import type { Descriptor, History, ImageConfig, ImageStore } from '../image/index.ts';
 import type { FsResult } from '../solver/index.ts';
 
+/** The image the exporter made: its ID (config digest), manifest and config. */
+export interface ExportedImage {
+  id: string;
+  manifest: Descriptor;
+  config: ImageConfig;
+}
+
 /**
  * The image exporter: the solved root filesystem (its layers) and the frontend's config become an
  * image in the store. History entries whose step added no layer are marked `empty_layer`, so the
@@ -22,14 +29,14 @@ import type { FsResult } from '../solver/index.ts';
  */
 export async function exportImage(
   store: ImageStore,
-  definition: BuildDefinition,
+  definition: Pick<BuildDefinition, 'config' | 'history'>,
   result: FsResult,
   tags: string[],
   /** Extra top-level config fields (the inline build cache). */
   extra: Record<string, unknown> = {},
   /** SOURCE_DATE_EPOCH as an RFC 3339 time, when the build has one. */
   epoch?: string,
-): Promise<{ id: string; manifest: Descriptor; config: ImageConfig }> {
+): Promise<ExportedImage> {
   const steps = new Set(result.layers.flatMap((layer) => (layer.step ? [layer.step] : [])));
   const buildTime = definition.config.created;
   const created = epoch ?? result.created ?? buildTime;
