@@ -24,15 +24,15 @@ export {
   readDockerignore,
   scanContext,
 } from './context-walk.ts';
-export {
-  type BuildDefinition,
-  type ConvertOptions,
-  convert,
-  type PendingHistory,
-  type Platform,
-  platformArgValues,
-  type ResolvedImage,
-} from './convert.ts';
+export { convert } from './convert.ts';
+export type {
+  BuildDefinition,
+  ConvertOptions,
+  PendingHistory,
+  Platform,
+  ResolvedImage,
+} from './convert-types.ts';
+export { platformArgValues } from './dispatch-from.ts';
 export {
   cleanPath,
   compileDockerignore,

@@ -2,7 +2,8 @@
 // stages. BuildKit: frontend/dockerfile/instructions/commands.go.
 import type { Heredoc, Range } from './types.ts';
 
-type Cmd<K extends string, T> = { kind: K; range: Range; source: string } & T;
+/** One variant per kind, even where several kinds share a shape, so that `switch (kind)` narrows. */
+type Cmd<K extends string, T> = K extends string ? { kind: K; range: Range; source: string } & T : never;
 
 /** A command in shell form (run by the stage's SHELL) or exec form (argv as written in JSON). */
 export type ShellOrExec = { form: 'shell'; line: string } | { form: 'exec'; argv: string[] };

@@ -1,0 +1,181 @@
+// COPY and ADD: sources from the context, a stage or an image, heredoc files, and (ADD only)
+// downloaded URLs, into the destination with --chown/--chmod. BuildKit: dockerfile2llb
+// convert.go dispatchCopy (and convert_copy.go).
+
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { type Command, chompHeredoc } from '../parser/index.ts';
+import { type Op, type Vertex, vertex } from '../solver/index.ts';
+import type { PendingHistory } from './convert-types.ts';
+import { fromSource } from './dispatch-from.ts';
+import {
+  addStep,
+  type ConvertContext,
+  expand,
+  expandInStage,
+  joinWorkdir,
+  location,
+  recordHistory,
+  type StageState,
+  stageExpandEnv,
+} from './dispatch-state.ts';
+import { BuildError } from './errors.ts';
+
+type CopyCommand = Extract<Command, { kind: 'copy' | 'add' }>;
+
+/** A file of known content the step writes before copying its other sources. */
+interface InlineFile {
+  name: string;
+  data: Buffer;
+  /** Its mode before --chmod. */
+  mode: number;
+}
+
+export async function dispatchCopy(
+  ctx: ConvertContext,
+  state: StageState,
+  command: CopyCommand,
+): Promise<void> {
+  const at = location(ctx, command.range);
+  const word = (text: string) => expandInStage(ctx, state, text, at);
+  const keyword = command.kind.toUpperCase();
+  const from = command.kind === 'copy' ? command.from : undefined;
+  const heredocNames = new Set(command.heredocs.map((h) => h.name));
+  // Every heredoc of a COPY/ADD is a source; the parser may or may not leave its `<<EOF` word
+  // among `sources`, so the heredocs list is what counts.
+  const sources = command.sources.filter((s) => !isHeredocWord(s, heredocNames)).map(word);
+  const dest = destination(word(command.dest), state.config.WorkingDir || '/');
+  const chown = command.chown === undefined ? undefined : word(command.chown);
+  const chmod = command.chmod === undefined ? undefined : word(command.chmod);
+  if (chmod !== undefined && !validChmod(chmod)) {
+    throw new BuildError(
+      `invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`,
+      at,
+    );
+  }
+  const urls = sources.filter(isUrl);
+  if (urls.length > 0 && command.kind === 'copy') throw new BuildError("source can't be a URL for COPY", at);
+  if (command.kind === 'add' && command.checksum !== undefined && urls.length === 0) {
+    throw new BuildError('checksum requires HTTP(S) or Git sources', at);
+  }
+
+  // Heredoc and URL sources become files of known content, chained before the copy op of the
+  // local sources; together they are one step.
+  const files: InlineFile[] = command.heredocs.map((heredoc) => {
+    let content = heredoc.chomp ? chompHeredoc(heredoc.content) : heredoc.content;
+    // Unquoted heredoc bodies expand variables like a double-quoted shell word would.
+    if (heredoc.expand) content = expand(content, stageExpandEnv(state), ctx.options.escape, at, true);
+    return { name: heredoc.name, data: Buffer.from(content), mode: 0o644 };
+  });
+  files.push(...(await downloadUrls(ctx, command, urls, at)));
+  let fsBefore = state.fs;
+  for (const file of files) {
+    const op: Op = {
+      type: 'mkfile',
+      path: dest.endsWith('/') ? posix.join(dest, file.name) : dest,
+      data: file.data.toString('base64'),
+      mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : file.mode,
+      ...(chown ? { chown } : {}),
+    };
+    const name = `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`;
+    fsBefore = vertex(op, [fsBefore], name, at);
+  }
+
+  const local = sources.filter((s) => !isUrl(s));
+  let source: Vertex = ctx.context;
+  if (from) {
+    if (from.includes('$')) {
+      throw new BuildError(
+        `${keyword} --from does not support variable expansion, define an alias stage instead`,
+        at,
+      );
+    }
+    source = await fromSource(ctx, state, from, at);
+  }
+  let step: Vertex;
+  if (local.length > 0) {
+    const op: Op = {
+      type: 'copy',
+      sources: local,
+      dest,
+      extractArchives: command.kind === 'add',
+      excludes: command.exclude,
+      ...(chown ? { chown } : {}),
+      ...(chmod ? { chmod } : {}),
+    };
+    step = addStep(ctx, state, op, [fsBefore, source], command);
+  } else {
+    state.step++;
+    step = fsBefore;
+    state.fs = step;
+  }
+  // BuildKit's commit message: the sources and destination as expanded, with ` <<NAME` per
+  // heredoc between them.
+  const shown = [...sources, ...command.heredocs.map((h) => `<<${h.name}`), word(command.dest)];
+  recordHistory(ctx, state, `${keyword} ${shown.join(' ')} # buildkit`, step);
+  // Steps made of several vertices (heredoc files then a copy) are one history entry; every
+  // vertex of them must count as that entry's layer.
+  if (step !== fsBefore || files.length > 0) {
+    const last = state.history[state.history.length - 1] as PendingHistory;
+    last.step = step.digest;
+  }
+}
+
+/**
+ * The destination as an absolute path: relative to the working directory, a trailing `/` (or
+ * `.`) kept as "into this directory"; an empty one is the working directory itself.
+ */
+function destination(dest: string, workdir: string): string {
+  if (dest === '') return `${workdir.replace(/\/$/, '')}/`;
+  if (dest.startsWith('/')) return dest;
+  const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
+  return joinWorkdir(workdir, dest) + (trailing ? '/' : '');
+}
+
+function validChmod(chmod: string): boolean {
+  if (/^[0-7]+$/.test(chmod)) return Number.parseInt(chmod, 8) <= 0o7777;
+  return /^([ugoa]*[-+=][rwxXst]*)(,[ugoa]*[-+=][rwxXst]*)*$/.test(chmod);
+}
+
+function isHeredocWord(word: string, names: Set<string>): boolean {
+  const match = /^\d*<<-?(.*)$/.exec(word);
+  return match !== null && names.has((match[1] as string).replace(/["']/g, ''));
+}
+
+function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ADD <url>. For now each URL is downloaded while converting (through the injected fetchUrl, so
+// the frontend does no I/O of its own), checked against --checksum, and written by a mkfile op
+// like a heredoc; the solver's `http` source op is to take its place.
+
+/** The downloaded files of ADD's URL sources, in order, each with BuildKit's default mode 0600. */
+async function downloadUrls(
+  ctx: ConvertContext,
+  command: CopyCommand,
+  urls: string[],
+  at: string,
+): Promise<InlineFile[]> {
+  const files: InlineFile[] = [];
+  for (const url of urls) {
+    const fetchUrl = ctx.options.fetchUrl;
+    if (!fetchUrl) throw new BuildError(`cannot download ${url}: no network access configured`, at);
+    const { data, name } = await fetchUrl(url, at);
+    if (command.kind === 'add' && command.checksum !== undefined)
+      verifyChecksum(url, data, command.checksum, at);
+    files.push({ name, data, mode: 0o600 });
+  }
+  return files;
+}
+
+function verifyChecksum(url: string, data: Buffer, checksum: string, at: string): void {
+  if (!/^sha256:[0-9a-f]{64}$/.test(checksum)) {
+    throw new BuildError(`invalid checksum digest format: ${checksum}`, at);
+  }
+  const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  if (actual !== checksum) {
+    throw new BuildError(`digest mismatch for ${url}: expected ${checksum}, got ${actual}`, at);
+  }
+}
