@@ -1,11 +1,15 @@
 // COPY and ADD: sources from the context, a stage or an image, heredoc files, and (ADD only)
 // downloaded URLs, into the destination with --chown/--chmod. BuildKit: dockerfile2llb
 // convert.go dispatchCopy (and convert_copy.go).
-
+//
+// Permissions: `--chmod` (octal or symbolic) applies the same way to every file the step makes.
+// For copied sources the solver applies it to each entry (CopyOp.chmod); a heredoc or downloaded
+// file is made here with a known mode, so the same rule (solver parseChmod) is applied to its
+// default mode (0644 for a heredoc, 0600 for a download, as BuildKit creates them).
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type Command, chompHeredoc } from '../parser/index.ts';
-import { type Op, type Vertex, vertex } from '../solver/index.ts';
+import { type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
 import type { PendingHistory } from './convert-types.ts';
 import { fromSource } from './dispatch-from.ts';
 import {
@@ -47,11 +51,11 @@ export async function dispatchCopy(
   const dest = destination(word(command.dest), state.config.WorkingDir || '/');
   const chown = command.chown === undefined ? undefined : word(command.chown);
   const chmod = command.chmod === undefined ? undefined : word(command.chmod);
-  if (chmod !== undefined && !validChmod(chmod)) {
-    throw new BuildError(
-      `invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`,
-      at,
-    );
+  let applyChmod: ((mode: number, isDir: boolean) => number) | undefined;
+  try {
+    applyChmod = chmod === undefined ? undefined : parseChmod(chmod);
+  } catch (error) {
+    throw new BuildError((error as Error).message, at);
   }
   const urls = sources.filter(isUrl);
   if (urls.length > 0 && command.kind === 'copy') throw new BuildError("source can't be a URL for COPY", at);
@@ -74,7 +78,7 @@ export async function dispatchCopy(
       type: 'mkfile',
       path: dest.endsWith('/') ? posix.join(dest, file.name) : dest,
       data: file.data.toString('base64'),
-      mode: chmod && /^[0-7]+$/.test(chmod) ? Number.parseInt(chmod, 8) : file.mode,
+      mode: applyChmod ? applyChmod(file.mode, false) : file.mode,
       ...(chown ? { chown } : {}),
     };
     const name = `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`;
@@ -130,11 +134,6 @@ function destination(dest: string, workdir: string): string {
   if (dest.startsWith('/')) return dest;
   const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
   return joinWorkdir(workdir, dest) + (trailing ? '/' : '');
-}
-
-function validChmod(chmod: string): boolean {
-  if (/^[0-7]+$/.test(chmod)) return Number.parseInt(chmod, 8) <= 0o7777;
-  return /^([ugoa]*[-+=][rwxXst]*)(,[ugoa]*[-+=][rwxXst]*)*$/.test(chmod);
 }
 
 function isHeredocWord(word: string, names: Set<string>): boolean {

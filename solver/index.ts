@@ -21,6 +21,9 @@ export {
   type Vertex,
   vertex,
 } from './graph.ts';
+// The meaning of a --chmod value (octal or symbolic), shared with the frontend so that files it
+// makes with a known mode (heredocs) follow the same rule as copied ones.
+export { parseChmod } from './ops/chmod.ts';
 export { createFsRunner } from './ops/runner.ts';
 export type {
   CacheSource,

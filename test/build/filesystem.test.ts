@@ -230,6 +230,24 @@ it('COPY --chmod octal and symbolic; created parents get the mode too', async ()
   assert.equal(show(image.entries.get('/parent/f')), 'file 0777 0:0');
 });
 
+it('COPY --chmod applies to heredoc files as to copied ones, symbolic included', async () => {
+  // BuildKit makes a heredoc 0644 in a scratch state and copies it with the --chmod mode.
+  const image = await h.buildOk({
+    Dockerfile: [
+      'FROM scratch',
+      'COPY --chmod=u+x,g-r <<EOF /hi',
+      'echo hi',
+      'EOF',
+      'COPY --chmod=0600 <<EOF /octal',
+      'x',
+      'EOF',
+      '',
+    ].join('\n'),
+  });
+  assert.equal(show(image.entries.get('/hi')), 'file 0704 0:0');
+  assert.equal(show(image.entries.get('/octal')), 'file 0600 0:0');
+});
+
 it('ADD of a local tar and tar.gz extracts them; COPY keeps the archive as a file', async () => {
   const dir = await h.testdir({ 'src/x/y.txt': 'inside\n', 'src/top': 'top' });
   await mkdir(join(dir, 'ctx'));
