@@ -1,4 +1,4 @@
-// Public surface of cache/: snapshots, the cache index, overlay mounts.
+// Public surface of cache/: snapshots, the cache index, overlay mounts, content hashing.
 
 export {
   type ActiveSnapshot,
@@ -7,16 +7,15 @@ export {
   listActiveSnapshots,
   removeActiveSnapshot,
 } from './active.ts';
-export {
-  ChecksumCache,
-  type FileStat,
-  hashFile,
-  racyWindowMs,
-  readSelectionMemo,
-  rememberSelection,
-  writeSelectionMemo,
-} from './checksums.ts';
+export { ChecksumCache, readSelectionMemo, writeSelectionMemo } from './checksums.ts';
 export { claimKey, type KeyClaim } from './claims.ts';
+export {
+  type ContentHasher,
+  type ContextCopy,
+  createContentHasher,
+  type FingerprintPath,
+  type PathFingerprint,
+} from './content-hash.ts';
 export { CacheError } from './errors.ts';
 export {
   type CacheMountUsage,
@@ -77,6 +76,7 @@ export {
   type SecureRootResult,
   secureRoot,
 } from './root-modes.ts';
+export type { ChecksumSelection, EntryStat } from './selection-checksum.ts';
 export {
   commitMutable,
   createMutable,

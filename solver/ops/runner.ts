@@ -1,19 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
-  ChecksumCache,
   claimKey,
   createCacheLease,
-  hashFile,
-  racyWindowMs,
+  createContentHasher,
   readCacheRecord,
-  readSelectionMemo,
-  rememberSelection,
   touchCacheRecord,
   writeCacheRecord,
-  writeSelectionMemo,
 } from '../../cache/index.ts';
 import { isNoSpaceError, noSpaceMessage } from '../../errors.ts';
 import type { ImageConfig } from '../../image/index.ts';
@@ -23,15 +15,7 @@ import type { JobContext } from '../solve.ts';
 import { copyIntoRootfs, copySourceScope, makeDirectory, makeFile, resolveCopySources } from './copy.ts';
 import { createMountState, prepareMounts } from './mounts.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable, settleCommits } from './rootfs.ts';
-import type {
-  FsResult,
-  FsRunner,
-  LayerRecord,
-  RunnerDeps,
-  SourceEntry,
-  SourceFingerprint,
-  SourceStat,
-} from './types.ts';
+import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from './types.ts';
 
 /** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
 const cacheVersion = 'tbuild.cache.v1';
@@ -45,7 +29,9 @@ const logTailLines = 10;
  */
 export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTrees = new Map<string, Promise<SourceEntry[]>>();
-  const fingerprints = new Map<string, Promise<SourceFingerprint | undefined>>();
+  const hasher = createContentHasher(deps.root, (dir, ignore, path, settleMs) =>
+    deps.fingerprintSource ? deps.fingerprintSource(dir, ignore, path, settleMs) : Promise.resolve(undefined),
+  );
   /** Each COPY's content checksum (copyContent), by vertex digest: started early by prefetch. */
   const copyContents = new Map<Digest, Promise<string>>();
   /** The part of the context each COPY reads, by vertex digest (undefined: all of it). */
@@ -53,11 +39,6 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
   const mountState = createMountState();
   const keys = new Map<Digest, Digest>();
   let ran = 0;
-  let checksums: Promise<ChecksumCache> | undefined;
-  const checksumCache = () => {
-    checksums ??= ChecksumCache.open(deps.root);
-    return checksums;
-  };
   // Whatever this build hits or records stays safe from a concurrent prune/GC until close().
   const lease = createCacheLease(deps.root);
   const hold = (key: Digest, result: FsResult) =>
@@ -121,79 +102,41 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     return tree;
   };
 
-  const fingerprint = (op: Extract<Op, { type: 'context' }>, path: string) => {
-    const id = `${op.dir}\0${op.excludes.join('\n')}\0${path}`;
-    let print = fingerprints.get(id);
-    if (!print) {
-      print = deps.fingerprintSource?.(op.dir, op.excludes, path, racyWindowMs) ?? Promise.resolve(undefined);
-      fingerprints.set(id, print);
-    }
-    return print;
-  };
-
   /**
-   * The memo key of a COPY's content checksum from the fingerprints of the context paths it can
-   * read: undefined when one cannot be taken. Everything the checksum derives from is in it: the
-   * context and its .dockerignore, the sources and `--exclude`s, and the paths' fingerprints.
-   */
-  const copyMemoKey = async (
-    op: Extract<Op, { type: 'copy' }>,
-    source: Extract<Op, { type: 'context' }>,
-    scope: readonly string[],
-  ): Promise<{ digest: Digest; settled: boolean } | undefined> => {
-    const prints = await Promise.all(scope.map((path) => fingerprint(source, path)));
-    if (prints.some((print) => print === undefined)) return undefined;
-    const taken = prints as SourceFingerprint[];
-    return {
-      digest: digestOf({
-        version: cacheVersion,
-        memo: 'copy-content',
-        dir: source.dir,
-        ignore: source.excludes,
-        sources: op.sources,
-        excludes: op.excludes,
-        prints: scope.map((path, i) => [path, taken[i]?.digest]),
-      }),
-      settled: taken.every((print) => print.settled),
-    };
-  };
-
-  /**
-   * The content checksum of what a COPY reads from the context. Fast path: the context paths it
-   * can read are fingerprinted (by find(1), no walk here) and the checksum comes from the memo of
-   * earlier ones. Otherwise those paths are walked (the whole context when a fingerprint cannot be
-   * taken, e.g. for a symlink on the way) and the checksum computed and remembered.
+   * The content checksum of what a COPY reads from the context (see ContentHasher.contextChecksum:
+   * by the context's fingerprints when it can, else by a walk of what it reads).
    */
   const copyContent = async (
     vertex: Vertex,
     op: Extract<Op, { type: 'copy' }>,
     source: Extract<Op, { type: 'context' }>,
   ): Promise<string> => {
-    const scope = copySourceScope(op.sources);
-    const memo = await copyMemoKey(op, source, scope);
-    copyScopes.set(vertex.digest, memo ? scope : undefined);
-    const remembered = memo ? await readSelectionMemo(deps.root, memo.digest) : undefined;
-    if (remembered) return remembered;
-    const tree = await contextTree(source, memo ? scope : undefined);
-    let selected: ReturnType<typeof resolveCopySources>;
-    try {
-      selected = resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex, source.dir);
-    } catch (error) {
-      // A missing source is the user's error, found while computing the key: report it as the
-      // step's failure, located, like BuildKit's `failed to compute cache key`.
-      throw new StepError(
-        vertex.name,
-        vertex.location,
-        `failed to compute cache key: ${errorText(error)}`,
-        [],
-        error,
-      );
-    }
-    const content = await checksumEntries(deps.root, source.dir, selected, checksumCache);
-    // Remembered only when no entry changed within the racy window before the fingerprint (the
-    // rule of the selection memos); any change after it makes a different fingerprint.
-    if (memo?.settled) await rememberSelection(deps.root, memo.digest, content);
-    return content;
+    const copy = {
+      dir: source.dir,
+      ignore: source.excludes,
+      sources: op.sources,
+      excludes: op.excludes,
+      scope: copySourceScope(op.sources),
+    };
+    const { checksum, within } = await hasher.contextChecksum(copy, async (part) => {
+      const tree = await contextTree(source, part);
+      try {
+        return resolveCopySources(tree, op.sources, deps.excludeMatcher(op.excludes), vertex, source.dir);
+      } catch (error) {
+        // A missing source is the user's error, found while computing the key: report it as the
+        // step's failure, located, like BuildKit's `failed to compute cache key`.
+        throw new StepError(
+          vertex.name,
+          vertex.location,
+          `failed to compute cache key: ${errorText(error)}`,
+          [],
+          error,
+        );
+      }
+    });
+    // The copy walks what the key walked (or may walk, on a memo hit), so it sees what was keyed.
+    copyScopes.set(vertex.digest, within);
+    return checksum;
   };
 
   const contentOf = (
@@ -226,7 +169,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     },
 
     dropPrefetched() {
-      fingerprints.clear();
+      hasher.forgetFingerprints();
       copyContents.clear();
     },
 
@@ -256,7 +199,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
             (e) => prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`),
           );
           const selected = [{ entries: entries.map((e) => ({ src: e.path, stat: e.stat })) }];
-          content.push(await checksumEntries(deps.root, source.dir, selected, checksumCache));
+          content.push(await hasher.checksum(source.dir, selected));
         }
         if (content.length > 0) parts.mountContent = content;
       }
@@ -321,7 +264,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
         // The last steps' unmounts and snapshots, finishing while the image was exported.
         await settleCommits();
       } finally {
-        if (checksums) await (await checksums).save();
+        await hasher.save();
         await lease.release();
       }
     },
@@ -509,107 +452,6 @@ function makesLayer(op: Op): boolean {
 function stepNetwork(op: Extract<Op, { type: 'exec' }>, defaultNetwork: 'host' | 'none'): 'host' | 'none' {
   if (defaultNetwork === 'none' || op.network === 'default') return defaultNetwork;
   return op.network;
-}
-
-/** How many files are hashed at once while computing a COPY's key. */
-const checksumParallelism = 32;
-
-/**
- * Below these, a selection whose memo missed is hashed directly: reading a few small files costs
- * less than loading the checksum cache's table (~4 MB for a 20,000-file context).
- */
-const directHashFiles = 256;
-const directHashBytes = 1 << 20;
-
-type ChecksumSelection = { entries: { src: string; stat: SourceStat }[] }[];
-
-/**
- * The content checksum of the files a COPY reads: path, type, mode (which holds the type bits),
- * owner, link target and content digest of each, never mtime or atime. Contents are streamed and
- * remembered by the checksum cache, so an unchanged file is read once, ever; and the whole result
- * is remembered under the digest of the files' stat tuples, so an unchanged selection costs only
- * the lstats the walk already made.
- */
-async function checksumEntries(
-  cacheRoot: string,
-  root: string,
-  selected: ChecksumSelection,
-  cache: () => Promise<ChecksumCache>,
-): Promise<string> {
-  const statedAt = Date.now();
-  // Flat columns rather than an object per file: this runs for every COPY of every build.
-  const srcs: string[] = [];
-  const stats: SourceStat[] = [];
-  const groups: number[] = [];
-  selected.forEach((group, i) => {
-    for (const { src, stat } of group.entries) {
-      srcs.push(src);
-      stats.push(stat);
-      groups.push(i);
-    }
-  });
-  // The stat digest hashes the paths as one string and the numbers as raw float64s: 20,000
-  // small hash updates, or 160,000 number-to-text conversions, cost more than the lstats did.
-  const fields = 8;
-  const numbers = new Float64Array(srcs.length * fields + selected.length);
-  let newest = 0;
-  let files = 0;
-  let bytes = 0;
-  let at = 0;
-  for (const group of selected) numbers[at++] = group.entries.length;
-  for (const stat of stats) {
-    numbers[at++] = stat.mode;
-    numbers[at++] = stat.uid;
-    numbers[at++] = stat.gid;
-    numbers[at++] = stat.size;
-    numbers[at++] = stat.mtimeMs;
-    numbers[at++] = stat.ctimeMs;
-    numbers[at++] = stat.ino;
-    numbers[at++] = stat.dev;
-    if (stat.mtimeMs > newest) newest = stat.mtimeMs;
-    if (stat.ctimeMs > newest) newest = stat.ctimeMs;
-    if ((stat.mode & 0o170000) === 0o100000) {
-      files++;
-      bytes += stat.size;
-    }
-  }
-  const statHash = createHash('sha256')
-    .update(`${root}\0${srcs.join('\0')}`)
-    .update(new Uint8Array(numbers.buffer));
-  const statDigest = `sha256:${statHash.digest('hex')}`;
-  const remembered = await readSelectionMemo(cacheRoot, statDigest);
-  if (remembered) return remembered;
-
-  const direct = files <= directHashFiles && bytes <= directHashBytes;
-  const checksums = direct ? undefined : await cache();
-  const lines: string[] = new Array(srcs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < srcs.length) {
-      const i = next++;
-      const src = srcs[i] as string;
-      const stat = stats[i] as SourceStat;
-      const abs = join(root, src);
-      const type = stat.mode & 0o170000;
-      let content = '';
-      if (type === 0o120000) content = `link:${readlinkSync(abs)}`;
-      else if (type === 0o100000) {
-        content = checksums ? await checksums.digestFile(abs, stat) : await hashFile(abs, stat.size);
-      }
-      lines[i] = `${src}\0${stat.mode}\0${stat.uid}\0${stat.gid}\0${content}\n`;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(checksumParallelism, srcs.length) }, worker));
-  const hash = createHash('sha256');
-  let group = 0;
-  lines.forEach((line, i) => {
-    for (; group < (groups[i] as number); group++) hash.update('\x01');
-    hash.update(line);
-  });
-  for (; group < selected.length; group++) hash.update('\x01');
-  const checksum = `sha256:${hash.digest('hex')}`;
-  await writeSelectionMemo(cacheRoot, statDigest, checksum, newest, statedAt);
-  return checksum;
 }
 
 function createTail(max: number) {

@@ -1,3 +1,4 @@
+import type { EntryStat, PathFingerprint } from '../../cache/index.ts';
 import type { Executor } from '../../executor/index.ts';
 import type { Descriptor, ImageStore } from '../../image/index.ts';
 import type { Digest, Vertex } from '../graph.ts';
@@ -70,24 +71,11 @@ export interface SourceEntry {
   stat: SourceStat;
 }
 
-/** See {@link RunnerDeps.fingerprintSource}. */
-export interface SourceFingerprint {
-  readonly digest: string;
-  /** No entry changed within the `settleMs` asked for before the fingerprint began. */
-  readonly settled: boolean;
-}
+/** See {@link RunnerDeps.fingerprintSource}: cache/'s fingerprint of a context path. */
+export type SourceFingerprint = PathFingerprint;
 
 /** The lstat fields a COPY's cache key depends on, or that say a file is unchanged. */
-export interface SourceStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
-}
+export type SourceStat = EntryStat;
 
 /**
  * What the runner needs from the rest of tbuild. The solver owns this interface; the CLI wires it
