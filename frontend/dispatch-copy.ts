@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type Command, chompHeredoc } from '../parser/index.ts';
 import { type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
-import type { PendingHistory } from './convert-types.ts';
 import { fromSource } from './dispatch-from.ts';
 import {
   addStep,
@@ -116,13 +115,9 @@ export async function dispatchCopy(
   // BuildKit's commit message: the sources and destination as expanded, with ` <<NAME` per
   // heredoc between them.
   const shown = [...sources, ...command.heredocs.map((h) => `<<${h.name}`), word(command.dest)];
+  // Steps made of several vertices (heredoc files then a copy) are one history entry, tied to
+  // the last of them.
   recordHistory(ctx, state, `${keyword} ${shown.join(' ')} # buildkit`, step);
-  // Steps made of several vertices (heredoc files then a copy) are one history entry; every
-  // vertex of them must count as that entry's layer.
-  if (step !== fsBefore || files.length > 0) {
-    const last = state.history[state.history.length - 1] as PendingHistory;
-    last.step = step.digest;
-  }
 }
 
 /**
