@@ -2,6 +2,8 @@
 // UndefinedArgInFrom, InvalidDefaultArgInFrom, RedundantTargetPlatform and
 // FromPlatformFlagConstDisallowed. BuildKit: dockerfile2llb toDispatchState (reportUnusedFromArgs,
 // validateBaseImagesWithDefaultArgs, reportRedundantTargetPlatform, reportConstPlatformDisallowed).
+// The one value frontend/ takes from image/: the pure reference grammar, no store code (BuildKit's
+// check uses distribution/reference the same way). The rest of the edge is type-only (convert-types.ts).
 import { parseReference } from '../../image/index.ts';
 import {
   type ArgCommand,
