@@ -3,6 +3,12 @@
 // image store and archives (store.ts, oci.ts, reference.ts, archive-*.ts, import-rootfs.ts)
 
 export type { LoadedImage } from './archive-contents.ts';
+export {
+  type Compression,
+  type Decompressed,
+  decompressStream,
+  detectCompression,
+} from './archive-decompress.ts';
 export type { SaveRequest } from './archive-docker.ts';
 export { loadArchive } from './archive-load.ts';
 export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';

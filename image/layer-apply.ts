@@ -44,9 +44,10 @@ export interface ApplyOptions {
    * `apply` (default): a whiteout deletes what lower layers put in the target. `overlay`: the
    * target is one overlayfs lower dir of its own, so whiteouts are kept in overlayfs's form
    * instead (a 0/0 character device; an opaque dir gets `trusted.overlay.opaque=y`), for a
-   * snapshot that is stacked over the layers below it.
+   * snapshot that is stacked over the layers below it. `none`: the tar is a plain archive (a
+   * build context), not a layer: `.wh.` names are ordinary files.
    */
-  whiteouts?: 'apply' | 'overlay';
+  whiteouts?: 'apply' | 'overlay' | 'none';
 }
 
 /** What applying did. */
@@ -73,6 +74,7 @@ export async function applyLayer(
   const layer = await openLayer(blob);
   const state = new ApplyState(resolve(target), options.sameOwner ?? isPrivileged());
   state.overlayWhiteouts = options.whiteouts === 'overlay';
+  state.plainArchive = options.whiteouts === 'none';
   let entries = 0;
   try {
     for await (const { entry, body } of readTarEntries(layer.tar)) {
@@ -99,6 +101,8 @@ class ApplyState {
   readonly warnings: string[] = [];
   /** Keep whiteouts as overlayfs markers instead of deleting (ApplyOptions.whiteouts). */
   overlayWhiteouts = false;
+  /** `.wh.` names are files like any other (ApplyOptions.whiteouts `none`). */
+  plainArchive = false;
   /** Absolute paths written by this layer: an opaque marker keeps them. */
   readonly unpacked = new Set<string>();
   /** Directories whose owner, mode, xattrs and mtime are set after their contents. */
@@ -205,7 +209,7 @@ async function applyEntry(state: ApplyState, entry: LayerEntry, body: AsyncItera
     throw new LayerError(entry.path, `a ${entry.type} cannot replace the root directory`);
   }
   const parentParts = parts.slice(0, -1);
-  if (base.startsWith(WHITEOUT_PREFIX)) {
+  if (base.startsWith(WHITEOUT_PREFIX) && !state.plainArchive) {
     await applyWhiteout(state, entry, parentParts, base);
     return;
   }

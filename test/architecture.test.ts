@@ -24,6 +24,7 @@ const allowed: Record<string, string[]> = {
   runtime: ['executor', 'image', 'cache'],
   exporter: ['image', 'cache', 'registry', 'frontend', 'solver'],
   remotecache: ['image', 'cache', 'registry', 'solver'],
+  source: ['executor', 'image'],
   cli: [
     'parser',
     'frontend',
@@ -37,6 +38,7 @@ const allowed: Record<string, string[]> = {
     'format',
     'exporter',
     'remotecache',
+    'source',
   ],
 };
 

@@ -1,5 +1,5 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { collectAfterBuild, holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
@@ -41,7 +41,7 @@ import { pathError, requireWritablePath } from '../../user-paths.ts';
 import { parseCacheFrom, parseCacheTo } from '../build-cache-flags.ts';
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
-import { locateDockerfile, readStdin } from '../build-dockerfile.ts';
+import { ContextScratch, openBuildInput } from '../build-context.ts';
 import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';
@@ -238,30 +238,13 @@ export const buildCommand: Command = {
         flags.metadataFile,
         'a file to write the build metadata to (--metadata-file)',
       );
-    const contextDir = resolve(flags.context);
-    const contextType = await stat(contextDir).then(
-      (s) => (s.isDirectory() ? 'dir' : 'other'),
-      () => 'missing',
-    );
-    // docker build's words (docker/cli cli/command/image/build/context.go ValidateContextDirectory).
-    if (contextType === 'missing')
-      throw new BuildError(`unable to prepare context: path "${flags.context}" not found`);
-    if (contextType === 'other') {
-      throw new BuildError(`unable to prepare context: context must be a directory: ${contextDir}`);
-    }
-    const fromStdin = flags.file === '-';
-    const dockerfilePath = fromStdin
-      ? join(contextDir, 'Dockerfile')
-      : await locateDockerfile(flags.file, contextDir);
-    const dockerfileName = fromStdin ? 'Dockerfile' : basename(dockerfilePath);
-    const text = fromStdin
-      ? await readStdin(ctx.stdin)
-      : await readFile(dockerfilePath).catch((error: unknown) => {
-          throw pathError(error, dockerfilePath, 'a Dockerfile');
-        });
+    const root = resolveRoot(ctx.globals.root);
+    const scratch = new ContextScratch(root);
+    const input = await openBuildInput(flags.context, flags.file, { stdin: ctx.stdin, scratch });
+    const { dockerfilePath, dockerfileName, text } = input;
+    const contextDir = input.context.dir;
     const epoch = sourceDateEpoch(flags.buildArgs);
     const created = epoch === undefined ? new Date().toISOString() : epochTimestamp(epoch);
-    const root = resolveRoot(ctx.globals.root);
     const ast = await parseDockerfileCached(root, text, dockerfileName);
     // Build checks (BuildKit's linter) run while the instructions are read and converted; their
     // warnings wait for the progress display, which lists them at the end.
@@ -493,6 +476,7 @@ export const buildCommand: Command = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await store.close();
+      await scratch.release();
     }
   },
 };

@@ -1,0 +1,21 @@
+// Public surface of source/: build inputs from outside the Dockerfile — contexts on standard
+// input, in archives, at URLs and in git repositories — fetched into directories the frontend
+// then reads like any local context.
+
+export { extractContextArchive, isArchive, type PeekedStream, peekStream } from './archive-context.ts';
+export {
+  locateFetchedDockerfile,
+  type OpenContextOptions,
+  type OpenedContext,
+  openContext,
+  openRemote,
+} from './context-input.ts';
+export { SourceError } from './errors.ts';
+export { checkoutGit, type GitCheckout, type GitCheckoutOptions } from './git-checkout.ts';
+export {
+  type GitRef,
+  isGitAddress,
+  type ParseGitOptions,
+  parseGitRef,
+  redactCredentials,
+} from './git-url.ts';
