@@ -1,7 +1,7 @@
 // copySourceScope (solver/ops/copy.ts): the context paths a COPY's sources can select from.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { copySourceScope, resolveCopySources } from '../../solver/ops/copy.ts';
+import { copySourceScope, resolveCopySources } from '../../solver/ops/copy-sources.ts';
 import type { SourceEntry } from '../../solver/ops/types.ts';
 
 const cases: [string[], string[]][] = [
