@@ -40,7 +40,7 @@ export interface FileStat {
 const maxEntries = 200_000;
 const smallFileBytes = 256 * 1024;
 /** How recent a change must be to count as racy (see the class comment); exported for callers
- *  whose memo keys come from elsewhere (the COPY fingerprints of solver/ops/runner.ts). */
+ *  whose memo keys come from elsewhere (the COPY fingerprints of content-hash.ts). */
 export const racyWindowMs = 2000;
 const fileVersion = 1;
 

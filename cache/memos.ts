@@ -10,7 +10,7 @@ import { scratchFileSync } from './sweep.ts';
  * concurrent builds writing the same memo write the same bytes. Each kind is a directory under
  * `<root>/cache/`:
  * - `checksum-memo`: a COPY's content checksum by the digest of its files' stat tuples (see
- *   checksums.ts), or of the context fingerprints it reads (solver/ops/runner.ts copyMemoKey);
+ *   checksums.ts), or of the context fingerprints it reads (content-hash.ts memoKey);
  * - `parsed`: a Dockerfile's syntax tree by the digest of the parser build and the file's bytes;
  * - `http-validators`: the ETag / Last-Modified an `ADD <url>` last answered with and the digest of
  *   that body, by the digest of the URL (solver/ops/http.ts). The one kind that can go out of date:

@@ -40,10 +40,11 @@ const recordFormat = '%y %m %U %G %s %i %D %n %T@ %C@\\0%p\\0%l\\0';
  * that is most of its time. find does it in C, ~1.5 µs a file against ~3.3 µs for lstatSync plus
  * the garbage of a Stats object per file (~40 ms of collection per 20,000 files), and in its own
  * process, beside whatever this one does meanwhile. Its output is hashed by sha256sum in the same
- * pipeline and never reaches this process. The fingerprint is only ever a memo key (see solver/ops/runner.ts): when it
- * cannot be taken — no GNU find, an unreadable directory, a symlink on the way — the caller walks
- * the context itself, so find is a speed-up, never a dependency. (A small directory of files
- * only is stat'ed here: starting processes would cost more.)
+ * pipeline and never reaches this process. The fingerprint is only ever a memo key (see
+ * cache/content-hash.ts): when it cannot be taken — no GNU find, an unreadable directory, a
+ * symlink on the way — the caller walks the context itself, so find is a speed-up, never a
+ * dependency. (A small directory of files only is stat'ed here: starting processes would cost
+ * more.)
  *
  * Returns undefined when `path` (relative to the context, '' for all of it) or one of its parent
  * directories is missing, is a symlink (COPY follows it, find would not), or find fails.

@@ -1,5 +1,5 @@
 // Per-step cost of a RUN, phase by phase, the way the build's op runner does it (solver/ops/
-// runner.ts runExec + rootfs.ts commitWritable): overlay mount, runc, unmount, layer pack + store
+// exec.ts runExec + rootfs.ts commitWritable): overlay mount, runc, unmount, layer pack + store
 // put, snapshot commit. Runs N chained `RUN echo` steps on busybox in a throwaway root and prints
 // the median and total per phase. Needs root, runc, overlayfs and busybox-static.
 //   node --import tsx bench/build/profile-steps.ts [STEPS] [ROOT_PARENT]

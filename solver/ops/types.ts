@@ -107,7 +107,7 @@ export interface RunnerDeps {
   excludeMatcher(patterns: string[]): (path: string) => boolean;
   /**
    * `--network` for RUN steps that do not say otherwise; `none` also wins over a step's own
-   * `RUN --network=host` (see stepNetwork in runner.ts).
+   * `RUN --network=host` (see stepNetwork in exec.ts).
    */
   defaultNetwork: 'host' | 'none';
   /** Imported caches (`--cache-from`), asked in order after the local cache misses. */

@@ -1,8 +1,8 @@
 // Cache-key blind spots (issue 11, item 4): each test here was written against a mutation of the
 // source that every other test let through, and fails with it:
-//  - the COPY checksum leaving out a symlink's target (solver/ops/runner.ts checksumEntries);
-//  - a cache record whose layer blob is gone counting as a hit (runner.ts readLocal);
-//  - the COPY memo key leaving out `--exclude` (runner.ts copyMemoKey).
+//  - the COPY checksum leaving out a symlink's target (cache/selection-checksum.ts);
+//  - a cache record whose layer blob is gone counting as a hit (solver/ops/record-policy.ts readLocal);
+//  - the COPY memo key leaving out `--exclude` (cache/content-hash.ts memoKey).
 // A step is a hit when `--progress plain` shows it CACHED, a miss when it shows DONE.
 import assert from 'node:assert/strict';
 import { readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';

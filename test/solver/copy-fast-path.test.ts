@@ -1,5 +1,5 @@
-// The COPY cache key's fast path in the runner (solver/ops/runner.ts copyContent): a settled
-// context's COPY key comes from the find(1) fingerprint of the paths it reads and the memo, with
+// The COPY cache key's fast path (cache/content-hash.ts contextChecksum, called by
+// solver/ops/cache-keys.ts): a settled context's COPY key comes from the find(1) fingerprint of the paths it reads and the memo, with
 // no walk; otherwise only those paths are walked, or the whole context when a fingerprint cannot be
 // taken. The walk and fingerprint are the real ones, counted; no root needed (keys only).
 import assert from 'node:assert/strict';
