@@ -17,10 +17,14 @@ const MAX_NESTING = 1000;
 
 const SPECIAL_PARAMETERS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
-// Go's unicode.IsSpace / IsLetter / IsDigit, which lex.go uses.
-const isSpace = (ch: string): boolean => /^\p{White_Space}$/u.test(ch);
-const isLetter = (ch: string): boolean => /^\p{L}$/u.test(ch);
-const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
+// Go's unicode.IsSpace / IsLetter / IsDigit, which lex.go uses. ASCII is answered without a
+// regex: the scanner asks for every character, and whole instruction lines (heredoc detection)
+// go through it.
+const isSpace = (ch: string): boolean =>
+  ch < '\u0080' ? ch === ' ' || (ch >= '\t' && ch <= '\r') : /^\p{White_Space}$/u.test(ch);
+const isLetter = (ch: string): boolean =>
+  ch < '\u0080' ? (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') : /^\p{L}$/u.test(ch);
+const isDigit = (ch: string): boolean => (ch < '\u0080' ? ch >= '0' && ch <= '9' : /^\p{Nd}$/u.test(ch));
 
 export class WordExpander {
   readonly matched = new Set<string>();
