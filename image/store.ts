@@ -1,5 +1,7 @@
 /**
- * The local image store: an OCI image layout on disk.
+ * The local image store: an OCI image layout on disk. `ImageStore` is the one façade every caller
+ * uses; its content (blobs, leases, layer sizes) is in store-blobs.ts, store-leases.ts and
+ * store-layer-sizes.ts, the paths and the lock in store-layout.ts.
  *
  *   <root>/image/oci-layout            {"imageLayoutVersion":"1.0.0"}
  *   <root>/image/index.json            one entry per (manifest, tag); see below
@@ -26,39 +28,15 @@
  * `gc` by the writer's lease file (pid liveness: a reused pid only delays collection, the safe
  * direction).
  */
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  fstatSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-} from 'node:fs';
-import { open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { cacheBlobRoots, makePrivateDir } from '../cache/index.ts';
-import { isNoSpaceError, noSpaceMessage } from '../errors.ts';
-import { syncDirSync, writeFileDurableSync } from '../files.ts';
-import { acquireLock, type HeldLock } from '../locks.ts';
+import { cacheBlobRoots } from '../cache/index.ts';
+import { syncDirSync } from '../files.ts';
+import type { HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
-import {
-  digestOf,
-  hashFile,
-  readVerified,
-  tempName,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from './blob-io.ts';
+import { hashFile, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
 import { isPrivileged } from './fs-meta.ts';
-import { openLayer } from './layer-decompress.ts';
-import { TarSizeCounter } from './layer-size.ts';
 import {
   classifyMediaType,
   type Descriptor,
@@ -77,37 +55,23 @@ import {
 } from './oci.ts';
 import { formatReference, type ImageReference, parseReference } from './reference.ts';
 import { ensureLayerSnapshots, imageSnapshotLayers } from './rootfs-mount.ts';
+import { type BlobInfo, BlobStore, type PutBlobOptions } from './store-blobs.ts';
+import { layerSize, recordLayerSize } from './store-layer-sizes.ts';
+import {
+  blobPath,
+  fullDiskError,
+  lockStore,
+  makeStoreDirs,
+  resolveRoot,
+  type StoreLayout,
+  sizePath,
+  storeLayout,
+} from './store-layout.ts';
+import { Lease, leasedDigests } from './store-leases.ts';
 
-/** What `putBlob` learnt while writing a blob. */
-export interface BlobInfo {
-  digest: Digest;
-  size: number;
-  /** The blob started with the gzip magic bytes. */
-  gzip: boolean;
-  /** sha256 of the decompressed content when `gzip` and `computeDiffId` was asked; else of the blob. */
-  diffId: Digest | undefined;
-  /** True when this call added the blob (it was not in the store before). */
-  created: boolean;
-  /** The unpacked size of the files in it (layer-size.ts), when measured and it is a tar. */
-  unpackedSize?: number;
-}
-
-/** Options for `putBlob`. */
-export interface PutBlobOptions {
-  /** Fail (and keep nothing) unless the content has this digest. */
-  digest?: Digest;
-  /** Fail unless the content has exactly this many bytes. */
-  size?: number;
-  /**
-   * When the content is gzip, also hash the decompressed bytes (layer diffIDs). Implies measuring
-   * it as `layer` does when it turns out to be a tar (`load` cannot tell layers from configs).
-   */
-  computeDiffId?: boolean;
-  /** The blob is a layer: measure the unpacked size of its files and record it (`layerSize`). */
-  layer?: boolean;
-  /** Names the source in error messages ("layer abc/layer.tar"). */
-  what?: string;
-}
+// The façade's contract types and helpers, where every caller has always found them.
+export type { BlobInfo, PutBlobOptions };
+export { resolveRoot };
 
 /** An image as the store knows it: one manifest, its config, and the tags that point at it. */
 export interface StoredImage {
@@ -170,20 +134,6 @@ export interface DiskUsage {
   tempBytes: number;
 }
 
-const maxJsonBlob = 16 << 20;
-
-/** Blobs up to this size are written in one synchronous go once complete (see putBlob). */
-const smallBlobBytes = 1 << 20;
-
-/** The tbuild root: `--root`, else `TBUILD_ROOT`, else `/var/lib/tbuild` for root, else XDG data home. */
-export function resolveRoot(root?: string): string {
-  if (root) return root;
-  if (process.env.TBUILD_ROOT) return process.env.TBUILD_ROOT;
-  if (process.getuid?.() === 0) return '/var/lib/tbuild';
-  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'tbuild');
-}
-
 function refName(d: Descriptor): string | undefined {
   return d.annotations?.[RefNameAnnotation];
 }
@@ -198,23 +148,15 @@ function stripAnnotations(d: Descriptor): Descriptor {
 export class ImageStore {
   /** Directory of the OCI image layout. */
   readonly dir: string;
-  readonly #blobDir: string;
-  readonly #tmpDir: string;
-  readonly #leaseDir: string;
-  readonly #sizeDir: string;
-  readonly #lease: string;
-  #leaseCreated = false;
-  /** Blobs this instance added; candidates for `discardUnreferenced`. */
-  readonly #created = new Set<Digest>();
-  #blobsAdded = 0;
+  readonly #layout: StoreLayout;
+  readonly #lease: Lease;
+  readonly #blobs: BlobStore;
 
   private constructor(dir: string) {
     this.dir = dir;
-    this.#blobDir = join(dir, 'blobs', 'sha256');
-    this.#tmpDir = join(dir, 'tmp');
-    this.#leaseDir = join(dir, 'leases');
-    this.#sizeDir = join(dir, 'sizes');
-    this.#lease = tempName(this.#leaseDir);
+    this.#layout = storeLayout(dir);
+    this.#lease = new Lease(this.#layout.leaseDir);
+    this.#blobs = new BlobStore(this.#layout, this.#lease);
   }
 
   /** Opens (creating if needed) the store under the tbuild root (see `resolveRoot`). */
@@ -225,11 +167,7 @@ export class ImageStore {
   }
 
   async #init(): Promise<void> {
-    // Private like the whole root (cache/root-modes.ts, issue 12 finding 1).
-    await makePrivateDir(this.#blobDir);
-    await makePrivateDir(this.#tmpDir);
-    await makePrivateDir(this.#leaseDir);
-    await makePrivateDir(this.#sizeDir);
+    await makeStoreDirs(this.#layout);
     // What a killed writer left (a pull or load killed mid-layer: partial blobs of any size) goes
     // as soon as any command opens the store, not only at the next fsck. One readdir when empty.
     await this.removeStaleTemps();
@@ -237,7 +175,7 @@ export class ImageStore {
     try {
       await stat(layout);
     } catch {
-      await writeFileAtomic(layout, '{"imageLayoutVersion":"1.0.0"}', this.#tmpDir);
+      await writeFileAtomic(layout, '{"imageLayoutVersion":"1.0.0"}', this.#layout.tmpDir);
     }
     try {
       await stat(join(this.dir, 'index.json'));
@@ -255,215 +193,51 @@ export class ImageStore {
 
   /** Removes this process's lease. Blobs it wrote and did not reference become garbage. */
   async close(): Promise<void> {
-    if (this.#leaseCreated) await rm(this.#lease, { force: true });
-    this.#leaseCreated = false;
+    await this.#lease.release();
   }
 
   #lock(): Promise<HeldLock> {
-    return acquireLock(join(this.dir, 'lock'));
+    return lockStore(this.#layout);
   }
 
   blobPath(digest: Digest): string {
-    return join(this.#blobDir, digestHex(digest));
+    return this.#blobs.blobPath(digest);
   }
 
-  async hasBlob(digest: Digest): Promise<boolean> {
-    try {
-      await stat(this.blobPath(digest));
-      return true;
-    } catch {
-      return false;
-    }
+  hasBlob(digest: Digest): Promise<boolean> {
+    return this.#blobs.hasBlob(digest);
   }
 
   /**
    * Streams `source` into the store. The content is hashed while written, checked against
    * `options.digest`/`size`, fsynced and renamed into place. On any failure nothing is added.
    */
-  async putBlob(
-    source: AsyncIterable<Uint8Array> | Uint8Array,
-    options: PutBlobOptions = {},
-  ): Promise<BlobInfo> {
-    const what = options.what ?? 'blob';
-    const tmp = tempName(this.#tmpDir);
-    // A small blob (a config, a manifest, the layer of a small step) is kept in memory and
-    // written synchronously at the end, and only when the store does not have it yet (the config
-    // and manifest of a cached rebuild are never written again): a dozen thread-pool round trips
-    // (open, each write, fsync, close, the lease, the rename, the directory fsync) cost more than
-    // writing it.
-    const small: Uint8Array[] = [];
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
-    const hash = createHash('sha256');
-    let size = 0;
-    let gzip: boolean | undefined;
-    let inner: ReturnType<typeof createGunzip> | undefined;
-    const innerHash = createHash('sha256');
-    let innerError: Error | undefined;
-    const measure = options.layer === true || options.computeDiffId === true;
-    const counter = measure ? new TarSizeCounter() : undefined;
-    let renamed = false;
-    try {
-      const chunks = source instanceof Uint8Array ? [source] : source;
-      for await (const chunk of chunks) {
-        if (chunk.length === 0) continue;
-        if (gzip === undefined) {
-          gzip = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
-          if (gzip && measure) {
-            inner = createGunzip();
-            inner.on('data', (d: Buffer) => {
-              innerHash.update(d);
-              counter?.write(d);
-            });
-            inner.on('error', (e) => {
-              innerError = e;
-            });
-          }
-        }
-        size += chunk.length;
-        // Checked before anything is kept: a source that sends more than it declared (a hostile
-        // registry streaming without end) is cut off here, never buffered or written past it.
-        if (options.size !== undefined && size > options.size) {
-          throw new StoreError(
-            `${what}: size mismatch: more than the declared ${options.size} bytes (stopped reading)`,
-          );
-        }
-        hash.update(chunk);
-        if (inner && !innerError && !inner.write(chunk)) await waitDrain(inner, () => innerError);
-        if (!gzip) counter?.write(chunk);
-        if (handle === undefined && size <= smallBlobBytes) {
-          small.push(chunk);
-          continue;
-        }
-        if (handle === undefined) {
-          handle = await open(tmp, 'wx', 0o644);
-          for (const held of small.splice(0)) await handle.write(held);
-        }
-        await handle.write(chunk);
-      }
-      if (inner) {
-        inner.end();
-        if (!innerError) await waitEnd(inner, () => innerError);
-        if (innerError) {
-          if (options.computeDiffId)
-            throw new StoreError(`${what}: corrupt gzip data: ${innerError.message}`);
-          // Measured only (`layer`): a layer the store cannot read is refused where it is used.
-        }
-      }
-      const digest: Digest = `sha256:${hash.digest('hex')}`;
-      if (options.digest !== undefined && options.digest !== digest) {
-        throw new StoreError(`${what}: digest mismatch: expected ${options.digest}, got ${digest}`);
-      }
-      if (options.size !== undefined && options.size !== size) {
-        throw new StoreError(`${what}: size mismatch: expected ${options.size} bytes, got ${size}`);
-      }
-      if (handle !== undefined) {
-        await handle.sync();
-        await handle.close();
-      }
-      // Leased before it is looked up or renamed, so a concurrent gc never sees it unprotected.
-      this.#addToLease(digest);
-      const target = this.blobPath(digest);
-      const existed = existsSync(target);
-      if (!existed) {
-        if (handle === undefined) writeFileDurableSync(tmp, Buffer.concat(small));
-        renameSync(tmp, target);
-        syncDirSync(this.#blobDir);
-        this.#created.add(digest);
-        this.#blobsAdded++;
-      } else if (handle !== undefined) unlinkSync(tmp);
-      renamed = true;
-      const diffId: Digest | undefined =
-        inner && options.computeDiffId ? `sha256:${innerHash.digest('hex')}` : gzip ? undefined : digest;
-      const unpackedSize = innerError ? undefined : counter?.size();
-      if (unpackedSize !== undefined && size > 0) this.recordLayerSize(digest, unpackedSize);
-      return {
-        digest,
-        size,
-        gzip: gzip ?? false,
-        diffId,
-        created: !existed,
-        ...(unpackedSize === undefined ? {} : { unpackedSize }),
-      };
-    } catch (error) {
-      if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
-      throw error;
-    } finally {
-      if (!renamed) {
-        await handle?.close().catch(() => {});
-        await unlink(tmp).catch(() => {});
-      }
-      inner?.destroy();
-    }
+  putBlob(source: AsyncIterable<Uint8Array> | Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    return this.#blobs.putBlob(source, options);
   }
 
   /** Records a layer blob's unpacked size (layer-size.ts), once: the content decides it. */
   recordLayerSize(digest: Digest, unpackedSize: number): void {
-    const path = join(this.#sizeDir, digestHex(digest));
-    if (existsSync(path)) return;
-    writeFileAtomicSync(path, String(unpackedSize), this.#tmpDir);
+    recordLayerSize(this.#layout, digest, unpackedSize);
   }
 
-  /**
-   * A layer blob's unpacked size, Docker's SIZE (layer-size.ts): the record made when the layer
-   * was made or arrived. A layer without one (a store from before the records, a blob from a
-   * cache import) is read once and recorded; undefined when the blob is missing or no tar.
-   */
-  async layerSize(digest: Digest): Promise<number | undefined> {
-    const path = join(this.#sizeDir, digestHex(digest));
-    const recorded = await readFile(path, 'utf8').catch(() => undefined);
-    if (recorded !== undefined && /^\d+$/.test(recorded)) return Number(recorded);
-    if (!(await this.hasBlob(digest))) return undefined;
-    let measured: number | undefined;
-    try {
-      const layer = await openLayer(this.getBlob(digest) as unknown as AsyncIterable<Uint8Array>);
-      const counter = new TarSizeCounter();
-      for await (const chunk of layer.tar) counter.write(chunk as Buffer);
-      await layer.done;
-      measured = counter.size();
-    } catch {
-      return undefined; // zstd, corrupt: no SIZE, as for a foreign blob
-    }
-    if (measured !== undefined) this.recordLayerSize(digest, measured);
-    return measured;
-  }
-
-  #addToLease(digest: Digest): void {
-    appendFileSync(this.#lease, `${digest}\n`);
-    this.#leaseCreated = true;
+  /** A layer blob's unpacked size, Docker's SIZE; undefined when the blob is missing or no tar. */
+  layerSize(digest: Digest): Promise<number | undefined> {
+    return layerSize(this.#layout, digest);
   }
 
   /** A stream of the blob's bytes that errors at the end if they do not match the digest. */
   getBlob(digest: Digest, size?: number): NodeJS.ReadableStream {
-    return readVerified(this.blobPath(digest), digest, size);
+    return this.#blobs.getBlob(digest, size);
   }
 
   /** Reads a small blob whole (manifests, configs), verified. */
-  async readBlob(digest: Digest): Promise<Buffer> {
-    let data: Buffer;
-    // Synchronous on purpose: these blobs are small, and listing images reads two per image;
-    // through the thread pool each read cost four round trips (open, stat, read, close).
-    try {
-      const fd = openSync(this.blobPath(digest), 'r');
-      try {
-        const { size } = fstatSync(fd);
-        if (size > maxJsonBlob)
-          throw new StoreError(`blob ${digest} is too large to be a manifest or config`);
-        data = readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new StoreError(`blob ${digest} is missing from the store`);
-      }
-      throw error;
-    }
-    if (digestOf(data) !== digest) throw new StoreError(`blob ${digest}: digest mismatch (corrupt store)`);
-    return data;
+  readBlob(digest: Digest): Promise<Buffer> {
+    return this.#blobs.readBlob(digest);
   }
 
-  async readManifest(digest: Digest): Promise<Manifest> {
-    return parseJsonAs(await this.readBlob(digest), isManifest, `manifest ${digest}`);
+  readManifest(digest: Digest): Promise<Manifest> {
+    return this.#blobs.readManifest(digest);
   }
 
   async readIndex(): Promise<ImageIndex> {
@@ -472,7 +246,7 @@ export class ImageStore {
   }
 
   async #writeIndex(index: ImageIndex): Promise<void> {
-    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index)}\n`, this.#tmpDir);
+    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index)}\n`, this.#layout.tmpDir);
   }
 
   /**
@@ -581,7 +355,8 @@ export class ImageStore {
       try {
         await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
       } catch (error) {
-        if (isNoSpaceError(error)) throw new StoreError(noSpaceMessage(dirname(this.dir)), { cause: error });
+        const full = fullDiskError(this.#layout, error);
+        if (full) throw full;
         const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
         throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
       }
@@ -768,24 +543,8 @@ export class ImageStore {
     return seen;
   }
 
-  /** Digests protected by leases of live processes (not this one); removes stale leases. */
-  async #leased(includeOwn: boolean): Promise<Set<Digest>> {
-    const out = new Set<Digest>();
-    for (const name of await readdir(this.#leaseDir)) {
-      const path = join(this.#leaseDir, name);
-      if (path === this.#lease && !includeOwn) continue;
-      if (isOwnerAlive(name) !== true) {
-        await rm(path, { force: true });
-        continue;
-      }
-      const text = await readFile(path, 'utf8').catch(() => '');
-      for (const line of text.split('\n')) if (isDigest(line)) out.add(line);
-    }
-    return out;
-  }
-
   async #allBlobs(): Promise<Digest[]> {
-    return (await readdir(this.#blobDir)).map((hex) => `sha256:${hex}` as Digest);
+    return (await readdir(this.#layout.blobDir)).map((hex) => `sha256:${hex}` as Digest);
   }
 
   /**
@@ -796,17 +555,17 @@ export class ImageStore {
     const lock = await this.#lock();
     try {
       const keep = await this.#reachable(await this.readIndex());
-      for (const d of await this.#leased(false)) keep.add(d);
+      for (const d of await leasedDigests(this.#layout.leaseDir, this.#lease)) keep.add(d);
       // The build cache's records and running builds keep their layer blobs alive too.
       for (const d of await cacheBlobRoots(dirname(this.dir))) if (isDigest(d)) keep.add(d);
       const removed: Digest[] = [];
       for (const d of only ?? (await this.#allBlobs())) {
         if (keep.has(d)) continue;
-        await rm(this.blobPath(d), { force: true });
-        await rm(join(this.#sizeDir, digestHex(d)), { force: true });
+        await rm(blobPath(this.#layout, d), { force: true });
+        await rm(sizePath(this.#layout, d), { force: true });
         removed.push(d);
       }
-      if (removed.length > 0) syncDirSync(this.#blobDir);
+      if (removed.length > 0) syncDirSync(this.#layout.blobDir);
       return removed;
     } finally {
       await lock.release();
@@ -815,13 +574,12 @@ export class ImageStore {
 
   /** How many blobs this instance has added to the store (kept or not). */
   get blobsAdded(): number {
-    return this.#blobsAdded;
+    return this.#blobs.blobsAdded;
   }
 
   /** Removes the blobs this instance added that ended up unreferenced (after a failure, or spooled extras). */
   async discardUnreferenced(): Promise<Digest[]> {
-    const candidates = [...this.#created];
-    this.#created.clear();
+    const candidates = this.#blobs.takeCreated();
     if (candidates.length === 0) return [];
     return this.collectGarbage(candidates);
   }
@@ -829,9 +587,9 @@ export class ImageStore {
   /** Temp files whose writer is gone. */
   async #staleTemps(): Promise<{ path: string; size: number }[]> {
     const out: { path: string; size: number }[] = [];
-    for (const name of await readdir(this.#tmpDir)) {
+    for (const name of await readdir(this.#layout.tmpDir)) {
       if (isOwnerAlive(name) === true) continue;
-      const path = join(this.#tmpDir, name);
+      const path = join(this.#layout.tmpDir, name);
       const s = await stat(path).catch(() => undefined);
       if (s) out.push({ path, size: s.size });
     }
@@ -914,8 +672,8 @@ export class ImageStore {
     }
     let tempFiles = 0;
     let tempBytes = 0;
-    for (const name of await readdir(this.#tmpDir)) {
-      const s = await stat(join(this.#tmpDir, name)).catch(() => undefined);
+    for (const name of await readdir(this.#layout.tmpDir)) {
+      const s = await stat(join(this.#layout.tmpDir, name)).catch(() => undefined);
       if (!s) continue;
       tempFiles++;
       tempBytes += s.size;
@@ -960,14 +718,4 @@ function removeTag(manifests: Descriptor[], tag: string): Descriptor[] {
   // An image that loses its last tag stays, untagged (dangling), like Docker's `<none>` images.
   for (const r of removed) if (!kept.some((m) => m.digest === r.digest)) kept.push(stripAnnotations(r));
   return kept;
-}
-
-async function waitDrain(stream: NodeJS.WritableStream, failed: () => Error | undefined): Promise<void> {
-  if (failed()) return;
-  await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch(() => {});
-}
-
-async function waitEnd(stream: NodeJS.ReadableStream, failed: () => Error | undefined): Promise<void> {
-  if (failed()) return;
-  await Promise.race([once(stream, 'end'), once(stream, 'error')]).catch(() => {});
 }
