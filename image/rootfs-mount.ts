@@ -13,8 +13,12 @@ import {
   snapshotPaths,
 } from '../cache/index.ts';
 import { applyLayer } from './layer-apply.ts';
-import type { Descriptor } from './oci.ts';
-import type { ImageStore } from './store.ts';
+import type { Descriptor, Digest } from './oci.ts';
+
+/** Where layer blobs are read from: the image store (ImageStore, or its blobs while it commits). */
+interface LayerBlobs {
+  getBlob(digest: Digest, size?: number): NodeJS.ReadableStream;
+}
 
 /**
  * One layer of a root filesystem: the compressed blob in the store and the diffID that names its
@@ -36,7 +40,7 @@ const unpacking = new Map<string, Promise<void>>();
  */
 export async function ensureLayerSnapshots(
   root: string,
-  store: ImageStore,
+  store: LayerBlobs,
   layers: readonly SnapshotLayer[],
 ): Promise<string[]> {
   const dirs: string[] = [];
@@ -71,7 +75,7 @@ function withoutRepeats(dirs: string[]): string[] {
   return kept;
 }
 
-async function unpackLayer(root: string, store: ImageStore, layer: SnapshotLayer): Promise<void> {
+async function unpackLayer(root: string, store: LayerBlobs, layer: SnapshotLayer): Promise<void> {
   if (await hasSnapshot(root, layer.diffId)) return;
   const mutable = await createMutable(root);
   try {
@@ -103,7 +107,7 @@ export interface WritableRootfs {
 /** Mounts a writable overlay over `layers` (none = scratch). Requires root and overlayfs. */
 export async function mountWritableRootfs(
   root: string,
-  store: ImageStore,
+  store: LayerBlobs,
   layers: readonly SnapshotLayer[],
 ): Promise<WritableRootfs> {
   const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));
@@ -137,7 +141,7 @@ export async function discardWritableRootfs(rootfs: WritableRootfs): Promise<voi
 /** A read-only view of `layers` at `path`; `release()` unmounts it and removes the mount point. */
 export async function mountReadonlyRootfs(
   root: string,
-  store: ImageStore,
+  store: LayerBlobs,
   layers: readonly SnapshotLayer[],
 ): Promise<{ path: string; release(): Promise<void> }> {
   const lowers = withoutRepeats(await ensureLayerSnapshots(root, store, layers));

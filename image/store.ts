@@ -1,10 +1,17 @@
 /**
  * The local image store: an OCI image layout on disk. `ImageStore` is the one façade every caller
- * uses; its content (blobs, leases, layer sizes) is in store-blobs.ts, store-leases.ts and
- * store-layer-sizes.ts, the paths and the lock in store-layout.ts.
+ * uses; each job is its own module:
+ *
+ *   store-layout.ts       the paths below, the tbuild root, the store lock
+ *   store-blobs.ts        content: writing, reading and verifying blobs
+ *   store-leases.ts       the blobs a live process wrote and has not referenced yet
+ *   store-layer-sizes.ts  the recorded unpacked size of each layer blob
+ *   store-tags.ts         references: index.json and the tags in it
+ *   store-complete.ts     what must hold before a tag may point at an image
+ *   store-lookup.ts       finding images by reference or ID
  *
  *   <root>/image/oci-layout            {"imageLayoutVersion":"1.0.0"}
- *   <root>/image/index.json            one entry per (manifest, tag); see below
+ *   <root>/image/index.json            one entry per (manifest, tag); see store-tags.ts
  *   <root>/image/blobs/sha256/<hex>    manifests, configs, layers (content-addressed)
  *   <root>/image/tmp/<owner>-<rand>    blobs being written (owner = pid.starttime; removed once it is dead)
  *   <root>/image/leases/<owner>-<rand> digests written by a live process not yet referenced
@@ -13,30 +20,22 @@
  *                                      digest, so never stale (removed with its blob)
  *   <root>/image/lock                  flock'd around index.json updates and garbage collection
  *
- * Tags: each `index.json` entry is a manifest descriptor whose `org.opencontainers.image.ref.name`
- * annotation is the FULL normalised reference (`docker.io/library/busybox:latest`), not just the
- * tag as in the image-layout spec's example, because one store holds many repositories. A
- * manifest appears once per tag; an image without tags (dangling, `<none>`) appears once without
- * the annotation. So `skopeo copy oci:<root>/image:docker.io/library/busybox:latest …` works.
- *
  * Image ID = config digest, as in Docker.
  *
  * Crash safety: blobs are written to tmp/, hashed while written, verified, fsynced and renamed
  * into blobs/; `index.json` is replaced by rename. A tag is committed only after every blob it
  * needs is in place, so a killed process leaves at worst unreferenced blobs and temp files,
- * which opening the store (temps), `fsck` and `gc` (blobs) remove. Blobs written but not yet referenced are protected from a concurrent
- * `gc` by the writer's lease file (pid liveness: a reused pid only delays collection, the safe
- * direction).
+ * which opening the store (temps), `fsck` and `gc` (blobs) remove. Blobs written but not yet
+ * referenced are protected from a concurrent `gc` by the writer's lease file (pid liveness: a
+ * reused pid only delays collection, the safe direction).
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { cacheBlobRoots } from '../cache/index.ts';
 import { syncDirSync } from '../files.ts';
-import type { HeldLock } from '../locks.ts';
 import { isOwnerAlive } from '../processes.ts';
 import { hashFile, writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
-import { isPrivileged } from './fs-meta.ts';
 import {
   classifyMediaType,
   type Descriptor,
@@ -51,50 +50,38 @@ import {
   type Manifest,
   MediaType,
   parseJsonAs,
-  RefNameAnnotation,
 } from './oci.ts';
-import { formatReference, type ImageReference, parseReference } from './reference.ts';
-import { ensureLayerSnapshots, imageSnapshotLayers } from './rootfs-mount.ts';
+import { parseReference } from './reference.ts';
 import { type BlobInfo, BlobStore, type PutBlobOptions } from './store-blobs.ts';
+import { checkComplete } from './store-complete.ts';
 import { layerSize, recordLayerSize } from './store-layer-sizes.ts';
 import {
   blobPath,
-  fullDiskError,
   lockStore,
   makeStoreDirs,
   resolveRoot,
   type StoreLayout,
   sizePath,
   storeLayout,
+  storeRoot,
 } from './store-layout.ts';
 import { Lease, leasedDigests } from './store-leases.ts';
+import { findImages, listImages, resolveImage, type StoredImage } from './store-lookup.ts';
+import {
+  type CommitRequest,
+  commitTags,
+  deleteImage,
+  ensureIndex,
+  normalizeTag,
+  readIndex,
+  refName,
+  stripAnnotations,
+  untag,
+} from './store-tags.ts';
 
 // The façade's contract types and helpers, where every caller has always found them.
-export type { BlobInfo, PutBlobOptions };
-export { resolveRoot };
-
-/** An image as the store knows it: one manifest, its config, and the tags that point at it. */
-export interface StoredImage {
-  /** The image ID: the config digest. */
-  id: Digest;
-  /** Manifest descriptor (without annotations). */
-  descriptor: Descriptor;
-  manifest: Manifest;
-  config: ImageConfig;
-  /** The config blob exactly as stored (its digest is `id`). */
-  configBytes: Buffer;
-  /** Full normalised references, sorted. */
-  tags: string[];
-  /** Bytes of the manifest, config and layer blobs. */
-  size: number;
-}
-
-/** A request to record a manifest (already in the store) under some tags. */
-export interface CommitRequest {
-  descriptor: Descriptor;
-  /** Full normalised references; empty for an untagged image. */
-  tags: string[];
-}
+export type { BlobInfo, CommitRequest, PutBlobOptions, StoredImage };
+export { normalizeTag, resolveRoot };
 
 /** How `commitImages` treats the images it is given. */
 export interface CommitOptions {
@@ -106,12 +93,6 @@ export interface CommitOptions {
    * each layer to its graph driver, instead of failing the first build or run that uses it.
    */
   verifyLayers?: boolean;
-}
-
-/** What `commitImages` changed: tags that moved away from an image that is now dangling. */
-export interface CommitResult {
-  /** `[tag, previous manifest digest]` for each tag that pointed at another image before. */
-  moved: [string, Digest][];
 }
 
 /** Findings of `fsck`. `problems` is empty when the store is sound. */
@@ -132,16 +113,6 @@ export interface DiskUsage {
   unreferencedBytes: number;
   tempFiles: number;
   tempBytes: number;
-}
-
-function refName(d: Descriptor): string | undefined {
-  return d.annotations?.[RefNameAnnotation];
-}
-
-function stripAnnotations(d: Descriptor): Descriptor {
-  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-  if (d.platform) out.platform = d.platform;
-  return out;
 }
 
 /** The image store at `<root>/image`. Open with `ImageStore.open`; call `close()` when done. */
@@ -167,28 +138,18 @@ export class ImageStore {
   }
 
   async #init(): Promise<void> {
-    await makeStoreDirs(this.#layout);
+    const layout = this.#layout;
+    await makeStoreDirs(layout);
     // What a killed writer left (a pull or load killed mid-layer: partial blobs of any size) goes
     // as soon as any command opens the store, not only at the next fsck. One readdir when empty.
     await this.removeStaleTemps();
-    const layout = join(this.dir, 'oci-layout');
+    const marker = join(layout.dir, 'oci-layout');
     try {
-      await stat(layout);
+      await stat(marker);
     } catch {
-      await writeFileAtomic(layout, '{"imageLayoutVersion":"1.0.0"}', this.#layout.tmpDir);
+      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}', layout.tmpDir);
     }
-    try {
-      await stat(join(this.dir, 'index.json'));
-    } catch {
-      const lock = await this.#lock();
-      try {
-        await stat(join(this.dir, 'index.json')).catch(() =>
-          this.#writeIndex({ schemaVersion: 2, manifests: [] }),
-        );
-      } finally {
-        await lock.release();
-      }
-    }
+    await ensureIndex(layout);
   }
 
   /** Removes this process's lease. Blobs it wrote and did not reference become garbage. */
@@ -196,9 +157,7 @@ export class ImageStore {
     await this.#lease.release();
   }
 
-  #lock(): Promise<HeldLock> {
-    return lockStore(this.#layout);
-  }
+  // ---- content (store-blobs.ts, store-layer-sizes.ts)
 
   blobPath(digest: Digest): string {
     return this.#blobs.blobPath(digest);
@@ -216,16 +175,6 @@ export class ImageStore {
     return this.#blobs.putBlob(source, options);
   }
 
-  /** Records a layer blob's unpacked size (layer-size.ts), once: the content decides it. */
-  recordLayerSize(digest: Digest, unpackedSize: number): void {
-    recordLayerSize(this.#layout, digest, unpackedSize);
-  }
-
-  /** A layer blob's unpacked size, Docker's SIZE; undefined when the blob is missing or no tar. */
-  layerSize(digest: Digest): Promise<number | undefined> {
-    return layerSize(this.#layout, digest);
-  }
-
   /** A stream of the blob's bytes that errors at the end if they do not match the digest. */
   getBlob(digest: Digest, size?: number): NodeJS.ReadableStream {
     return this.#blobs.getBlob(digest, size);
@@ -240,14 +189,22 @@ export class ImageStore {
     return this.#blobs.readManifest(digest);
   }
 
-  async readIndex(): Promise<ImageIndex> {
-    const text = await readFile(join(this.dir, 'index.json'));
-    return parseJsonAs(text, isImageIndex, `store index ${join(this.dir, 'index.json')}`);
+  /** Records a layer blob's unpacked size (layer-size.ts), once: the content decides it. */
+  recordLayerSize(digest: Digest, unpackedSize: number): void {
+    recordLayerSize(this.#layout, digest, unpackedSize);
   }
 
-  async #writeIndex(index: ImageIndex): Promise<void> {
-    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index)}\n`, this.#layout.tmpDir);
+  /** A layer blob's unpacked size, Docker's SIZE; undefined when the blob is missing or no tar. */
+  layerSize(digest: Digest): Promise<number | undefined> {
+    return layerSize(this.#layout, digest);
   }
+
+  /** How many blobs this instance has added to the store (kept or not). */
+  get blobsAdded(): number {
+    return this.#blobs.blobsAdded;
+  }
+
+  // ---- images and tags (store-tags.ts, store-complete.ts)
 
   /**
    * Writes a config and an OCI manifest for layers already in the store, and tags the result.
@@ -294,73 +251,10 @@ export class ImageStore {
    * Points tags at manifests already in the store, all in one index update under the lock.
    * Checks first that every manifest, config and layer blob is present.
    */
-  async commitImages(requests: CommitRequest[], options: CommitOptions = {}): Promise<CommitResult> {
-    for (const r of requests) await this.#checkComplete(r.descriptor, options.verifyLayers === true);
-    // Nothing to change (a cached rebuild with the same tags): no lock, no index write. A
-    // concurrent retag racing this check is ordered after it, as if it came a moment later.
-    if (isCommitted(await this.readIndex(), requests)) return { moved: [] };
-    const lock = await this.#lock();
-    try {
-      const index = await this.readIndex();
-      const moved: [string, Digest][] = [];
-      for (const r of requests) {
-        for (const tag of r.tags) {
-          const old = index.manifests.find((m) => refName(m) === tag);
-          if (old && old.digest !== r.descriptor.digest) moved.push([tag, old.digest]);
-          index.manifests = removeTag(index.manifests, tag);
-        }
-        const plain = stripAnnotations(r.descriptor);
-        if (r.tags.length > 0) {
-          index.manifests = index.manifests.filter(
-            (m) => !(m.digest === plain.digest && refName(m) === undefined),
-          );
-          for (const tag of r.tags)
-            index.manifests.push({ ...plain, annotations: { [RefNameAnnotation]: tag } });
-        } else if (!index.manifests.some((m) => m.digest === plain.digest)) {
-          index.manifests.push(plain);
-        }
-      }
-      await this.#writeIndex(index);
-      return { moved };
-    } finally {
-      await lock.release();
-    }
-  }
-
-  async #checkComplete(descriptor: Descriptor, verifyLayers: boolean): Promise<void> {
-    if (classifyMediaType(descriptor.mediaType) !== 'manifest') {
-      throw new StoreError(`unsupported manifest media type: ${descriptor.mediaType}`);
-    }
-    const manifest = await this.readManifest(descriptor.digest);
-    for (const d of [manifest.config, ...manifest.layers]) {
-      if (!(await this.hasBlob(d.digest))) throw new StoreError(`blob ${d.digest} is missing from the store`);
-    }
-    // Snapshots need root (overlay whiteouts are devices and trusted.* xattrs); an unprivileged
-    // store, which can never build or run, keeps its layers as blobs only.
-    if (verifyLayers && isPrivileged()) await this.#unpackLayers(manifest);
-  }
-
-  /** Unpacks the image's layers into their snapshots (CommitOptions.verifyLayers). */
-  async #unpackLayers(manifest: Manifest): Promise<void> {
-    const config = parseJsonAs(
-      await this.readBlob(manifest.config.digest),
-      isImageConfig,
-      `config ${manifest.config.digest}`,
-    );
-    if (config.rootfs.diff_ids.length !== manifest.layers.length)
-      throw new StoreError(
-        `image ${manifest.config.digest}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in its config`,
-      );
-    for (const layer of imageSnapshotLayers({ manifest, config })) {
-      try {
-        await ensureLayerSnapshots(dirname(this.dir), this, [layer]);
-      } catch (error) {
-        const full = fullDiskError(this.#layout, error);
-        if (full) throw full;
-        const message = (error as Error).message.replace(/^layer sha256:[a-f0-9]+ /, '');
-        throw new StoreError(`layer ${layer.blob.digest}: ${message}`, { cause: error });
-      }
-    }
+  async commitImages(requests: CommitRequest[], options: CommitOptions = {}): Promise<void> {
+    for (const r of requests)
+      await checkComplete(this.#layout, this.#blobs, r.descriptor, options.verifyLayers === true);
+    await commitTags(this.#layout, requests);
   }
 
   /** Adds a tag to an existing image (`ref` resolved as in `resolve`). */
@@ -373,138 +267,36 @@ export class ImageStore {
    * Removes one tag. When it was the image's last tag and `keepDangling` is false, the image's
    * index entry goes too and its manifest digest is returned (call `collectGarbage` next).
    */
-  async untag(ref: string, keepDangling = false): Promise<{ manifest: Digest; removedImage: boolean }> {
-    const tag = normalizeTag(ref);
-    const lock = await this.#lock();
-    try {
-      const index = await this.readIndex();
-      const entry = index.manifests.find((m) => refName(m) === tag);
-      if (!entry) throw new StoreError(`No such image: ${ref}`);
-      index.manifests = index.manifests.filter((m) => refName(m) !== tag);
-      const still = index.manifests.some((m) => m.digest === entry.digest);
-      if (!still && keepDangling) index.manifests.push(stripAnnotations(entry));
-      await this.#writeIndex(index);
-      return { manifest: entry.digest, removedImage: !still && !keepDangling };
-    } finally {
-      await lock.release();
-    }
+  untag(ref: string, keepDangling = false): Promise<{ manifest: Digest; removedImage: boolean }> {
+    return untag(this.#layout, ref, keepDangling);
   }
 
   /** Removes every index entry of a manifest (all its tags). Blobs go at the next `collectGarbage`. */
-  async deleteImage(manifest: Digest): Promise<string[]> {
-    const lock = await this.#lock();
-    try {
-      const index = await this.readIndex();
-      const tags = index.manifests.filter((m) => m.digest === manifest).map(refName);
-      index.manifests = index.manifests.filter((m) => m.digest !== manifest);
-      await this.#writeIndex(index);
-      return tags.filter((t): t is string => t !== undefined);
-    } finally {
-      await lock.release();
-    }
+  deleteImage(manifest: Digest): Promise<string[]> {
+    return deleteImage(this.#layout, manifest);
   }
+
+  // ---- lookup (store-lookup.ts)
 
   /** Every image in the store, one per manifest, newest first. */
-  async listImages(): Promise<StoredImage[]> {
-    const index = await this.readIndex();
-    const byDigest = new Map<Digest, Descriptor[]>();
-    for (const m of index.manifests) {
-      const list = byDigest.get(m.digest) ?? [];
-      list.push(m);
-      byDigest.set(m.digest, list);
-    }
-    const images: StoredImage[] = [];
-    for (const entries of byDigest.values()) images.push(await this.#loadImage(entries));
-    images.sort(
-      (a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? '') || a.id.localeCompare(b.id),
-    );
-    return images;
-  }
-
-  async #loadImage(entries: Descriptor[]): Promise<StoredImage> {
-    const first = entries[0] as Descriptor;
-    const manifest = await this.readManifest(first.digest);
-    const configBytes = await this.readBlob(manifest.config.digest);
-    const config = parseJsonAs(configBytes, isImageConfig, `image config ${manifest.config.digest}`);
-    const tags = entries
-      .map(refName)
-      .filter((t): t is string => t !== undefined)
-      .sort();
-    const size = first.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    return {
-      id: manifest.config.digest,
-      descriptor: stripAnnotations(first),
-      manifest,
-      config,
-      configBytes,
-      tags,
-      size,
-    };
+  listImages(): Promise<StoredImage[]> {
+    return listImages(this.#layout, this.#blobs);
   }
 
   /**
-   * Finds an image by reference or ID, as `docker image inspect` does: a full ID
-   * (`sha256:<hex>` or 64 hex), a tag (`busybox` = `docker.io/library/busybox:latest`), a
-   * digest reference (`busybox@sha256:…`, matched against manifest digests), or an unambiguous
-   * ID prefix. Throws `No such image: …` otherwise.
+   * Finds an image by reference or ID, as `docker image inspect` does: a full ID, a tag, a digest
+   * reference or an unambiguous ID prefix. Throws `No such image: …` otherwise.
    */
-  async resolve(refOrId: string): Promise<StoredImage> {
-    const found = await this.find(refOrId);
-    if (found.length === 0) throw new StoreError(`No such image: ${refOrId}`);
-    const ids = new Set(found.map((i) => i.id));
-    if (ids.size > 1) throw new StoreError(`multiple images match "${refOrId}": give a longer ID or a tag`);
-    return found[0] as StoredImage;
+  resolve(refOrId: string): Promise<StoredImage> {
+    return resolveImage(this.#layout, this.#blobs, refOrId);
   }
 
   /** Like `resolve`, but returns every manifest that matches (an ID may have several manifests). */
-  async find(refOrId: string): Promise<StoredImage[]> {
-    const byTag = await this.#findTagged(refOrId);
-    if (byTag) return [byTag];
-    const images = await this.listImages();
-    const id = /^(sha256:)?([a-f0-9]{64})$/.exec(refOrId);
-    if (id) return images.filter((i) => i.id === `sha256:${id[2]}`);
-    let ref: ImageReference | undefined;
-    try {
-      ref = parseReference(refOrId);
-    } catch (error) {
-      if (!/^(sha256:)?[a-f0-9]+$/.test(refOrId)) throw error;
-    }
-    if (ref) {
-      if (ref.digest !== undefined) {
-        return images.filter((i) => i.descriptor.digest === ref.digest || i.id === ref.digest);
-      }
-      const tag = formatReference({ ...ref, tag: ref.tag ?? 'latest' });
-      const tagged = images.filter((i) => i.tags.includes(tag));
-      if (tagged.length > 0) return tagged;
-    }
-    const prefix = /^(?:sha256:)?([a-f0-9]+)$/.exec(refOrId);
-    if (prefix) return images.filter((i) => digestHex(i.id).startsWith(prefix[1] as string));
-    return [];
+  find(refOrId: string): Promise<StoredImage[]> {
+    return findImages(this.#layout, this.#blobs, refOrId);
   }
 
-  /**
-   * The image a tag reference names, loading only that image (a build resolves its base this way
-   * on every run; `listImages` reads and verifies every image's manifest and config). Undefined
-   * when `refOrId` is not a tag reference or no tag matches: `find` then does the full search.
-   */
-  async #findTagged(refOrId: string): Promise<StoredImage | undefined> {
-    if (/^(sha256:)?[a-f0-9]+$/.test(refOrId)) return undefined; // an ID or ID prefix
-    let ref: ImageReference;
-    try {
-      ref = parseReference(refOrId);
-    } catch {
-      return undefined;
-    }
-    if (ref.digest !== undefined) return undefined;
-    const tag = formatReference({ ...ref, tag: ref.tag ?? 'latest' });
-    const index = await this.readIndex();
-    const named = index.manifests.find((m) => refName(m) === tag);
-    if (!named) return undefined;
-    return this.#loadImage([
-      named,
-      ...index.manifests.filter((m) => m !== named && m.digest === named.digest),
-    ]);
-  }
+  // ---- garbage, checks, usage
 
   /** Every digest reachable from the index: manifests, nested indexes, configs, layers. */
   async #reachable(index: ImageIndex, problems?: string[]): Promise<Set<Digest>> {
@@ -516,7 +308,7 @@ export class ImageStore {
       if (kind !== 'manifest' && kind !== 'index') return;
       let bytes: Buffer;
       try {
-        bytes = await this.readBlob(d.digest);
+        bytes = await this.#blobs.readBlob(d.digest);
       } catch (error) {
         problems?.push(`${from}: ${(error as Error).message}`);
         return;
@@ -525,12 +317,12 @@ export class ImageStore {
         if (kind === 'index') {
           const child = parseJsonAs(bytes, isImageIndex, `index ${d.digest}`);
           for (const m of child.manifests)
-            if (await this.hasBlob(m.digest)) await visit(m, `index ${d.digest}`);
+            if (await this.#blobs.hasBlob(m.digest)) await visit(m, `index ${d.digest}`);
         } else {
           const manifest = parseJsonAs(bytes, isManifest, `manifest ${d.digest}`);
           for (const b of [manifest.config, ...manifest.layers]) await visit(b, `manifest ${d.digest}`);
           parseJsonAs(
-            await this.readBlob(manifest.config.digest),
+            await this.#blobs.readBlob(manifest.config.digest),
             isImageConfig,
             `config ${manifest.config.digest}`,
           );
@@ -552,12 +344,12 @@ export class ImageStore {
    * `only` limits the candidates (used to undo a failed load). Returns the removed digests.
    */
   async collectGarbage(only?: Iterable<Digest>): Promise<Digest[]> {
-    const lock = await this.#lock();
+    const lock = await lockStore(this.#layout);
     try {
-      const keep = await this.#reachable(await this.readIndex());
+      const keep = await this.#reachable(await readIndex(this.#layout));
       for (const d of await leasedDigests(this.#layout.leaseDir, this.#lease)) keep.add(d);
       // The build cache's records and running builds keep their layer blobs alive too.
-      for (const d of await cacheBlobRoots(dirname(this.dir))) if (isDigest(d)) keep.add(d);
+      for (const d of await cacheBlobRoots(storeRoot(this.#layout))) if (isDigest(d)) keep.add(d);
       const removed: Digest[] = [];
       for (const d of only ?? (await this.#allBlobs())) {
         if (keep.has(d)) continue;
@@ -570,11 +362,6 @@ export class ImageStore {
     } finally {
       await lock.release();
     }
-  }
-
-  /** How many blobs this instance has added to the store (kept or not). */
-  get blobsAdded(): number {
-    return this.#blobs.blobsAdded;
   }
 
   /** Removes the blobs this instance added that ended up unreferenced (after a failure, or spooled extras). */
@@ -624,14 +411,14 @@ export class ImageStore {
     }
     let index: ImageIndex;
     try {
-      index = await this.readIndex();
+      index = await readIndex(this.#layout);
     } catch (error) {
       problems.push((error as Error).message);
       return { blobs: blobs.length, images: 0, problems, removedTempFiles, removedBlobs: [] };
     }
     const reachable = await this.#reachable(index, problems);
     for (const d of reachable) {
-      if (!(await this.hasBlob(d))) problems.push(`blob ${d} is referenced but missing`);
+      if (!(await this.#blobs.hasBlob(d))) problems.push(`blob ${d} is referenced but missing`);
     }
     for (const m of index.manifests) {
       const name = refName(m);
@@ -655,7 +442,7 @@ export class ImageStore {
 
   /** Disk usage of the store. */
   async diskUsage(): Promise<DiskUsage> {
-    const index = await this.readIndex();
+    const index = await readIndex(this.#layout);
     const reachable = await this.#reachable(index);
     let bytes = 0;
     let unreferencedBlobs = 0;
@@ -688,34 +475,4 @@ export class ImageStore {
       tempBytes,
     };
   }
-}
-
-/** Normalises a user's tag argument to the full reference stored in index.json. */
-export function normalizeTag(ref: string): string {
-  const parsed = parseReference(ref);
-  if (parsed.digest !== undefined)
-    throw new StoreError(`refusing to create a tag with a digest reference: ${ref}`);
-  return formatReference({ ...parsed, tag: parsed.tag ?? 'latest' });
-}
-
-/** Whether the index already says what `requests` would make it say. */
-function isCommitted(index: ImageIndex, requests: CommitRequest[]): boolean {
-  return requests.every((r) => {
-    const { digest } = r.descriptor;
-    if (r.tags.length === 0) return index.manifests.some((m) => m.digest === digest);
-    return (
-      r.tags.every((tag) => {
-        const named = index.manifests.filter((m) => refName(m) === tag);
-        return named.length === 1 && named[0]?.digest === digest;
-      }) && !index.manifests.some((m) => m.digest === digest && refName(m) === undefined)
-    );
-  });
-}
-
-function removeTag(manifests: Descriptor[], tag: string): Descriptor[] {
-  const removed = manifests.filter((m) => refName(m) === tag);
-  const kept = manifests.filter((m) => refName(m) !== tag);
-  // An image that loses its last tag stays, untagged (dangling), like Docker's `<none>` images.
-  for (const r of removed) if (!kept.some((m) => m.digest === r.digest)) kept.push(stripAnnotations(r));
-  return kept;
 }
