@@ -9,6 +9,8 @@
  *   store-tags.ts         references: index.json and the tags in it
  *   store-complete.ts     what must hold before a tag may point at an image
  *   store-lookup.ts       finding images by reference or ID
+ *   store-gc.ts           garbage: unreferenced blobs, dead writers' temp files
+ *   store-fsck.ts         checking the store; store-usage.ts: its disk usage
  *
  *   <root>/image/oci-layout            {"imageLayoutVersion":"1.0.0"}
  *   <root>/image/index.json            one entry per (manifest, tag); see store-tags.ts
@@ -29,43 +31,18 @@
  * referenced are protected from a concurrent `gc` by the writer's lease file (pid liveness: a
  * reused pid only delays collection, the safe direction).
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheBlobRoots } from '../cache/index.ts';
-import { syncDirSync } from '../files.ts';
-import { isOwnerAlive } from '../processes.ts';
-import { hashFile, writeFileAtomic } from './blob-io.ts';
+import { writeFileAtomic } from './blob-io.ts';
 import { StoreError } from './errors.ts';
-import {
-  classifyMediaType,
-  type Descriptor,
-  type Digest,
-  digestHex,
-  type ImageConfig,
-  type ImageIndex,
-  isDigest,
-  isImageConfig,
-  isImageIndex,
-  isManifest,
-  type Manifest,
-  MediaType,
-  parseJsonAs,
-} from './oci.ts';
-import { parseReference } from './reference.ts';
+import { type Descriptor, type Digest, type ImageConfig, type Manifest, MediaType } from './oci.ts';
 import { type BlobInfo, BlobStore, type PutBlobOptions } from './store-blobs.ts';
 import { checkComplete } from './store-complete.ts';
+import { type FsckReport, fsck } from './store-fsck.ts';
+import { collectGarbage, removeStaleTemps } from './store-gc.ts';
 import { layerSize, recordLayerSize } from './store-layer-sizes.ts';
-import {
-  blobPath,
-  lockStore,
-  makeStoreDirs,
-  resolveRoot,
-  type StoreLayout,
-  sizePath,
-  storeLayout,
-  storeRoot,
-} from './store-layout.ts';
-import { Lease, leasedDigests } from './store-leases.ts';
+import { makeStoreDirs, resolveRoot, type StoreLayout, storeLayout } from './store-layout.ts';
+import { Lease } from './store-leases.ts';
 import { findImages, listImages, resolveImage, type StoredImage } from './store-lookup.ts';
 import {
   type CommitRequest,
@@ -73,14 +50,13 @@ import {
   deleteImage,
   ensureIndex,
   normalizeTag,
-  readIndex,
-  refName,
   stripAnnotations,
   untag,
 } from './store-tags.ts';
+import { type DiskUsage, diskUsage } from './store-usage.ts';
 
 // The façade's contract types and helpers, where every caller has always found them.
-export type { BlobInfo, CommitRequest, PutBlobOptions, StoredImage };
+export type { BlobInfo, CommitRequest, DiskUsage, FsckReport, PutBlobOptions, StoredImage };
 export { normalizeTag, resolveRoot };
 
 /** How `commitImages` treats the images it is given. */
@@ -93,26 +69,6 @@ export interface CommitOptions {
    * each layer to its graph driver, instead of failing the first build or run that uses it.
    */
   verifyLayers?: boolean;
-}
-
-/** Findings of `fsck`. `problems` is empty when the store is sound. */
-export interface FsckReport {
-  blobs: number;
-  images: number;
-  problems: string[];
-  removedTempFiles: number;
-  removedBlobs: Digest[];
-}
-
-/** Disk usage as `du` reports it. */
-export interface DiskUsage {
-  images: number;
-  blobs: number;
-  bytes: number;
-  unreferencedBlobs: number;
-  unreferencedBytes: number;
-  tempFiles: number;
-  tempBytes: number;
 }
 
 /** The image store at `<root>/image`. Open with `ImageStore.open`; call `close()` when done. */
@@ -142,7 +98,7 @@ export class ImageStore {
     await makeStoreDirs(layout);
     // What a killed writer left (a pull or load killed mid-layer: partial blobs of any size) goes
     // as soon as any command opens the store, not only at the next fsck. One readdir when empty.
-    await this.removeStaleTemps();
+    await removeStaleTemps(layout);
     const marker = join(layout.dir, 'oci-layout');
     try {
       await stat(marker);
@@ -296,72 +252,14 @@ export class ImageStore {
     return findImages(this.#layout, this.#blobs, refOrId);
   }
 
-  // ---- garbage, checks, usage
-
-  /** Every digest reachable from the index: manifests, nested indexes, configs, layers. */
-  async #reachable(index: ImageIndex, problems?: string[]): Promise<Set<Digest>> {
-    const seen = new Set<Digest>();
-    const visit = async (d: Descriptor, from: string): Promise<void> => {
-      if (seen.has(d.digest)) return;
-      seen.add(d.digest);
-      const kind = classifyMediaType(d.mediaType);
-      if (kind !== 'manifest' && kind !== 'index') return;
-      let bytes: Buffer;
-      try {
-        bytes = await this.#blobs.readBlob(d.digest);
-      } catch (error) {
-        problems?.push(`${from}: ${(error as Error).message}`);
-        return;
-      }
-      try {
-        if (kind === 'index') {
-          const child = parseJsonAs(bytes, isImageIndex, `index ${d.digest}`);
-          for (const m of child.manifests)
-            if (await this.#blobs.hasBlob(m.digest)) await visit(m, `index ${d.digest}`);
-        } else {
-          const manifest = parseJsonAs(bytes, isManifest, `manifest ${d.digest}`);
-          for (const b of [manifest.config, ...manifest.layers]) await visit(b, `manifest ${d.digest}`);
-          parseJsonAs(
-            await this.#blobs.readBlob(manifest.config.digest),
-            isImageConfig,
-            `config ${manifest.config.digest}`,
-          );
-        }
-      } catch (error) {
-        problems?.push(`${from}: ${(error as Error).message}`);
-      }
-    };
-    for (const m of index.manifests) await visit(m, refName(m) ?? `image ${m.digest}`);
-    return seen;
-  }
-
-  async #allBlobs(): Promise<Digest[]> {
-    return (await readdir(this.#layout.blobDir)).map((hex) => `sha256:${hex}` as Digest);
-  }
+  // ---- garbage, checks, usage (store-gc.ts, store-fsck.ts, store-usage.ts)
 
   /**
    * Removes blobs nothing references (no index entry reaches them, no live lease holds them).
    * `only` limits the candidates (used to undo a failed load). Returns the removed digests.
    */
-  async collectGarbage(only?: Iterable<Digest>): Promise<Digest[]> {
-    const lock = await lockStore(this.#layout);
-    try {
-      const keep = await this.#reachable(await readIndex(this.#layout));
-      for (const d of await leasedDigests(this.#layout.leaseDir, this.#lease)) keep.add(d);
-      // The build cache's records and running builds keep their layer blobs alive too.
-      for (const d of await cacheBlobRoots(storeRoot(this.#layout))) if (isDigest(d)) keep.add(d);
-      const removed: Digest[] = [];
-      for (const d of only ?? (await this.#allBlobs())) {
-        if (keep.has(d)) continue;
-        await rm(blobPath(this.#layout, d), { force: true });
-        await rm(sizePath(this.#layout, d), { force: true });
-        removed.push(d);
-      }
-      if (removed.length > 0) syncDirSync(this.#layout.blobDir);
-      return removed;
-    } finally {
-      await lock.release();
-    }
+  collectGarbage(only?: Iterable<Digest>): Promise<Digest[]> {
+    return collectGarbage(this.#layout, this.#blobs, this.#lease, only);
   }
 
   /** Removes the blobs this instance added that ended up unreferenced (after a failure, or spooled extras). */
@@ -371,108 +269,16 @@ export class ImageStore {
     return this.collectGarbage(candidates);
   }
 
-  /** Temp files whose writer is gone. */
-  async #staleTemps(): Promise<{ path: string; size: number }[]> {
-    const out: { path: string; size: number }[] = [];
-    for (const name of await readdir(this.#layout.tmpDir)) {
-      if (isOwnerAlive(name) === true) continue;
-      const path = join(this.#layout.tmpDir, name);
-      const s = await stat(path).catch(() => undefined);
-      if (s) out.push({ path, size: s.size });
-    }
-    return out;
-  }
-
-  /** Removes the temp files of writers that are gone (every command does on opening the root). */
-  async removeStaleTemps(): Promise<number> {
-    let removed = 0;
-    for (const t of await this.#staleTemps()) {
-      await rm(t.path, { force: true });
-      removed++;
-    }
-    return removed;
-  }
-
   /**
    * Verifies every blob against its digest and every reference from the index; removes stale
    * temp files, stale leases and unreferenced blobs. Corrupt blobs are reported, not removed.
    */
-  async fsck(): Promise<FsckReport> {
-    const problems: string[] = [];
-    const removedTempFiles = await this.removeStaleTemps();
-    const blobs = await this.#allBlobs();
-    for (const d of blobs) {
-      if (!isDigest(d)) {
-        problems.push(`blobs/sha256/${digestHex(d)}: not a sha256 digest name`);
-        continue;
-      }
-      const { digest } = await hashFile(this.blobPath(d));
-      if (digest !== d) problems.push(`blob ${d}: content has digest ${digest}`);
-    }
-    let index: ImageIndex;
-    try {
-      index = await readIndex(this.#layout);
-    } catch (error) {
-      problems.push((error as Error).message);
-      return { blobs: blobs.length, images: 0, problems, removedTempFiles, removedBlobs: [] };
-    }
-    const reachable = await this.#reachable(index, problems);
-    for (const d of reachable) {
-      if (!(await this.#blobs.hasBlob(d))) problems.push(`blob ${d} is referenced but missing`);
-    }
-    for (const m of index.manifests) {
-      const name = refName(m);
-      if (name !== undefined) {
-        try {
-          parseReference(name);
-        } catch {
-          problems.push(`index.json: invalid tag ${JSON.stringify(name)}`);
-        }
-      }
-    }
-    const removedBlobs = problems.length === 0 ? await this.collectGarbage() : [];
-    return {
-      blobs: blobs.length,
-      images: new Set(index.manifests.map((m) => m.digest)).size,
-      problems,
-      removedTempFiles,
-      removedBlobs,
-    };
+  fsck(): Promise<FsckReport> {
+    return fsck(this.#layout, this.#blobs, this.#lease);
   }
 
   /** Disk usage of the store. */
-  async diskUsage(): Promise<DiskUsage> {
-    const index = await readIndex(this.#layout);
-    const reachable = await this.#reachable(index);
-    let bytes = 0;
-    let unreferencedBlobs = 0;
-    let unreferencedBytes = 0;
-    const blobs = await this.#allBlobs();
-    for (const d of blobs) {
-      const s = await stat(this.blobPath(d)).catch(() => undefined);
-      if (!s) continue;
-      bytes += s.size;
-      if (!reachable.has(d)) {
-        unreferencedBlobs++;
-        unreferencedBytes += s.size;
-      }
-    }
-    let tempFiles = 0;
-    let tempBytes = 0;
-    for (const name of await readdir(this.#layout.tmpDir)) {
-      const s = await stat(join(this.#layout.tmpDir, name)).catch(() => undefined);
-      if (!s) continue;
-      tempFiles++;
-      tempBytes += s.size;
-    }
-    return {
-      images: new Set(index.manifests.map((m) => m.digest)).size,
-      blobs: blobs.length,
-      bytes,
-      unreferencedBlobs,
-      unreferencedBytes,
-      tempFiles,
-      tempBytes,
-    };
+  diskUsage(): Promise<DiskUsage> {
+    return diskUsage(this.#layout, this.#blobs);
   }
 }
