@@ -58,7 +58,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmp
  * only learns of a corrupt blob when the stream errors, so it must not commit anything before the
  * stream has ended cleanly.
  */
-export function verifyingStream(digest: Digest, size: number | undefined, what: string): Transform {
+function verifyingStream(digest: Digest, size: number | undefined, what: string): Transform {
   const hash = createHash('sha256');
   let seen = 0;
   return new Transform({

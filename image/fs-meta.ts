@@ -82,7 +82,7 @@ export function splitDevice(rdev: bigint): { major: number; minor: number } {
 }
 
 /** The node kinds Node cannot create by itself. */
-export type SpecialNodeType = 'character-device' | 'block-device' | 'fifo';
+type SpecialNodeType = 'character-device' | 'block-device' | 'fifo';
 
 /**
  * Creates a device node or fifo at `path` with mode 0600 (the caller sets the real mode, owner

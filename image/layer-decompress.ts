@@ -10,7 +10,7 @@ import { HashTap } from './hash-tap.ts';
 import { LayerError } from './layer-error.ts';
 
 /** An opened layer blob. */
-export interface OpenedLayer {
+interface OpenedLayer {
   compression: 'gzip' | 'none';
   /** The uncompressed tar bytes. */
   tar: Readable;

@@ -52,7 +52,7 @@ export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 
 /** A read entry and its content, which must be consumed (or left to the reader to drain). */
-export interface TarEntry {
+interface TarEntry {
   entry: LayerEntry;
   body: AsyncIterable<Buffer>;
 }

@@ -47,7 +47,7 @@ const layerTypes: ReadonlyMap<string, LayerCompression> = new Map([
   [MediaType.ociLayerZstd, 'zstd'],
 ]);
 
-export type LayerCompression = 'none' | 'gzip' | 'zstd';
+type LayerCompression = 'none' | 'gzip' | 'zstd';
 
 /** OS/architecture a manifest is built for (image-spec `platform`). */
 export interface Platform {
@@ -127,7 +127,7 @@ export interface ImageConfig {
 }
 
 /** The `oci-layout` file at the top of an image layout. */
-export interface OciLayout {
+interface OciLayout {
   imageLayoutVersion: string;
 }
 
