@@ -23,7 +23,7 @@ if (bundleIsFresh(root, bundle)) {
     ...['create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup'],
     ...['exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export'],
   ];
-  const groups = ['image', 'container', 'builder', 'system'];
+  const groups = ['image', 'container', 'builder', 'system', 'network'];
   const { runBundle } = require('./run-bundle.js');
   const args = process.argv.slice(2);
   const at = args.findIndex((arg) => commands.includes(arg) || groups.includes(arg));

@@ -68,6 +68,21 @@ export const commandGroups: CommandGroup[] = [
     },
   },
   {
+    name: 'network',
+    summary: 'Manage networks',
+    commands: {
+      connect: 'network-connect',
+      create: 'network-create',
+      disconnect: 'network-disconnect',
+      inspect: 'network-inspect',
+      ls: 'network-ls',
+      list: 'network-ls',
+      prune: 'network-prune',
+      rm: 'network-rm',
+      remove: 'network-rm',
+    },
+  },
+  {
     name: 'system',
     summary: 'Manage tbuild',
     // tbuild's prune removes build cache (docker system prune also removes stopped containers,

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
 import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
-import { type CreateRequest, parseVolume, type RestartPolicy } from '../runtime/index.ts';
-import { type CommandLine, intFlag } from './flags.ts';
+import { type CreateRequest, checkExtraHost, parseVolume, type RestartPolicy } from '../runtime/index.ts';
+import { type CommandLine, commandUsageError, intFlag } from './flags.ts';
 
 export const containerOptions = {
   detach: { type: 'boolean', short: 'd' },
@@ -21,6 +21,9 @@ export const containerOptions = {
   entrypoint: { type: 'string' },
   volume: { type: 'string', short: 'v', multiple: true },
   network: { type: 'string' },
+  'network-alias': { type: 'string', multiple: true },
+  ip: { type: 'string' },
+  'add-host': { type: 'string', multiple: true },
   name: { type: 'string' },
   hostname: { type: 'string', short: 'h' },
   label: { type: 'string', short: 'l', multiple: true },
@@ -62,10 +65,16 @@ export function parseLabels(values: string[] | undefined): Record<string, string
   return labels;
 }
 
-export function parseNetwork(value: string | undefined): NetworkMode {
+/**
+ * `--network` of a foreground `run`, which runs without a kept container and so without a network
+ * of its own: host (its default) or none. Detached containers take any network (runtime/network/).
+ */
+export function parseForegroundNetwork(value: string | undefined): NetworkMode {
   const network = value ?? 'host';
   if (network !== 'host' && network !== 'none') {
-    throw new UsageError(`network mode "${network}" not supported by tbuild`, { hint: 'use host or none' });
+    throw new UsageError(`network mode "${network}" needs a detached container (run -d) in tbuild`, {
+      hint: 'use -d, or --network host or none',
+    });
   }
   return network;
 }
@@ -98,7 +107,10 @@ export async function toCreateRequest(
     ...(values['stop-signal'] !== undefined ? { stopSignal: values['stop-signal'] } : {}),
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     mounts: (values.volume ?? []).map((v) => parseVolume(v, process.cwd())),
-    network: parseNetwork(values.network),
+    ...(values.network !== undefined ? { network: values.network } : {}),
+    aliases: values['network-alias'] ?? [],
+    ...(values.ip !== undefined ? { ip: values.ip } : {}),
+    extraHosts: (values['add-host'] ?? []).map((entry) => extraHost(command, entry)),
     labels: parseLabels(values.label),
     tty: values.tty === true,
     openStdin: values.interactive === true,
@@ -106,6 +118,15 @@ export async function toCreateRequest(
     restart,
     ...(seccomp === undefined ? {} : { seccomp }),
   };
+}
+
+/** Docker's `--add-host` flag check: a flag value error (125), before anything is looked up. */
+function extraHost(command: string, entry: string): string {
+  try {
+    return checkExtraHost(entry);
+  } catch (error) {
+    throw commandUsageError(command, (error as Error).message);
+  }
 }
 
 /**

@@ -27,6 +27,13 @@ const commands: Record<string, () => Promise<Command>> = {
   login: async () => (await import('./commands/login.ts')).loginCommand,
   logout: async () => (await import('./commands/logout.ts')).logoutCommand,
   logs: async () => (await import('./commands/logs.ts')).logsCommand,
+  'network-connect': async () => (await import('./commands/network-connect.ts')).networkConnectCommand,
+  'network-create': async () => (await import('./commands/network-create.ts')).networkCreateCommand,
+  'network-disconnect': async () => (await import('./commands/network-connect.ts')).networkDisconnectCommand,
+  'network-inspect': async () => (await import('./commands/network-inspect.ts')).networkInspectCommand,
+  'network-ls': async () => (await import('./commands/network-ls.ts')).networkLsCommand,
+  'network-prune': async () => (await import('./commands/network-prune.ts')).networkPruneCommand,
+  'network-rm': async () => (await import('./commands/network-rm.ts')).networkRmCommand,
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   pause: async () => (await import('./commands/pause.ts')).pauseCommand,
   prune: async () => (await import('./commands/prune.ts')).pruneCommand,
@@ -47,8 +54,13 @@ const commands: Record<string, () => Promise<Command>> = {
   wait: async () => (await import('./commands/wait.ts')).waitCommand,
 };
 
-/** Internal commands, left out of the help: a container monitor's exit command. */
-const hiddenCommands = new Set(['container-cleanup']);
+/**
+ * Left out of the top-level help: a container monitor's exit command, and the commands only
+ * reached through their management group (`network ls` runs `network-ls`).
+ */
+function isHidden(name: string): boolean {
+  return name === 'container-cleanup' || name.startsWith('network-');
+}
 
 const globalOptionsHelp = `Global Options:
       --debug         Print stack traces with errors (-D)
@@ -59,7 +71,7 @@ const globalOptionsHelp = `Global Options:
 /** The top-level help: every command with its one-line summary, then the command groups. */
 async function printUsage(out: NodeJS.WritableStream): Promise<void> {
   const names = Object.keys(commands)
-    .filter((name) => !hiddenCommands.has(name))
+    .filter((name) => !isHidden(name))
     .sort();
   const loaded = await Promise.all(names.map((name) => (commands[name] as () => Promise<Command>)()));
   out.write(
@@ -73,10 +85,15 @@ async function printUsage(out: NodeJS.WritableStream): Promise<void> {
   out.write(`\n${globalOptionsHelp}\n\nRun 'tbuild COMMAND --help' for more information on a command.\n`);
 }
 
-function printGroupUsage(group: CommandGroup, out: NodeJS.WritableStream): void {
+async function printGroupUsage(group: CommandGroup, out: NodeJS.WritableStream): Promise<void> {
   out.write(`Usage:  tbuild ${group.name} COMMAND\n\n${group.summary}\n\nCommands:\n`);
   for (const [sub, target] of Object.entries(group.commands)) {
-    if (target in commands) out.write(`  ${sub.padEnd(11)} = tbuild ${target}\n`);
+    if (!(target in commands)) continue;
+    // A command of the group only is described; an alias names the command it runs.
+    const text = isHidden(target)
+      ? (await (commands[target] as () => Promise<Command>)()).summary
+      : `= tbuild ${target}`;
+    out.write(`  ${sub.padEnd(11)} ${text}\n`);
   }
   out.write(`\nRun 'tbuild ${group.name} COMMAND --help' for more information on a command.\n`);
 }
@@ -172,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (picked.name.startsWith('group:')) {
       const group = commandGroups.find((g) => `group:${g.name}` === picked.name) as CommandGroup;
-      printGroupUsage(group, process.stdout);
+      await printGroupUsage(group, process.stdout);
       return 0;
     }
     // A --root that exists but is no directory would fail deep inside the store with a path the

@@ -4,7 +4,8 @@
  * snapshot; cache/root-modes.ts), then what dead tbuild processes left behind is swept
  * (issue 12, finding 8: a build killed with SIGKILL leaves its runc container, overlay mounts and
  * scratch directories; a killed prune its trash, a killed save its temp archive), in this order —
- * containers (they keep mounts busy), then mounts and scratch (cache/sweep.ts). The store's own
+ * containers (they keep mounts busy), then mounts and scratch (cache/sweep.ts), then the network
+ * namespaces, addresses and forwarders of containers that are not running (runtime/network/sweep.ts). The store's own
  * temp files (image/tmp, named by owner too) are removed by `fsck` and the store's GC as before.
  * The logic lives in those modules; this only composes them.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { formatMode, secureRoot, sweepDeadOwners } from '../cache/index.ts';
 import { sweepStaleContainers } from '../executor/index.ts';
 import { ImageStore, resolveRoot } from '../image/index.ts';
+import { sweepNetworkLeftovers } from '../runtime/index.ts';
 
 /**
  * Makes `root` private (created if missing) and sweeps the leftovers of dead processes under it;
@@ -27,6 +29,7 @@ export async function sweepRoot(root: string, stderr: NodeJS.WritableStream): Pr
   try {
     await sweepStaleContainers(join(root, 'runc'));
     await sweepDeadOwners(root);
+    await sweepNetworkLeftovers(root);
   } catch (error) {
     stderr.write(
       `WARNING: could not clean up after a killed tbuild process in ${root}: ${(error as Error).message}\n`,

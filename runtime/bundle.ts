@@ -4,7 +4,7 @@
  * snapshot store), mounted at `<dir>/rootfs`, and `bundle/config.json` from the executor's spec
  * builder with the container's hosts, resolv.conf and hostname files beside it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -16,9 +16,7 @@ import {
   unmountPath,
 } from '../cache/index.ts';
 import {
-  hostsFileContent,
   readNofileHard,
-  resolvConfContent,
   resolveInRoot,
   resolveUser,
   runtimeSpec,
@@ -26,6 +24,7 @@ import {
 } from '../executor/index.ts';
 import type { Container } from './container.ts';
 import { containerPaths } from './container-store.ts';
+import type { NetworkSetup } from './network/container-setup.ts';
 
 /** True when `path` is a mount point (listed in /proc/self/mounts). */
 export async function isMounted(path: string): Promise<boolean> {
@@ -97,19 +96,20 @@ export async function unmountContainerRootfs(container: Container): Promise<void
   while (await isMounted(rootfs)) await unmountPath(rootfs);
 }
 
-/** Writes `bundle/config.json` and the files it binds for a rootfs mounted at `rootfs`. */
-export async function writeBundle(container: Container, rootfs: string): Promise<void> {
+/** Writes `bundle/config.json` and the files it binds for a rootfs mounted at `rootfs`, on `network`. */
+export async function writeBundle(
+  container: Container,
+  rootfs: string,
+  network: NetworkSetup,
+): Promise<void> {
   const { record } = container;
   const paths = containerPaths(container.dir, record.Id);
   await mkdir(paths.bundle, { recursive: true, mode: privateDirMode });
   const hostsPath = join(paths.bundle, 'hosts');
   const resolvConfPath = join(paths.bundle, 'resolv.conf');
   const hostnamePath = join(paths.bundle, 'hostname');
-  await writeFile(hostsPath, hostsFileContent(record.Config.Hostname));
-  await writeFile(
-    resolvConfPath,
-    resolvConfContent(readHostFile('/etc/resolv.conf'), record.HostConfig.NetworkMode),
-  );
+  await writeFile(hostsPath, network.hosts);
+  await writeFile(resolvConfPath, network.resolvConf);
   await writeFile(hostnamePath, `${record.Config.Hostname}\n`);
   const resolved = await resolveUser(rootfs, record.Config.User);
   // `docker run` lists the primary gid among the supplementary groups (moby oci_linux.go getUser).
@@ -132,14 +132,20 @@ export async function writeBundle(container: Container, rootfs: string): Promise
       cwd: record.Config.WorkingDir || '/',
       user: record.Config.User,
       hostname: record.Config.Hostname,
-      network: record.HostConfig.NetworkMode,
+      // `none` with a namespace path joins that namespace (executor/spec.ts namespacesFor).
+      network: network.netnsPath === undefined ? 'host' : 'none',
       terminal: record.Config.Tty,
       // Docker's containers may gain privileges (a setuid `su` or `ping` works); RUN may not.
       noNewPrivileges: false,
       ...seccompOf(record.HostConfig.SecurityOpt),
     },
     ids,
-    { hostsPath, resolvConfPath, ...nofile() },
+    {
+      hostsPath,
+      resolvConfPath,
+      ...nofile(),
+      ...(network.netnsPath === undefined ? {} : { networkNamespacePath: network.netnsPath }),
+    },
   );
   await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
 }
@@ -150,14 +156,6 @@ function seccompOf(options: string[] | undefined): { seccomp?: SeccompProfile | 
   if (option === undefined) return {};
   const value = option.slice('seccomp='.length);
   return { seccomp: value === 'unconfined' ? 'unconfined' : (JSON.parse(value) as SeccompProfile) };
-}
-
-function readHostFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The host's hard RLIMIT_NOFILE caps the container's (see SpecOptions.hostNofileHard). */

@@ -8,8 +8,9 @@
  * checks the monitor (conmon) and its exit file (monitor.ts), so a monitor or container killed
  * with -9 is seen as exited the next time anyone looks.
  */
-import type { ExecMount, NetworkMode } from '../executor/index.ts';
+import type { ExecMount } from '../executor/index.ts';
 import type { SnapshotLayer } from '../image/index.ts';
+import type { EndpointsConfig } from './network/container-config.ts';
 
 /** Docker's restart policies (`--restart no|on-failure[:N]|always|unless-stopped`). */
 export interface RestartPolicy {
@@ -48,7 +49,10 @@ export interface ContainerRecord {
     Image: string;
   };
   HostConfig: {
-    NetworkMode: NetworkMode;
+    /** `bridge`, `host`, `none`, `container:<id>` or a network's name (runtime/network/). */
+    NetworkMode: string;
+    /** `--add-host NAME:IP` entries (IP may be `host-gateway`). */
+    ExtraHosts?: string[];
     Mounts: ExecMount[];
     AutoRemove: boolean;
     RestartPolicy: RestartPolicy;
@@ -58,6 +62,8 @@ export interface ContainerRecord {
      */
     SecurityOpt?: string[];
   };
+  /** The networks it joins when it starts, by name (Docker's NetworkSettings.Networks, configured part). */
+  Networks?: EndpointsConfig;
   /** The image layers the root filesystem stands on, base first. */
   Layers: SnapshotLayer[];
 }

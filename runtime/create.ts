@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDirMode } from '../cache/index.ts';
-import { defaultPathEnv, type ExecMount, type NetworkMode, type SeccompProfile } from '../executor/index.ts';
+import { defaultPathEnv, type ExecMount, type SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
 import { isProcessAlive } from '../processes.ts';
 import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
@@ -24,15 +24,15 @@ import { RunError } from './errors.ts';
 import { findImage } from './image-lookup.ts';
 import { generateName } from './name-generator.ts';
 import { namePattern } from './names.ts';
+import { type NetworkingRequest, resolveNetworking } from './network/container-config.ts';
 import { type ProcessOverrides, resolveProcess } from './process.ts';
 import { checkVolumeSources } from './volumes.ts';
 
-export interface CreateRequest extends ProcessOverrides {
+export interface CreateRequest extends ProcessOverrides, NetworkingRequest {
   root: string;
   image: string;
   name?: string;
   mounts: ExecMount[];
-  network: NetworkMode;
   hostname?: string;
   labels: Record<string, string>;
   tty: boolean;
@@ -61,6 +61,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
     const proc = resolveProcess(imageConfig, request, base, request.hostEnv ?? process.env);
     if (request.tty) proc.env.push('TERM=xterm');
     await checkVolumeSources(request.mounts);
+    const networking = await resolveNetworking(root, request);
     const layers = imageSnapshotLayers(image);
     await ensureLayerSnapshots(root, store, layers);
     const entrypoint =
@@ -94,7 +95,8 @@ export async function createContainer(request: CreateRequest): Promise<Container
         Image: request.image,
       },
       HostConfig: {
-        NetworkMode: request.network,
+        NetworkMode: networking.NetworkMode,
+        ...(networking.ExtraHosts.length > 0 ? { ExtraHosts: networking.ExtraHosts } : {}),
         Mounts: request.mounts,
         AutoRemove: request.autoRemove,
         RestartPolicy: request.restart,
@@ -106,6 +108,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
               ],
             }),
       },
+      Networks: networking.Networks,
       Layers: layers,
     };
   } finally {

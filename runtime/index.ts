@@ -36,6 +36,23 @@ export {
   selectLogEntries,
 } from './logs.ts';
 export { pauseContainer, renameContainer, restartContainer, topContainer } from './manage.ts';
+export { checkExtraHost } from './network/container-config.ts';
+export {
+  findNetwork,
+  listNetworks,
+  type NetworkCreateRequest,
+  type NetworkDefinition,
+} from './network/definitions.ts';
+export { NetworkError } from './network/errors.ts';
+export {
+  connectContainer,
+  createNetwork,
+  disconnectContainer,
+  networkDocument,
+  pruneNetworks,
+  removeNetwork,
+} from './network/manage.ts';
+export { sweepNetworkLeftovers } from './network/sweep.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';
 export { syncState } from './state-sync.ts';

@@ -24,6 +24,7 @@ import {
 } from './container-store.ts';
 import { ContainerError } from './errors.ts';
 import { launchMonitor, pollUntil, processStartTicks, readExitFile, runc, startError } from './monitor.ts';
+import { setUpContainerNetwork } from './network/container-setup.ts';
 import { finalizeLocked, isActive, killLeftovers, syncState } from './state-sync.ts';
 
 /**
@@ -60,7 +61,7 @@ async function startLocked(root: string, container: Container, self: SelfCommand
   mkdirSync(paths.exitDir, { recursive: true, mode: privateDirMode });
   try {
     const rootfs = await mountContainerRootfs(root, container);
-    await writeBundle(container, rootfs);
+    await writeBundle(container, rootfs, await setUpContainerNetwork(root, container));
     const { pid, monitorPid } = await launchMonitor({
       id: record.Id,
       name: record.Name,

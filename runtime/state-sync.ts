@@ -21,6 +21,7 @@ import {
   writeState,
 } from './container-store.ts';
 import { isMonitorAlive, isProcessRunning, pollUntil, readExitFile, runc } from './monitor.ts';
+import { detachContainer } from './network/attach.ts';
 
 const activeStatuses = new Set(['running', 'paused', 'restarting']);
 
@@ -67,6 +68,7 @@ export async function finalizeLocked(root: string, container: Container): Promis
   }
   await runc(runcRoot, ['delete', '--force', record.Id]);
   await unmountContainerRootfs(container);
+  await detachContainer(root, record.Id);
   writeState(container, {
     ...state,
     Status: 'exited',
@@ -102,6 +104,7 @@ export async function killLeftovers(root: string, container: Container): Promise
     await pollUntil(() => !isProcessRunning(pid), 5000);
   }
   await unmountContainerRootfs(container);
+  await detachContainer(root, record.Id);
 }
 
 function readPid(path: string): number | undefined {

@@ -1,5 +1,3 @@
-import { TbuildError } from '../../errors.ts';
-import { parseTemplate, TemplateError } from '../../format/index.ts';
 import {
   familiarName,
   familiarString,
@@ -12,6 +10,7 @@ import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 import { imageSize, openStore } from '../image-output.ts';
+import { inspectTemplate, writeInspected } from '../inspect-output.ts';
 
 const usage = `
 Usage:  tbuild inspect [OPTIONS] NAME|ID [NAME|ID...]
@@ -64,20 +63,7 @@ export const inspectCommand: Command = {
     });
     if (line === undefined) return 0;
     const { positionals, values } = line;
-    let template: ReturnType<typeof parseTemplate> | undefined;
-    if (values.format !== undefined && values.format !== '') {
-      const format = values.format === 'json' ? '{{json .}}' : values.format;
-      try {
-        // docker inspect: Go's missingkey=error; a template that does not parse exits 64
-        // (docker-cli cli/command/inspect/inspector.go), one that fails on an image 1.
-        template = parseTemplate(format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'), {
-          missingKey: 'error',
-        });
-      } catch (error) {
-        if (error instanceof TemplateError) throw new TbuildError(error.message, { exitCode: 64 });
-        throw error;
-      }
-    }
+    const template = inspectTemplate(values.format);
     const store = await openStore(ctx);
     try {
       const found: Record<string, unknown>[] = [];
@@ -98,11 +84,7 @@ export const inspectCommand: Command = {
           errors.push(error.message);
         }
       }
-      if (template === undefined) ctx.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      else {
-        // The template sees the document as JSON gives it (numbers, strings, maps, lists).
-        for (const doc of found) ctx.stdout.write(`${template.execute(JSON.parse(JSON.stringify(doc)))}\n`);
-      }
+      writeInspected(ctx, found, template);
       for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
       return errors.length > 0 ? 1 : 0;
     } finally {

@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import { lockCacheForGc, measureCache, parseByteSize, parseDuration, pruneCache } from '../../cache/index.ts';
 import { UsageError } from '../../errors.ts';
 import { imageUsage, resolveRoot } from '../../image/index.ts';
 import type { Command } from '../command.ts';
+import { confirm } from '../confirm.ts';
 import { parseCommandLine } from '../flags.ts';
 import { humanSize, openStore } from '../image-output.ts';
 
@@ -50,10 +50,8 @@ export const pruneCommand: Command = {
       if (keepBytes === undefined) throw new UsageError(`invalid --keep-storage "${values['keep-storage']}"`);
     }
     if (!values.force) {
-      ctx.stdout.write(
-        `WARNING! This will remove ${values.all ? 'all' : 'all dangling'} build cache. Are you sure you want to continue? [y/N] `,
-      );
-      if (!/^y(es)?$/i.test((await readLine(ctx.stdin)).trim())) return 0;
+      const warning = `WARNING! This will remove ${values.all ? 'all' : 'all dangling'} build cache.`;
+      if (!(await confirm(ctx, warning))) return 0;
     }
     const root = resolveRoot(ctx.globals.root);
     const store = await openStore(ctx);
@@ -89,12 +87,3 @@ export const pruneCommand: Command = {
     }
   },
 };
-
-async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
-  const lines = createInterface({ input: stream });
-  for await (const line of lines) {
-    lines.close();
-    return line;
-  }
-  return '';
-}

@@ -2,7 +2,12 @@ import { TbuildError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
 import { createContainer, removeContainer, runContainer, startContainer } from '../../runtime/index.ts';
 import type { Command, CommandContext } from '../command.ts';
-import { type ContainerFlagValues, containerOptions, toCreateRequest } from '../container-flags.ts';
+import {
+  type ContainerFlagValues,
+  containerOptions,
+  parseForegroundNetwork,
+  toCreateRequest,
+} from '../container-flags.ts';
 import { selfCommand } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 import { sweepRoot } from '../open-root.ts';
@@ -25,7 +30,11 @@ Options:
   -i, --interactive         Keep STDIN open even if not attached
   -l, --label list          Set meta data on a container
       --name string         Assign a name to the container
-      --network string      Connect a container to a network: host or none (default "host")
+      --add-host list       Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)
+      --ip string           IPv4 address on a user-defined network (e.g., 172.30.100.104)
+      --network string      Connect a container to a network: bridge, host, none, container:NAME or a
+                            network's name (default "bridge"; host in the foreground, without -d)
+      --network-alias list  Add network-scoped alias for the container
       --restart string      Restart policy to apply when a container exits (default "no")
       --rm                  Automatically remove the container when it exits
       --security-opt list   Security options: seccomp=unconfined, or seccomp=PROFILE.json (Docker's
@@ -105,6 +114,7 @@ async function runForeground(
   try {
     const { exitCode } = await runContainer({
       ...request,
+      network: parseForegroundNetwork(values.network),
       terminal: tty,
       io: {
         stdout: (chunk) => ctx.stdout.write(chunk),

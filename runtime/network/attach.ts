@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../container-store.ts';
-import { type NetworkDefinition, networkSubnet } from './definitions.ts';
+import { listNetworks, type NetworkDefinition, networkSubnet } from './definitions.ts';
 import { type HelperProcess, stopHelper } from './helper-process.ts';
 import {
   closeNetworkRuntimeIfUnused,
@@ -23,6 +23,7 @@ import {
   withNetworkLock,
 } from './infra.ts';
 import { allocateAddress, releaseAddresses } from './ipam.ts';
+import { isolateNetwork } from './isolation.ts';
 import { createNamespace, isNamespaceMounted, removeNamespace } from './namespace.ts';
 import { type NetavarkNetwork, type NetavarkRequest, netavarkSetup, netavarkTeardown } from './netavark.ts';
 import { attachmentsDir, containerNetnsPath, ensureRunDir } from './run-dir.ts';
@@ -135,6 +136,7 @@ export async function joinNetwork(
   if (addressing === undefined) throw new Error(`network ${network.Name} has no subnet`);
   await withNetworkLock(root, network.Id, async () => {
     const runtime = await openNetworkRuntime(root, network);
+    await isolateNetwork(runtime.netns, network, await listNetworks(root));
     const ip = allocateAddress(
       runtime.state.allocations,
       addressing.subnet,

@@ -153,7 +153,10 @@ export interface NetworkCreateRequest {
 }
 
 /** `network create`: a new bridge network with its own subnet (given, or the pool's next free one). */
-export async function createNetwork(root: string, request: NetworkCreateRequest): Promise<NetworkDefinition> {
+export async function createNetworkDefinition(
+  root: string,
+  request: NetworkCreateRequest,
+): Promise<NetworkDefinition> {
   const driver = request.driver ?? 'bridge';
   if (driver !== 'bridge') {
     throw new NetworkError(`plugin "${driver}" not found`, { hint: 'tbuild has the bridge driver only' });

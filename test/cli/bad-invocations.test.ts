@@ -200,7 +200,11 @@ const table: Record<string, Row[]> = {
       code: usage,
       reason: /^Conflicting options: --restart and --rm$/,
     },
-    { args: ['create', '--network', 'bridge', 'busybox'], code: usage, reason: /^network mode "bridge"/ },
+    {
+      args: ['create', '--add-host', 'nocolon', 'busybox'],
+      code: usage,
+      reason: /^invalid argument "nocolon" for "--add-host" flag: bad format for add-host: "nocolon"$/,
+    },
     {
       args: ['create', '-v', 'named:/x', 'busybox'],
       code: usage,
@@ -466,6 +470,55 @@ const table: Record<string, Row[]> = {
       reason: /^invalid argument "maybe" for "-f, --follow" flag/,
     },
   ],
+  network: [
+    { args: ['network', 'frob'], code: failed, reason: /^unknown command: tbuild network frob$/ },
+    {
+      args: ['network', 'create'],
+      code: failed,
+      reason: /^"tbuild network create" requires exactly 1 argument\.$/,
+    },
+    {
+      args: ['network', 'create', '--subnet', 'nonsense', 'n1'],
+      code: failed,
+      reason: /^invalid CIDR address: nonsense$/,
+    },
+    {
+      args: ['network', 'create', '--subnet', '172.17.5.0/24', 'n1'],
+      code: failed,
+      reason: /^Pool overlaps with other one on this address space$/,
+    },
+    {
+      args: ['network', 'create', '-d', 'overlay', 'n1'],
+      code: failed,
+      reason: /^plugin "overlay" not found$/,
+    },
+    {
+      args: ['network', 'create', '--gateway', '10.1.1.1', 'n1'],
+      code: failed,
+      reason: /^every ip-range or gateway must have a corresponding subnet$/,
+    },
+    {
+      args: ['network', 'create', 'bridge'],
+      code: failed,
+      reason: /^network with name bridge already exists$/,
+    },
+    { args: ['network', 'rm', 'nosuch'], code: failed, reason: /^No such network: nosuch$/ },
+    {
+      args: ['network', 'rm', 'host'],
+      code: failed,
+      reason: /^host is a pre-defined network and cannot be removed$/,
+    },
+    { args: ['network', 'inspect', 'nosuch'], code: failed, reason: /^No such network: nosuch$/ },
+    { args: ['network', 'ls', '--filter', 'color=red'], code: failed, reason: /^Invalid filter 'color'$/ },
+    { args: ['network', 'connect', 'nosuch', 'c1'], code: failed, reason: /^network nosuch not found$/ },
+    { args: ['network', 'connect', 'bridge', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['network', 'connect', 'host', 'c1'], code: failed, reason: /connected to host network$/ },
+    {
+      args: ['network', 'disconnect', 'none', 'c1'],
+      code: failed,
+      reason: /is not connected to network none$/,
+    },
+  ],
   parse: [
     {
       args: ['parse', '-f', '/no/such/Dockerfile'],
@@ -574,7 +627,7 @@ const table: Record<string, Row[]> = {
     {
       args: ['run', '--network', 'bridge', 'busybox'],
       code: usage,
-      reason: /^network mode "bridge" not supported/,
+      reason: /^network mode "bridge" needs a detached container \(run -d\) in tbuild$/,
     },
     { args: ['run', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
     { args: ['container', 'run'], code: failed, reason: /^"tbuild run" requires at least 1 argument\.$/ },

@@ -369,6 +369,28 @@ test('the management groups run their commands: image ls, container ls, system d
   assert.match((await ok(['builder', 'prune', '-f'])).stdout, /^Total:\t0B\n$/);
 });
 
+test('the network commands: create, ls, inspect, connect and disconnect a created container, rm, prune', {
+  skip,
+}, async () => {
+  const id = (await ok(['network', 'create', '--subnet', '10.77.0.0/24', 'shipnet'])).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.match(
+    (await ok(['network', 'ls'])).stdout,
+    new RegExp(`^${id.slice(0, 12)} +shipnet +bridge +local$`, 'm'),
+  );
+  assert.equal(
+    (await ok(['network', 'inspect', '-f', '{{.IPAM.Config}}', 'shipnet'])).stdout,
+    '[map[Gateway:10.77.0.1 Subnet:10.77.0.0/24]]\n',
+  );
+  await ok(['create', '--name', 'ship7', '--network', 'shipnet', 'app']);
+  await ok(['network', 'connect', 'bridge', 'ship7']);
+  await ok(['network', 'disconnect', 'bridge', 'ship7']);
+  await ok(['rm', 'ship7']);
+  await ok(['network', 'rm', 'shipnet']);
+  await ok(['network', 'create', 'shipnet2']);
+  assert.equal((await ok(['network', 'prune', '-f'])).stdout, 'Deleted Networks:\nshipnet2\n\n');
+});
+
 test('every command of `tbuild --help` ran through the fresh bundle, and has its own code cache', {
   skip,
 }, async () => {
@@ -381,9 +403,11 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   tested.push('create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup');
   tested.push('exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export');
   tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
+  tested.push('network-create', 'network-ls', 'network-inspect', 'network-connect', 'network-disconnect');
+  tested.push('network-rm', 'network-prune');
   for (const command of tested) assert.ok(ran.includes(command), `${command} ran through the bundle: ${ran}`);
   // Every command this CLI has is tested here (the management groups are aliases of them).
-  const groups = ['builder', 'container', 'image', 'system'];
+  const groups = ['builder', 'container', 'image', 'network', 'system'];
   assert.deepEqual(
     listed.filter((word) => !tested.includes(word)),
     groups,

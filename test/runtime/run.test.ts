@@ -227,7 +227,7 @@ describe('tbuild run (no root needed)', () => {
       assert.match(r.stderr, /requires at least 1 argument/);
       const bad = await tbuild(['run', '--network', 'bridge', 'x'], {}, dir);
       assert.equal(bad.code, 125);
-      assert.match(bad.stderr, /network mode "bridge" not supported/);
+      assert.match(bad.stderr, /network mode "bridge" needs a detached container/);
       const vol = await tbuild(['run', '-v', 'named:/x', 'x'], {}, dir);
       assert.equal(vol.code, 125);
       assert.match(vol.stderr, /named volumes are not supported/);

@@ -1,0 +1,42 @@
+import { NetworkError, networkDocument } from '../../runtime/index.ts';
+import type { Command } from '../command.ts';
+import { containerRoot } from '../containers.ts';
+import { parseCommandLine } from '../flags.ts';
+import { inspectTemplate, writeInspected } from '../inspect-output.ts';
+
+const usage = `
+Usage:  tbuild network inspect [OPTIONS] NETWORK [NETWORK...]
+
+Display detailed information on one or more networks
+
+Options:
+  -f, --format string   Format the output using a Go template
+`;
+
+/** `tbuild network inspect` (docker network inspect): Docker's NetworkResource, with its running containers. */
+export const networkInspectCommand: Command = {
+  summary: 'Display detailed information on one or more networks',
+  async run(ctx) {
+    const line = parseCommandLine(ctx, {
+      name: 'network inspect',
+      usage,
+      options: { format: { type: 'string', short: 'f' } },
+      args: { min: 1 },
+    });
+    if (line === undefined) return 0;
+    const template = inspectTemplate(line.values.format);
+    const found: unknown[] = [];
+    const errors: string[] = [];
+    for (const ref of line.positionals) {
+      try {
+        found.push(await networkDocument(containerRoot(ctx), ref));
+      } catch (error) {
+        if (!(error instanceof NetworkError)) throw error;
+        errors.push(`No such network: ${ref}`);
+      }
+    }
+    writeInspected(ctx, found, template);
+    for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
+    return errors.length > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * Attachments nobody will tear down: a `run -p` or `start` killed after it attached the container
+ * and before the container ran, or a container removed half-way. Each command that opens the
+ * root sweeps first, holding no lock of its own: a container recorded as not running has its
+ * namespace, addresses, veths and forwarder removed. A container busy under its lock (a start or stop in progress) is left for later.
+ */
+import { tryLock } from '../../locks.ts';
+import { containerPaths, readContainer } from '../container-store.ts';
+import { isActive } from '../state-sync.ts';
+import { attachedContainerIds, detachContainer } from './attach.ts';
+
+export async function sweepNetworkLeftovers(root: string): Promise<void> {
+  for (const id of attachedContainerIds(root)) {
+    const found = readContainer(root, id);
+    if (found === undefined) {
+      await detachContainer(root, id); // removed while attached (a killed rm)
+      continue;
+    }
+    // Recorded as running: whoever next reads it finds the truth (state-sync.ts), and a recorded
+    // exit detaches it there; the sweep does not record exits itself (fsck reports those).
+    if (isActive(found)) continue;
+    const lock = await tryLock(containerPaths(found.dir, id).lock);
+    if (lock === undefined) continue;
+    try {
+      const now = readContainer(root, id);
+      if (now === undefined || !isActive(now)) await detachContainer(root, id);
+    } finally {
+      await lock.release();
+    }
+  }
+}

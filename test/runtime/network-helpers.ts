@@ -1,0 +1,45 @@
+/**
+ * What the network tests look at on the host: the namespaces, helper processes and records the
+ * network layer keeps for a tbuild root (runtime/network/run-dir.ts), so that a test can say that
+ * nothing is left after a command, a removal or a kill.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountedNamespaces } from '../../runtime/network/namespace.ts';
+import { runDir } from '../../runtime/network/run-dir.ts';
+
+/** The network namespace files of the root that are mounted. */
+export function namespacesOf(root: string): string[] {
+  return [...mountedNamespaces()].filter((p) => p.startsWith(runDir(root)));
+}
+
+/** `pid: argv` of every process whose argv mentions `text`. */
+export function processesMentioning(text: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (argv.includes(text)) out.push(`${pid}: ${argv.trim()}`);
+    } catch {}
+  }
+  return out;
+}
+
+/** What the network layer of `root` still holds: namespaces, helper processes, attachment records, running networks. */
+export function networkLeftovers(root: string): {
+  namespaces: string[];
+  processes: string[];
+  attachments: string[];
+  networks: string[];
+} {
+  const dir = runDir(root);
+  const list = (sub: string) => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)) : []);
+  return {
+    namespaces: namespacesOf(root),
+    processes: existsSync(dir) ? processesMentioning(dir) : [],
+    attachments: list('attachments'),
+    networks: list('networks'),
+  };
+}
+
+export const noNetworkLeftovers = { namespaces: [], processes: [], attachments: [], networks: [] };
