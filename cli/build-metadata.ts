@@ -4,16 +4,12 @@
 // build's warnings as client.VertexWarning (Go field names; Short and Detail base64, as Go encodes
 // []byte).
 import { writeFile } from 'node:fs/promises';
-import type { Descriptor } from '../image/index.ts';
 import type { WarningEvent } from '../progress/index.ts';
 import { pathError } from '../user-paths.ts';
 
 export interface BuildMetadata {
-  configDigest: string;
-  manifest: Descriptor;
-  created?: string;
-  /** The names given with -t, normalised. */
-  names: string[];
+  /** What the exporters answered (exporter/ exportBuild): the image's keys, when there is one. */
+  response: Record<string, unknown>;
   warnings: readonly WarningEvent[];
   /** The Dockerfile, for each warning's SourceInfo. */
   source: { file: string; text: string };
@@ -24,20 +20,7 @@ export function metadataWarningsEnabled(env: NodeJS.ProcessEnv = process.env): b
 }
 
 export async function writeBuildMetadata(path: string, metadata: BuildMetadata): Promise<void> {
-  const out: Record<string, unknown> = {
-    'containerimage.config.digest': metadata.configDigest,
-    'containerimage.descriptor': {
-      mediaType: metadata.manifest.mediaType,
-      digest: metadata.manifest.digest,
-      size: metadata.manifest.size,
-      annotations: {
-        'config.digest': metadata.configDigest,
-        ...(metadata.created ? { 'org.opencontainers.image.created': metadata.created } : {}),
-      },
-    },
-    'containerimage.digest': metadata.manifest.digest,
-  };
-  if (metadata.names.length > 0) out['image.name'] = metadata.names.join(',');
+  const out: Record<string, unknown> = { ...metadata.response };
   if (metadataWarningsEnabled() && metadata.warnings.length > 0) {
     const b64 = (text: string) => Buffer.from(text).toString('base64');
     out['buildx.build.warnings'] = metadata.warnings.map((w) => {

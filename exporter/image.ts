@@ -1,17 +1,35 @@
 import type { BuildDefinition } from '../frontend/index.ts';
-import type { Descriptor, History, ImageConfig, ImageStore } from '../image/index.ts';
+import {
+  type ArchiveImage,
+  type Digest,
+  type History,
+  type ImageConfig,
+  type ImageStore,
+  MediaType,
+  normalizeTag,
+} from '../image/index.ts';
 import type { FsResult } from '../solver/index.ts';
 
-/** The image the exporter made: its ID (config digest), manifest and config. */
-export interface ExportedImage {
-  id: string;
-  manifest: Descriptor;
-  config: ImageConfig;
+/**
+ * The image the exporter made, whether or not a tag points at it yet: its ID (the config digest),
+ * manifest descriptor, manifest, config and the config's bytes, which is all an archive needs.
+ */
+export type ExportedImage = ArchiveImage;
+
+/** How the image is made from the build (see {@link assembleImage}). */
+export interface ImageRequest {
+  definition: Pick<BuildDefinition, 'config' | 'history'>;
+  result: FsResult;
+  /** Extra top-level config fields (the inline build cache). */
+  extra?: Record<string, unknown>;
+  /** SOURCE_DATE_EPOCH as an RFC 3339 time, when the build has one. */
+  epoch?: string;
 }
 
 /**
  * The image exporter: the solved root filesystem (its layers) and the frontend's config become an
- * image in the store. History entries whose step added no layer are marked `empty_layer`, so the
+ * image (config and manifest blobs) in the store, which {@link storeImage} tags and the archive
+ * outputs write out. History entries whose step added no layer are marked `empty_layer`, so the
  * config's non-empty history entries line up with `rootfs.diff_ids` as Docker expects.
  *
  * Dates: the frontend stamps the config and this build's history entries with the build's start
@@ -27,16 +45,8 @@ export interface ExportedImage {
  * applies the epoch to the history too; its exact rule for base-image entries was not checked.)
  * The layers were clamped when they were packed (see RunnerDeps.epoch).
  */
-export async function exportImage(
-  store: ImageStore,
-  definition: Pick<BuildDefinition, 'config' | 'history'>,
-  result: FsResult,
-  tags: string[],
-  /** Extra top-level config fields (the inline build cache). */
-  extra: Record<string, unknown> = {},
-  /** SOURCE_DATE_EPOCH as an RFC 3339 time, when the build has one. */
-  epoch?: string,
-): Promise<ExportedImage> {
+export async function assembleImage(store: ImageStore, request: ImageRequest): Promise<ExportedImage> {
+  const { definition, result, extra = {}, epoch } = request;
   const steps = new Set(result.layers.flatMap((layer) => (layer.step ? [layer.step] : [])));
   const buildTime = definition.config.created;
   const created = epoch ?? result.created ?? buildTime;
@@ -59,10 +69,20 @@ export async function exportImage(
     ...definition.config,
     ...extra,
     ...(created !== undefined ? { created } : {}),
-    rootfs: { type: 'layers', diff_ids: result.layers.map((layer) => layer.diffId as `sha256:${string}`) },
+    rootfs: { type: 'layers', diff_ids: result.layers.map((layer) => layer.diffId as Digest) },
     history,
   };
-  const manifest = await store.putImage({ config, layers: result.layers.map((layer) => layer.blob) }, tags);
-  const { config: configDescriptor } = await store.readManifest(manifest.digest);
-  return { id: configDescriptor.digest, manifest, config };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configBlob = await store.putBlob(configBytes, { what: 'image config' });
+  const descriptor = await store.putManifest(
+    { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
+    result.layers.map((layer) => layer.blob),
+  );
+  const manifest = await store.readManifest(descriptor.digest);
+  return { id: configBlob.digest, descriptor, manifest, config, configBytes };
+}
+
+/** Points `tags` at the image in the store (none: an untagged image, as `docker build` without -t). */
+export async function storeImage(store: ImageStore, image: ExportedImage, tags: string[]): Promise<void> {
+  await store.commitImages([{ descriptor: image.descriptor, tags: tags.map(normalizeTag) }]);
 }

@@ -157,9 +157,15 @@ export async function assembleLegacyDockerImages(c: ArchiveContents): Promise<Lo
   return images;
 }
 
+/**
+ * What an archive needs of an image: its blobs' descriptors and the config bytes. A stored image
+ * has them; so has one the exporter made and never tagged (`build -o type=docker`).
+ */
+export type ArchiveImage = Pick<StoredImage, 'id' | 'descriptor' | 'manifest' | 'config' | 'configBytes'>;
+
 /** One image to save and the tags (full references) to record for it. */
 export interface SaveRequest {
-  image: StoredImage;
+  image: ArchiveImage;
   tags: string[];
 }
 

@@ -32,7 +32,8 @@ import {
 import { parseReference } from './reference.ts';
 import { type ImageStore, normalizeTag } from './store.ts';
 
-function blobPath(d: Digest): string {
+/** The path of a blob inside an OCI layout. */
+export function blobPath(d: Digest): string {
   return `blobs/sha256/${digestHex(d)}`;
 }
 
@@ -141,27 +142,17 @@ export async function assembleOciImages(c: ArchiveContents): Promise<LoadedImage
   return [...byDigest.values()];
 }
 
-/** Writes an OCI layout tar of the images: oci-layout, blobs, then index.json. */
-export async function writeOciArchive(
-  store: ImageStore,
-  requests: SaveRequest[],
-  out: TarWriter,
-): Promise<void> {
-  await out.addFile('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
-  await out.addDirectory('blobs/');
-  await out.addDirectory('blobs/sha256/');
-  const written = new Set<Digest>();
+/** What an OCI layout of the images holds: the blobs (layers, config, manifest) and index entries. */
+export function layoutEntries(requests: SaveRequest[]): { blobs: Descriptor[]; manifests: Descriptor[] } {
+  const seen = new Set<Digest>();
+  const blobs: Descriptor[] = [];
   const manifests: Descriptor[] = [];
   for (const { image, tags } of requests) {
     const m = image.manifest;
     for (const d of [...m.layers, m.config, image.descriptor]) {
-      if (written.has(d.digest)) continue;
-      written.add(d.digest);
-      await out.addStream(
-        blobPath(d.digest),
-        d.size,
-        store.getBlob(d.digest, d.size) as AsyncIterable<Uint8Array>,
-      );
+      if (seen.has(d.digest)) continue;
+      seen.add(d.digest);
+      blobs.push(d);
     }
     const plain: Descriptor = {
       mediaType: image.descriptor.mediaType,
@@ -176,6 +167,29 @@ export async function writeOciArchive(
         annotations: { [ContainerdNameAnnotation]: tag, [RefNameAnnotation]: ref.tag ?? 'latest' },
       });
     }
+  }
+  return { blobs, manifests };
+}
+
+/** The `oci-layout` file's content. */
+export const ociLayoutFile = '{"imageLayoutVersion":"1.0.0"}';
+
+/** Writes an OCI layout tar of the images: oci-layout, blobs, then index.json. */
+export async function writeOciArchive(
+  store: ImageStore,
+  requests: SaveRequest[],
+  out: TarWriter,
+): Promise<void> {
+  await out.addFile('oci-layout', Buffer.from(ociLayoutFile));
+  await out.addDirectory('blobs/');
+  await out.addDirectory('blobs/sha256/');
+  const { blobs, manifests } = layoutEntries(requests);
+  for (const d of blobs) {
+    await out.addStream(
+      blobPath(d.digest),
+      d.size,
+      store.getBlob(d.digest, d.size) as AsyncIterable<Uint8Array>,
+    );
   }
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
   await out.addFile('index.json', Buffer.from(JSON.stringify(index)));

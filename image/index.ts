@@ -9,7 +9,7 @@ export {
   decompressStream,
   detectCompression,
 } from './archive-decompress.ts';
-export type { SaveRequest } from './archive-docker.ts';
+export type { ArchiveImage, SaveRequest } from './archive-docker.ts';
 export { loadArchive } from './archive-load.ts';
 export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
 export { digestOf } from './blob-io.ts';
@@ -25,6 +25,7 @@ export { type LayerDigests, type PackedLayer, type PackOptions, packLayer } from
 export { type LayerEntry, type LayerEntryType, OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer-tar.ts';
 export type { LayerSource } from './layer-walk.ts';
 export * from './oci.ts';
+export { writeOciLayoutDirectory } from './oci-layout-dir.ts';
 export * from './reference.ts';
 // rootfs mounts over layer snapshots, shared by the build's op runner and runtime/ (rootfs-mount.ts)
 export {

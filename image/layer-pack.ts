@@ -31,6 +31,11 @@ export interface PackOptions {
    * it as their mtime (0 otherwise), so a rebuilt layer is byte-identical.
    */
   epoch?: number;
+  /**
+   * Every entry's mtime, in seconds, whatever the file's own (BuildKit's local and tar exporters
+   * with SOURCE_DATE_EPOCH set every file's time to it, exporter/local/fs.go). Wins over `epoch`.
+   */
+  mtime?: number;
 }
 
 /** The identities of a packed layer, known once its stream has been read to the end. */
@@ -94,7 +99,7 @@ async function* generateTar(
   disk: { bytes: number; unpacked: number },
 ): AsyncGenerator<Buffer> {
   const clamp = (seconds: number): number =>
-    options.epoch === undefined ? seconds : Math.min(seconds, options.epoch);
+    options.mtime ?? (options.epoch === undefined ? seconds : Math.min(seconds, options.epoch));
   // dev:ino → first path packed for a multiply-linked inode.
   const firstPaths = new Map<string, string>();
   const out = new TarBuffer(chunkBytes);
@@ -102,7 +107,7 @@ async function* generateTar(
     if (out.bytes >= chunkBytes) yield* out.drain();
     if (change.stat) disk.bytes += Number(change.stat.blocks) * 512;
     if (change.kind === 'whiteout') {
-      const mtime = change.stat ? clamp(seconds(change.stat)) : (options.epoch ?? 0);
+      const mtime = change.stat ? clamp(seconds(change.stat)) : (options.mtime ?? options.epoch ?? 0);
       out.writeEntry(markerEntry(whiteoutPath(change.path), 0, mtime));
       continue;
     }

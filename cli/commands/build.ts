@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { collectAfterBuild, holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
-import { exportImage } from '../../exporter/index.ts';
+import { exportBuild, type Output } from '../../exporter/index.ts';
 import {
   BuildError,
   type ConvertOptions,
@@ -45,6 +45,7 @@ import { ContextScratch, openBuildInput } from '../build-context.ts';
 import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';
+import { parseOutputs } from '../build-outputs.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
@@ -73,6 +74,7 @@ Options:
       --iidfile string            Write the image ID to the file
       --insecure-registry stringArray  Allow plain http for this registry host (pull and push)
       --label stringArray         Set metadata for an image
+      --load                      Shorthand for "--output=type=docker"
       --metadata-file string      Write build result metadata to a file (the build's warnings too
                                   with BUILDX_METADATA_WARNINGS=1)
       --network string            Set the networking mode for the RUN instructions during build
@@ -80,10 +82,12 @@ Options:
                                   RUN --network=host)
       --no-cache                  Do not use cache when building the image
       --no-cache-filter strings   Do not cache specified stages
+  -o, --output stringArray        Output destination (format: "type=local,dest=path"; types: image,
+                                  registry, docker, oci, local, tar; "-o DIR" for type=local,dest=DIR)
       --platform string           Set target platform for build (only the host's: linux/amd64)
       --progress string           Set type of progress output (auto, plain, tty, rawjson) (default "auto")
       --pull                      Always attempt to pull a newer version of the base images
-      --push                      Push the image to its registry after the build (needs -t)
+      --push                      Shorthand for "--output=type=registry" (needs -t)
   -q, --quiet                     Suppress the build output and print image ID on success
       --secret stringArray        Secret to expose to RUN --mount=type=secret (format:
                                   "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")
@@ -112,7 +116,10 @@ interface BuildFlags {
   iidfile?: string;
   metadataFile?: string;
   pull: boolean;
-  push: boolean;
+  /** `-o`, `--push`, `--load` (default: the image into the store). */
+  outputs: Output[];
+  /** `-o type=image,rewrite-timestamp=…`: clamp the layers to SOURCE_DATE_EPOCH (default true). */
+  rewriteTimestamp: boolean;
   insecureRegistries: string[];
   context: string;
   /** `--call` / `--check`: evaluate instead of building. */
@@ -142,6 +149,8 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     platform: { type: 'string' },
     pull: { type: 'boolean' },
     push: { type: 'boolean' },
+    load: { type: 'boolean' },
+    output: { type: 'string', short: 'o', multiple: true },
     'insecure-registry': { type: 'string', multiple: true },
   } as const;
   const parsed = parseCommandLine(ctx, { name: 'build', usage, options, args: { exactly: 1 } });
@@ -195,6 +204,16 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     allow.add(name);
   }
   if (network === 'host') allow.add('network.host');
+  if (values.push && (values.tag ?? []).length === 0 && (values.output ?? []).length === 0) {
+    throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
+  }
+  const { outputs, rewriteTimestamp } = parseOutputs({
+    outputs: values.output ?? [],
+    tags: values.tag ?? [],
+    push: values.push ?? false,
+    load: values.load ?? false,
+    stdoutIsTTY: (ctx.stdout as { isTTY?: boolean }).isTTY === true,
+  });
   const flags: BuildFlags = {
     tags: values.tag ?? [],
     allow,
@@ -208,7 +227,9 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     labels,
     quiet: values.quiet ?? false,
     pull: values.pull ?? false,
-    push: values.push ?? false,
+    outputs,
+    // tbuild clamps by default (issue 17); BuildKit's image exporter only with rewrite-timestamp=true.
+    rewriteTimestamp: rewriteTimestamp ?? true,
     insecureRegistries: values['insecure-registry'] ?? [],
     context: positionals[0] as string,
     secrets: (values.secret ?? []).map(parseSecretFlag),
@@ -219,9 +240,6 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   if (values['metadata-file'] !== undefined) flags.metadataFile = values['metadata-file'];
   const call = parseCallFlag(values.call, values.check ?? false);
   if (call) flags.call = call;
-  if (flags.push && flags.tags.length === 0) {
-    throw new UsageError('--push needs a name to push to: give one with -t NAME[:TAG]');
-  }
   return flags;
 }
 
@@ -395,7 +413,7 @@ export const buildCommand: Command = {
         defaultNetwork: flags.network,
         cacheSources,
         secrets: await readSecrets(flags.secrets),
-        ...(epoch !== undefined ? { epoch } : {}),
+        ...(epoch !== undefined && flags.rewriteTimestamp ? { epoch } : {}),
       });
       // Fingerprinting the context (find(1) processes) overlaps taking the cache lock.
       runner.prefetch(definition.root);
@@ -416,14 +434,18 @@ export const buildCommand: Command = {
       const extra = flags.cacheTo.some((t) => t.type === 'inline')
         ? { [inlineCacheField]: await inlineCache(runner, result) }
         : {};
-      const image = await exportImage(
+      const exported = await exportBuild({
+        root,
         store,
+        outputs: flags.outputs,
         definition,
         result,
-        flags.tags,
         extra,
-        epoch === undefined ? undefined : created,
-      );
+        ...(epoch !== undefined ? { epoch: created, epochSeconds: epoch } : {}),
+        platform: `${platform.os}/${platform.architecture}`,
+        stdout: ctx.stdout,
+      });
+      const image = exported.image;
       for (const to of flags.cacheTo) {
         if (to.type === 'local') await exportLocalCache(to, runner, result, store);
         if (to.type === 'registry') await exportRegistryCache(to, runner, result, store, registryFlags);
@@ -440,26 +462,25 @@ export const buildCommand: Command = {
           collectGarbage: () => store.collectGarbage(),
         });
       renderer.close();
-      if (flags.quiet) ctx.stdout.write(`${image.id}\n`);
-      else {
+      // An output on standard output (dest=-) is the whole of it: no image ID after the archive.
+      const stdoutUsed = flags.outputs.some(
+        (o) => (o.type === 'docker' || o.type === 'oci' || o.type === 'tar') && o.target.kind === 'stdout',
+      );
+      if (image && flags.quiet && !stdoutUsed) ctx.stdout.write(`${image.id}\n`);
+      else if (image && !flags.quiet && flags.outputs.some((o) => o.type === 'image')) {
         ctx.stderr.write(`writing image ${image.id}\n`);
-        for (const tag of flags.tags) ctx.stderr.write(`naming to ${normalizeTag(tag)}\n`);
+        for (const name of exported.stored) ctx.stderr.write(`naming to ${name}\n`);
       }
-      if (flags.iidfile) {
+      if (flags.iidfile && image) {
         await writeFile(flags.iidfile, image.id).catch((error: unknown) => {
           throw pathError(error, flags.iidfile as string, 'a file to write the image ID to (--iidfile)');
         });
       }
-      if (flags.push) {
-        const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
-        for (const tag of flags.tags) await pushReference(store, tag, registry, ctx.stderr);
-      }
+      const registry = { root, insecureRegistries: flags.insecureRegistries, quiet: flags.quiet };
+      for (const name of exported.push) await pushReference(store, name, registry, ctx.stderr);
       if (flags.metadataFile) {
         await writeBuildMetadata(flags.metadataFile, {
-          configDigest: image.id,
-          manifest: image.manifest,
-          ...(image.config.created ? { created: image.config.created } : {}),
-          names: flags.tags.map(normalizeTag),
+          response: exported.response,
           warnings: warnings.all,
           source,
         });
