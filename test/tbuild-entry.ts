@@ -27,29 +27,30 @@ export interface TbuildResult {
 /**
  * Runs `tbuild ...args` to its end and collects its output. TBUILD_ROOT is cleared (tests name
  * their root with --root); `env` adds to the environment, `stdin` is written and closed (empty
- * when absent), `cwd` defaults to the repository.
+ * when absent), `cwd` defaults to the repository. With `stdoutFd` (an open file) standard output
+ * goes there, byte for byte (an archive), and `stdout` comes back empty.
  */
 export function runTbuild(
   args: string[],
-  options: { env?: Record<string, string>; stdin?: string | Buffer; cwd?: string } = {},
+  options: { env?: Record<string, string>; stdin?: string | Buffer; cwd?: string; stdoutFd?: number } = {},
 ): Promise<TbuildResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, tbuildArgv(args), {
       cwd: options.cwd ?? repo,
       env: { ...process.env, TBUILD_ROOT: '', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
     // A command that never reads its stdin may exit first: the write's EPIPE is no failure.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.stdin ?? '');
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.stdin ?? '');
     child.once('error', reject);
     child.once('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
   });

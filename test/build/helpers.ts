@@ -249,6 +249,13 @@ function runCli(args: string[]): Promise<CliResult> {
   return runTbuild(args);
 }
 
+/** Every path under `dir` as FlatEntry, keyed `/path` (the directory itself not included). */
+export async function listDirectory(dir: string): Promise<Map<string, FlatEntry>> {
+  const entries = new Map<string, FlatEntry>();
+  await listTree(dir, '', entries, new Map());
+  return entries;
+}
+
 async function listTree(
   dir: string,
   rel: string,

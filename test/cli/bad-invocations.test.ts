@@ -124,6 +124,76 @@ const table: Record<string, Row[]> = {
       reason: /^--cache-from type=local needs src=DIR$/,
     },
     { args: ['build', '--push', '@ctx'], code: usage, reason: /^--push needs a name to push to/ },
+    // -o/--output, in buildx's words (util/buildflags/export.go, build/opt.go CreateExports).
+    { args: ['build', '-o', 'dest=out,type', '@ctx'], code: usage, reason: /^invalid value type$/ },
+    { args: ['build', '-o', 'dest=x,name=y', '@ctx'], code: usage, reason: /^type is required for output$/ },
+    {
+      args: ['build', '-o', 'type=local', '@ctx'],
+      code: usage,
+      reason: /^dest is required for local exporter$/,
+    },
+    {
+      args: ['build', '-o', 'type=local,dest=-', '@ctx'],
+      code: usage,
+      reason: /^dest cannot be stdout for local exporter$/,
+    },
+    {
+      args: ['build', '-o', '@file', '@ctx'],
+      code: usage,
+      reason: /^destination directory \/.*\/file is a file$/,
+    },
+    {
+      args: ['build', '-o', 'type=tar,dest=/tmp', '@ctx'],
+      code: usage,
+      reason: /^destination file \/tmp is a directory$/,
+    },
+    {
+      args: ['build', '-o', 'type=tar', '-o', 'type=oci', '@ctx'],
+      code: usage,
+      reason: /^multiple outputs configured to write to stdout$/,
+    },
+    {
+      args: ['build', '--push', '-t', 'x', '-o', 'type=local,dest=/tmp/tbuild-never-written', '@ctx'],
+      code: usage,
+      reason: /^push and "local" output can't be used together$/,
+    },
+    {
+      args: ['build', '--push', '--load', '-t', 'x', '@ctx'],
+      code: usage,
+      reason: /^push and load may not be set together at the moment$/,
+    },
+    {
+      args: ['build', '-o', 'type=registry', '@ctx'],
+      code: usage,
+      reason: /^tag is needed when pushing to registry$/,
+    },
+    {
+      args: ['build', '-o', 'type=bogus', '@ctx'],
+      code: usage,
+      reason: /^exporter "bogus" could not be found$/,
+    },
+    {
+      args: ['build', '-o', 'type=oci,tar=maybe,dest=/tmp/tbuild-never-written.tar', '@ctx'],
+      code: usage,
+      reason: /^non-bool value maybe specified for tar$/,
+    },
+    {
+      args: [
+        'build',
+        '-o',
+        'type=image,rewrite-timestamp=false',
+        '-o',
+        'type=docker,rewrite-timestamp=true',
+        '@ctx',
+      ],
+      code: usage,
+      reason: /^rewrite-timestamp differs between outputs/,
+    },
+    {
+      args: ['build', '-o', 'type=image,"name=a', '@ctx'],
+      code: usage,
+      reason: /parse error on line 1, column \d+: extraneous or missing " in quoted-field$/,
+    },
     {
       args: ['build', '--iidfile', '/no/such/dir/iid', '@ctx'],
       code: failed,

@@ -15,7 +15,7 @@
  * Needs root, Debian's docker.io (dockerd, /usr/bin/docker 20.10) and runc; skips otherwise.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,17 +31,11 @@ import {
   type ImageConfigJson,
   setupBuildTests,
 } from '../build/helpers.ts';
-import { findExecutable, findExecutables, needCommands, skipReason } from '../needs.ts';
+import { skipReason } from '../needs.ts';
+import { type PrivateDockerd, startPrivateDockerd, whyNoDocker } from '../private-dockerd.ts';
 
 const exec = promisify(execFile);
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
-// Debian's docker.io: dockerd 20.10 and its own client. A machine may also have a newer client
-// first on PATH (CI's has Docker 28's in /usr/local/bin): from 23 on, `docker build` hands BuildKit
-// builds to the buildx plugin, which Debian 12 does not package, and refuses without it. So the
-// client is the first one on PATH (or Debian's /usr/bin/docker) older than 23.
-const dockerClient = dockerClientWithBuiltinBuildkit();
-const dockerBin = dockerClient ?? 'docker';
-const dockerdBin = findExecutable('dockerd') ?? 'dockerd';
 const socket = '/run/tbuild-test-docker.sock';
 /** Files of a case folder that are not build context. */
 const metaFiles = new Set(['args', 'setup.sh', 'parent.Dockerfile', 'docker20', 'exclude']);
@@ -65,129 +59,23 @@ type ConfigField = (typeof configFields)[number];
 const harness = setupBuildTests();
 const skip = harness.skip || skipReason(whyNoDocker());
 let work = '';
-let dockerd: ChildProcess | undefined;
-
-function whyNoDocker(): string | false {
-  const missing = needCommands('dockerd:docker.io', 'docker:docker.io');
-  if (missing) return missing;
-  return dockerClient === undefined
-    ? 'needs a docker client older than 23 (Debian 12 docker.io, /usr/bin/docker): newer ones build only through buildx'
-    : false;
-}
-
-function dockerClientWithBuiltinBuildkit(): string | undefined {
-  for (const path of [...findExecutables('docker'), '/usr/bin/docker']) {
-    const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout ?? '';
-    const major = Number(/version (\d+)\./.exec(version)?.[1]);
-    if (major > 0 && major < 23) return path;
-  }
-  return undefined;
-}
+let dockerd: PrivateDockerd | undefined;
 
 before(async () => {
   if (skip) return;
-  if (existsSync(socket)) {
-    // A socket left by a dockerd that died is removed; a live one belongs to another run.
-    const alive = await exec(dockerBin, ['-H', `unix://${socket}`, 'info']).then(
-      () => true,
-      () => false,
-    );
-    if (alive) throw new Error(`${socket} answers: another conformance run's dockerd is up`);
-    await rm(socket, { force: true });
-  }
   work = await mkdtemp(join(tmpdir(), 'tbuild-conformance-'));
-  dockerd = startDockerd(join(work, 'docker'));
-  await waitForDockerd();
+  dockerd = await startPrivateDockerd(work, socket);
   await docker(['load', '-i', await busyboxArchive()]);
 });
 
 after(async () => {
-  if (dockerd !== undefined) await stopDockerd(dockerd);
-  if (work) {
-    await unmountUnder(work);
-    await rm(work, { recursive: true, force: true });
-  }
+  await dockerd?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
-/**
- * Starts dockerd with everything private under `dir` and no network changes. A shell watchdog
- * between us and dockerd stops it when this process dies, even by SIGKILL.
- */
-function startDockerd(dir: string): ChildProcess {
-  const args = [
-    '-H',
-    `unix://${socket}`,
-    '--data-root',
-    join(dir, 'data'),
-    '--exec-root',
-    join(dir, 'exec'),
-    '--pidfile',
-    join(dir, 'dockerd.pid'),
-    '--bridge=none',
-    '--iptables=false',
-    '--ip6tables=false',
-    '--ip-forward=false',
-    '--ip-masq=false',
-  ];
-  const watchdog = [
-    `"${dockerdBin}" "$@" >"${dir}.log" 2>&1 </dev/null & pid=$!`,
-    "trap 'kill -TERM $pid; wait $pid; exit 0' TERM",
-    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 1 & wait $!; done`,
-    'kill -TERM $pid 2>/dev/null; wait $pid',
-  ].join('\n');
-  const child = spawn('bash', ['-c', watchdog, 'dockerd-watchdog', ...args], { stdio: 'ignore' });
-  // Never what keeps this process alive: node:test skips the later after() hooks once one throws,
-  // and a referenced child left running then held the file's process (and CI) open forever.
-  // Unreferenced, the process exits and the watchdog stops dockerd within a second.
-  child.unref();
-  return child;
-}
-
-async function waitForDockerd(): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await exec(dockerBin, ['-H', `unix://${socket}`, 'info']);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        const log = await readFile(`${join(work, 'docker')}.log`, 'utf8').catch(() => '');
-        throw new Error(`dockerd did not start: ${(error as Error).message}\n${log.slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-async function stopDockerd(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  // Referenced again while we wait for it to go, or the event loop could end first.
-  child.ref();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** Lazily unmounts anything dockerd left mounted under `dir` (deepest first), so rm stays inside. */
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
-    .split('\n')
-    .map((line) => line.split(' ')[4] ?? '')
-    .filter((point) => point.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const point of mounts) await exec('umount', ['-l', point]).catch(() => undefined);
-}
-
-async function docker(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await exec(dockerBin, ['-H', `unix://${socket}`, ...args], {
-      env: { ...process.env, DOCKER_BUILDKIT: '1' },
-      maxBuffer: 64 << 20,
-    });
-  } catch (error) {
-    const failed = error as Error & { stderr?: string };
-    throw new Error(`docker ${args.join(' ')} failed:\n${failed.stderr ?? failed.message}`);
-  }
+function docker(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  if (!dockerd) throw new Error('dockerd is not running');
+  return dockerd.docker(args);
 }
 
 interface Case {
