@@ -4,11 +4,11 @@
  */
 import { UsageError } from '../errors.ts';
 import type { CacheFrom, CacheMode, CacheTo } from '../remotecache/index.ts';
-import { splitCsvFields } from './csv-fields.ts';
+import { flagFields } from './flag-csv.ts';
 
 function parseCsv(spec: string, flag: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const part of splitCsvFields(spec, flag)) {
+  for (const part of flagFields(spec, flag)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new UsageError(`invalid ${flag} value "${spec}": "${part}" is not key=value`);
     out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());

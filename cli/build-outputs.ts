@@ -14,10 +14,11 @@
  * exporter/local): Go booleans, `name` a comma-separated list.
  */
 import { statSync } from 'node:fs';
+import { parseGoBool } from '../csv-fields.ts';
 import { UsageError } from '../errors.ts';
 import type { FileTarget, Output } from '../exporter/index.ts';
 import { normalizeTag } from '../image/index.ts';
-import { splitCsvFields } from './csv-fields.ts';
+import { flagFields } from './flag-csv.ts';
 
 /** One `-o` value, as buildx's ExportEntry. */
 interface ExportEntry {
@@ -45,7 +46,7 @@ export interface ParsedOutputs {
 }
 
 function parseEntry(spec: string): ExportEntry {
-  const fields = splitCsvFields(spec, '--output');
+  const fields = flagFields(spec, '--output');
   if (fields.length === 1 && fields[0] === spec && !spec.startsWith('type=')) {
     return spec === '-'
       ? { type: 'tar', dest: '-', attrs: new Map() }
@@ -65,13 +66,13 @@ function parseEntry(spec: string): ExportEntry {
   return entry;
 }
 
-/** Go's strconv.ParseBool; an empty value means `empty` where BuildKit reads it so. */
+/** A boolean attribute (Go's strconv.ParseBool); an empty value means `empty` where BuildKit reads it so. */
 function parseBool(value: string | undefined, key: string, empty?: boolean): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === '' && empty !== undefined) return empty;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  throw new UsageError(`non-bool value ${value} specified for ${key}`);
+  const parsed = parseGoBool(value);
+  if (parsed === undefined) throw new UsageError(`non-bool value ${value} specified for ${key}`);
+  return parsed;
 }
 
 /** What is at `path`: nothing, a directory or something else. */

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { CsvError, parseGoBool, splitCsvFields } from '../csv-fields.ts';
 import { SourceError } from './errors.ts';
 
 /**
@@ -163,7 +164,7 @@ function applyQuery(fields: RefFields, query: URLSearchParams, remote: string): 
     else if (key === 'subdir') agree('subdir', value);
     else if (key === 'checksum' || key === 'commit') fields.checksum = value;
     else if (flag) {
-      const on = value === '' ? true : parseBool(value);
+      const on = value === '' ? true : parseGoBool(value);
       if (on === undefined) throw invalid(remote, `invalid ${key} value: "${value}"`);
       if (key === 'keep-git-dir') fields.keepGitDir = on;
       else fields.submodules = on;
@@ -194,45 +195,14 @@ function withCleanSubdir(fields: RefFields): RefFields {
   return clean === '' ? rest : { ...rest, subdir: clean };
 }
 
-/** Go's strconv.ParseBool. */
-function parseBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
-
-/** Comma-separated fields, a field in double quotes may hold commas (`""` is a quote). */
+/** Comma-separated fields (Go's csv rules: a field in double quotes may hold commas), empty ones dropped. */
 function csvFields(text: string, remote: string): string[] {
-  const fields: string[] = [];
-  let at = 0;
-  while (at <= text.length) {
-    let field = '';
-    if (text[at] === '"') {
-      at++;
-      for (;;) {
-        if (at >= text.length) throw invalid(remote, `failed to parse CSV "${text}": unterminated quote`);
-        if (text[at] === '"') {
-          if (text[at + 1] === '"') {
-            field += '"';
-            at += 2;
-            continue;
-          }
-          at++;
-          break;
-        }
-        field += text[at++];
-      }
-      if (at < text.length && text[at] !== ',')
-        throw invalid(remote, `failed to parse CSV "${text}": text after a closing quote`);
-    } else {
-      const comma = text.indexOf(',', at);
-      field = comma < 0 ? text.slice(at) : text.slice(at, comma);
-      at = comma < 0 ? text.length : comma;
-    }
-    if (field !== '') fields.push(field);
-    at++;
+  try {
+    return splitCsvFields(text).filter((field) => field !== '');
+  } catch (error) {
+    if (error instanceof CsvError) throw invalid(remote, `failed to parse CSV "${text}": ${error.reason}`);
+    throw error;
   }
-  return fields;
 }
 
 function decode(text: string): string {

@@ -66,6 +66,12 @@ describe('pushing outputs', { skip }, () => {
     assert.equal(await remoteDigest(b), metadata['containerimage.digest']);
     // The image is in the store too, under both names.
     const names = await tbuildOk(root, ['images', '--format', '{{.Repository}}:{{.Tag}}']);
-    assert.deepEqual(names.split('\n').filter((n) => n.includes('/outputs/image')).sort(), [a, b]);
+    assert.deepEqual(
+      names
+        .split('\n')
+        .filter((n) => n.includes('/outputs/image'))
+        .sort(),
+      [a, b],
+    );
   });
 });
