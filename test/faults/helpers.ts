@@ -23,6 +23,17 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** One of `items`, each as likely as its weight (one draw of `random`). */
+export function pickWeighted<T extends { weight: number }>(items: readonly T[], random: () => number): T {
+  const total = items.reduce((sum, item) => sum + item.weight, 0);
+  let at = random() * total;
+  for (const item of items) {
+    at -= item.weight;
+    if (at < 0) return item;
+  }
+  return items.at(-1) as T;
+}
+
 export interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -151,6 +162,7 @@ export function leftovers(root: string, options: LeftoverOptions = {}): string[]
     if (point !== undefined && (point === abs || point.startsWith(`${abs}/`))) found.push(`mount ${point}`);
   }
   for (const id of list(join(abs, 'runc', 'runc'))) found.push(`runc container ${id}`);
+  for (const id of list(join(abs, 'runc', 'containers'))) found.push(`runc kept container ${id}`);
   for (const id of list(join(abs, 'runc', 'bundles'))) found.push(`runc bundle ${id}`);
   for (const name of list(join(abs, 'tmp'))) found.push(`scratch tmp/${name}`);
   for (const name of list(join(abs, 'image', 'tmp'))) found.push(`store temp image/tmp/${name}`);

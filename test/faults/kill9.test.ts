@@ -15,7 +15,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, skipReason } from '../needs.ts';
 import { whyNoRegistry } from '../registry/helpers.ts';
-import { seededRandom, startCli } from './helpers.ts';
+import { pickWeighted, seededRandom, startCli } from './helpers.ts';
 import { type Operation, operations } from './kill9-operations.ts';
 import { checkWorld, destroyWorld, makeWorld, type World } from './kill9-world.ts';
 
@@ -40,16 +40,6 @@ const tally = new Map<string, Map<string, number>>();
 
 /** How long each operation takes unkilled (ms), measured by the calibration run. */
 const windows = new Map<string, number>();
-
-function pick(random: () => number): Operation {
-  const total = operations.reduce((sum, op) => sum + op.weight, 0);
-  let at = random() * total;
-  for (const op of operations) {
-    at -= op.weight;
-    if (at < 0) return op;
-  }
-  return operations.at(-1) as Operation;
-}
 
 /** One round: prepare, run, SIGKILL after `delay` ms (none when undefined), then every check. */
 let rounds = 0;
@@ -80,7 +70,7 @@ async function killRun(t: TestContext, world: World, runSeed: number, count: num
   t.diagnostic(`seed ${runSeed} (TBUILD_FAULTS_SEED=${runSeed} replays it), ${count} kills`);
   for (let k = 0; k < count; k++) {
     // Exactly two draws per kill, so a replay makes the same choices whatever happened before.
-    const op = pick(random);
+    const op = pickWeighted(operations, random);
     const delay = Math.floor(random() * (windows.get(op.name) ?? 1000));
     const deep = op.name === 'rmi' || op.name === 'prune' || k % 8 === 7 || k === count - 1;
     const seen = { phase: '?' };
