@@ -1,0 +1,112 @@
+// 20 kept containers started (run -d), exec'd into, stopped and removed concurrently, twice
+// (issue 15): no state lost between commands that race on one root. Every run -d prints its id,
+// every exec prints what its own container holds, ps lists exactly the 20 as Up and then as
+// Exited, rm removes them all, and nothing is left (mount, runc container, conmon, process);
+// fsck is clean. Commands go through the bundle (helpers.ts), as in the kill -9 suites.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
+import { firstReason, needCommands, skipReason } from '../needs.ts';
+import { cli, cliOk, makeBundle, processesNaming, settledLeftovers, useBundle } from './helpers.ts';
+
+const skip = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
+const count = 20;
+const marker = 'sleep 4344';
+
+let root = '';
+let work = '';
+let bundleDir = '';
+
+const ok = (args: string[]) => cliOk(root, args);
+
+/** `ps -a`: name → Status column. */
+async function psByName(): Promise<Map<string, string>> {
+  const out = (await ok(['ps', '-a', '--format', '{{.Names}}\t{{.Status}}'])).stdout;
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t') as [string, string]),
+  );
+}
+
+describe('20 containers at once', { skip }, () => {
+  before(async () => {
+    const bundle = makeBundle();
+    bundleDir = dirname(bundle);
+    useBundle(bundle);
+    work = await mkdtemp(join(tmpdir(), 'tbuild-ctr-concurrent-'));
+    root = join(work, 'root');
+    await cliOk(root, ['load', '-i', await busyboxArchive()]);
+  });
+  after(async () => {
+    const all = (await cli(root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (all.length > 0) await cli(root, ['rm', '-f', ...all]);
+    await rm(work, { recursive: true, force: true });
+    await rm(bundleDir, { recursive: true, force: true });
+  });
+
+  for (const pass of [1, 2])
+    it(`pass ${pass}: run -d, exec, stop and rm of ${count} containers concurrently lose nothing`, async () => {
+      const names = Array.from({ length: count }, (_, i) => `c${pass}-${i}`);
+      const ids = await Promise.all(
+        names.map(async (name) => {
+          const r = await ok([
+            'run',
+            '-d',
+            '--name',
+            name,
+            '-e',
+            `WHO=${name}`,
+            'busybox',
+            'sh',
+            '-c',
+            `exec ${marker}`,
+          ]);
+          assert.match(r.stdout, /^[0-9a-f]{64}\n$/, `run -d ${name}`);
+          return r.stdout.trim();
+        }),
+      );
+      assert.equal(new Set(ids).size, count, 'distinct ids');
+
+      const up = await psByName();
+      assert.deepEqual([...up.keys()].sort(), [...names].sort(), 'ps -a lists exactly the new containers');
+      for (const [name, status] of up) assert.match(status, /^Up /, `${name} is Up`);
+
+      // Each exec sees its own container: its env, its hostname (the id's first 12) and its process.
+      const execs = await Promise.all(
+        names.map((name) =>
+          ok(['exec', name, 'sh', '-c', 'echo "$WHO $(hostname) $(cat /proc/1/cmdline | tr "\\0" " ")"']),
+        ),
+      );
+      for (const [i, r] of execs.entries())
+        assert.equal(r.stdout, `${names[i]} ${ids[i]?.slice(0, 12)} sleep 4344 \n`, `exec in ${names[i]}`);
+
+      const stopped = await Promise.all(names.map((name) => ok(['stop', '-t', '1', name])));
+      for (const [i, r] of stopped.entries()) assert.equal(r.stdout, `${names[i]}\n`, `stop ${names[i]}`);
+      const down = await psByName();
+      assert.equal(down.size, count);
+      for (const [name, status] of down) assert.match(status, /^Exited \(137\) /, `${name} after stop`);
+
+      const removed = await Promise.all(names.map((name) => ok(['rm', name])));
+      for (const [i, r] of removed.entries()) assert.equal(r.stdout, `${names[i]}\n`, `rm ${names[i]}`);
+      assert.equal((await psByName()).size, 0, 'ps -a after rm');
+
+      const left = await settledLeftovers(root, { marker });
+      const runcRoot = join(root, 'runc', 'containers');
+      const listed = existsSync(runcRoot)
+        ? execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' })
+            .split('\n')
+            .filter(Boolean)
+        : [];
+      const monitors = processesNaming('conmon').filter((p) => p.cmdline.includes(root));
+      assert.deepEqual([...left, ...listed, ...monitors.map((m) => `conmon ${m.pid}`)], [], 'left over');
+      const fsck = await ok(['fsck']);
+      assert.match(fsck.stdout, /^ok/m);
+    });
+});
