@@ -16,7 +16,8 @@ import { cli, cliOk, makeBundle, processesNaming, settledLeftovers, useBundle } 
 
 const skip = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
 const count = 20;
-const marker = 'sleep 4344';
+/** What every container runs (the pid: another run's containers are not this one's leftovers). */
+const marker = `sleep ${500000 + process.pid}`;
 
 let root = '';
 let work = '';
@@ -85,7 +86,7 @@ describe('20 containers at once', { skip }, () => {
         ),
       );
       for (const [i, r] of execs.entries())
-        assert.equal(r.stdout, `${names[i]} ${ids[i]?.slice(0, 12)} sleep 4344 \n`, `exec in ${names[i]}`);
+        assert.equal(r.stdout, `${names[i]} ${ids[i]?.slice(0, 12)} ${marker} \n`, `exec in ${names[i]}`);
 
       const stopped = await Promise.all(names.map((name) => ok(['stop', '-t', '1', name])));
       for (const [i, r] of stopped.entries()) assert.equal(r.stdout, `${names[i]}\n`, `stop ${names[i]}`);

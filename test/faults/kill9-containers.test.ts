@@ -39,8 +39,11 @@ const seed = process.env.TBUILD_FAULTS_SEED
   ? Number(process.env.TBUILD_FAULTS_SEED)
   : Math.floor(Math.random() * 2 ** 31);
 
-/** Every container runs this, so a process left running it is easy to find. */
-const marker = 'sleep 4343';
+/**
+ * Every container runs this, so a process left running it is easy to find; the pid makes it this
+ * run's own (two runs at once on one machine must not count each other's containers).
+ */
+const marker = `sleep ${400000 + process.pid}`;
 /** The file a container writes before a commit, and what commit must carry. */
 const note = '/committed.txt';
 
