@@ -23,3 +23,4 @@ export {
   pushManifest,
 } from './push.ts';
 export { type ConnectOptions, connectRegistry, findMountSources, isLoopbackHost } from './session.ts';
+export { timeoutsFromEnv } from './timeouts.ts';

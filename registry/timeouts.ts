@@ -24,9 +24,15 @@ export interface RegistryTimeouts {
 
 const defaultTimeouts: RegistryTimeouts = { connectMs: 30_000, idleMs: 60_000 };
 
-/** The limits with `TBUILD_REGISTRY_TIMEOUT` applied (ignored when it does not parse). */
-export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryTimeouts {
-  const text = env.TBUILD_REGISTRY_TIMEOUT?.trim();
+/**
+ * The limits with `TBUILD_REGISTRY_TIMEOUT` applied (ignored when it does not parse); `variable`
+ * names another (`TBUILD_HTTP_TIMEOUT`: the downloads of `ADD <url>`, same defaults).
+ */
+export function timeoutsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  variable = 'TBUILD_REGISTRY_TIMEOUT',
+): RegistryTimeouts {
+  const text = env[variable]?.trim();
   if (!text) return defaultTimeouts;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
   if (!m) return defaultTimeouts;

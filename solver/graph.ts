@@ -12,7 +12,7 @@ export type Digest = `sha256:${string}`;
 /** The user a step runs as or files are owned by: as written (`app`, `1000:1000`), resolved at run time. */
 export type UserSpec = string;
 
-export type Op = ImageOp | ScratchOp | ContextOp | ExecOp | CopyOp | MkdirOp | MkfileOp;
+export type Op = ImageOp | ScratchOp | ContextOp | HttpOp | ExecOp | CopyOp | MkdirOp | MkfileOp;
 
 /** `FROM image`: the image's layers, from the store. `manifest` pins the exact image. */
 export interface ImageOp {

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { collectAfterBuild, holdCacheForBuild } from '../../cache/index.ts';
 import { TbuildError, UsageError } from '../../errors.ts';
 import { createRuncExecutor, type RuncExecutor } from '../../executor/index.ts';
@@ -17,7 +17,7 @@ import {
 import { hostPlatform, imageUsage, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
 import { createRenderer, type ProgressMode } from '../../progress/index.ts';
-import { RegistryError } from '../../registry/index.ts';
+import { RegistryError, timeoutsFromEnv } from '../../registry/index.ts';
 import {
   type CacheFrom,
   type CacheTo,
@@ -354,15 +354,6 @@ export const buildCommand: Command = {
             });
           }
         },
-        fetchUrl: async (url, at) => {
-          const response = await fetch(url, { signal: controller.signal }).catch((error: Error) => {
-            throw new BuildError(`failed to download ${url}: ${error.message}`, at);
-          });
-          if (!response.ok) throw new BuildError(`failed to download ${url}: HTTP ${response.status}`, at);
-          const path = new URL(url).pathname;
-          const name = path.endsWith('/') || path === '' ? '__unnamed__' : decodeURIComponent(basename(path));
-          return { data: Buffer.from(await response.arrayBuffer()), name };
-        },
       };
       if (flags.call) {
         // BuildKit's lint subrequest: with no target every stage is dispatched (and checked).
@@ -414,6 +405,7 @@ export const buildCommand: Command = {
         cacheSources,
         secrets: await readSecrets(flags.secrets),
         ...(epoch !== undefined && flags.rewriteTimestamp ? { epoch } : {}),
+        httpTimeouts: timeoutsFromEnv(process.env, 'TBUILD_HTTP_TIMEOUT'),
       });
       // Fingerprinting the context (find(1) processes) overlaps taking the cache lock.
       runner.prefetch(definition.root);

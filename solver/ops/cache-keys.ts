@@ -13,6 +13,7 @@ import type { ContextTrees } from './context-trees.ts';
 import { copySourceScope, resolveCopySources } from './copy-sources.ts';
 import { stepNetwork } from './exec.ts';
 import { errorText } from './failures.ts';
+import type { HttpSource } from './http.ts';
 import type { RunnerDeps } from './types.ts';
 
 /** Bumped when the meaning of a cache key or record changes, so old records are not misread. */
@@ -20,8 +21,11 @@ const cacheVersion = 'tbuild.cache.v1';
 
 /** The cache keys of one build's vertices (cache/README.md, "Keys"). */
 export interface CacheKeys {
-  /** The vertex's key from its op, its inputs' keys and, for context reads, their content. */
-  cacheKey(vertex: Vertex, inputKeys: Digest[]): Promise<Digest>;
+  /**
+   * The vertex's key from its op, its inputs' keys and, for context reads, their content; an http
+   * source's from its file's name and content (http.ts), which may take a request.
+   */
+  cacheKey(vertex: Vertex, inputKeys: Digest[], signal: AbortSignal): Promise<Digest>;
   /** See FsRunner.prefetch: starts the COPY checksums (and their context fingerprints). */
   prefetch(root: Vertex): void;
   /** See FsRunner.dropPrefetched. */
@@ -37,7 +41,7 @@ export interface CacheKeys {
   close(): Promise<void>;
 }
 
-export function createCacheKeys(deps: RunnerDeps, contextTree: ContextTrees): CacheKeys {
+export function createCacheKeys(deps: RunnerDeps, contextTree: ContextTrees, http: HttpSource): CacheKeys {
   const hasher = createContentHasher(deps.root, (dir, ignore, path, settleMs) =>
     deps.fingerprintSource ? deps.fingerprintSource(dir, ignore, path, settleMs) : Promise.resolve(undefined),
   );
@@ -128,8 +132,16 @@ export function createCacheKeys(deps: RunnerDeps, contextTree: ContextTrees): Ca
       copyContents.clear();
     },
 
-    async cacheKey(vertex, inputKeys) {
+    async cacheKey(vertex, inputKeys, signal) {
       const op = vertex.op;
+      if (op.type === 'http') {
+        const key = await http.cacheKey(vertex.digest, op, signal).catch((error: unknown) => {
+          if (signal.aborted) throw error;
+          throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
+        });
+        keys.set(vertex.digest, key);
+        return key;
+      }
       const parts: Record<string, unknown> = { version: cacheVersion, op: opIdentity(op), inputs: inputKeys };
       // A `RUN --network=host` that `--network none` overrides runs without a network: it must not
       // take (or leave) the result of the same step run with the host's.

@@ -60,6 +60,9 @@ const keyVersion = 'tbuild.http.v1';
 /** BuildKit gives a downloaded file mode 0600 (httpsource save); `ADD --chmod` changes it in the copy. */
 const downloadMode = 0o600;
 
+/** One build's http sources (see the top of this file). */
+export type HttpSource = ReturnType<typeof createHttpSource>;
+
 export function createHttpSource(deps: HttpSourceDeps) {
   const timeouts = deps.timeouts ?? defaultHttpTimeouts;
   /** By vertex digest: what each http vertex's key was taken from. */

@@ -8,6 +8,7 @@ import { copyIntoRootfs, makeDirectory, makeFile } from './copy.ts';
 import { resolveCopySources } from './copy-sources.ts';
 import { runExec, stepNetwork } from './exec.ts';
 import { errorText, rootfsError } from './failures.ts';
+import { createHttpSource } from './http.ts';
 import { createMountState } from './mounts.ts';
 import { createRecordPolicy } from './record-policy.ts';
 import { commitWritable, discardWritable, mountReadonly, mountWritable, settleCommits } from './rootfs.ts';
@@ -20,15 +21,21 @@ import type { FsResult, FsRunner, LayerRecord, RunnerDeps, SourceEntry } from '.
  */
 export function createFsRunner(deps: RunnerDeps): FsRunner {
   const contextTree = createContextTrees(deps.walkSource);
-  const keys = createCacheKeys(deps, contextTree);
   const records = createRecordPolicy(deps);
+  // `ADD <url>`: revalidated only while its result is cached (and then held for this build).
+  const http = createHttpSource({
+    root: deps.root,
+    ...(deps.httpTimeouts ? { timeouts: deps.httpTimeouts } : {}),
+    cached: async (key) => (await records.read(key)) !== undefined,
+  });
+  const keys = createCacheKeys(deps, contextTree, http);
   const mountState = createMountState();
   let ran = 0;
 
   return {
     prefetch: (root) => keys.prefetch(root),
     dropPrefetched: () => keys.dropPrefetched(),
-    cacheKey: (vertex, inputKeys) => keys.cacheKey(vertex, inputKeys),
+    cacheKey: (vertex, inputKeys, signal) => keys.cacheKey(vertex, inputKeys, signal),
     keys: keys.keys,
     readRecord: (key) => records.read(key),
     get ran() {
@@ -37,6 +44,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
     async lookup(key, vertex) {
       const record = await records.lookup(key);
+      // A hit needs no body: a download made while keying goes.
+      if (record && vertex.op.type === 'http') await http.discard(vertex.digest);
       if (!record && vertex.op.type === 'exec') {
         // This RUN will run once its inputs are made: its network can be set up meanwhile.
         deps.executor.prepare?.(stepNetwork(vertex.op, deps.defaultNetwork));
@@ -56,6 +65,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       } finally {
         try {
           await keys.close();
+          await http.close();
         } finally {
           await records.release();
         }
@@ -76,6 +86,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       case 'copy':
       case 'mkdir':
       case 'mkfile':
+      case 'http':
         return runFileOp(vertex, inputs, job);
     }
   }
@@ -92,7 +103,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
   async function runFileOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
     const op = vertex.op;
-    const base = inputs[0] as FsResult;
+    // A source (http) starts from an empty root filesystem.
+    const base = inputs[0] ?? { layers: [] };
     const rootfs = await mountWritable(deps.root, deps.store, base).catch((error: unknown) => {
       throw rootfsError(vertex, error, deps.root);
     });
@@ -101,6 +113,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       job.signal.throwIfAborted();
       if (op.type === 'mkdir') await makeDirectory(rootfs.path, op);
       else if (op.type === 'mkfile') await makeFile(rootfs.path, op);
+      else if (op.type === 'http') await http.writeInto(vertex.digest, op, rootfs.path, job.signal);
       else if (op.type === 'copy') {
         const sourceVertex = vertex.inputs[1] as Vertex;
         let sourceRoot: string;
@@ -128,10 +141,12 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       }
       await release?.();
       release = undefined;
-      // A file op leaves no process behind that could still write into the mount.
+      // A file op leaves no process behind that could still write into the mount. The epoch is
+      // for layers that reach an image: an http source's mtime stays Last-Modified (its key has
+      // no epoch; the copy that uses it clamps).
       return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, {
         quiescent: true,
-        ...(deps.epoch !== undefined ? { epoch: deps.epoch } : {}),
+        ...(deps.epoch !== undefined && op.type !== 'http' ? { epoch: deps.epoch } : {}),
       });
     } catch (error) {
       await release?.().catch(() => {});

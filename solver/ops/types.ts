@@ -3,6 +3,7 @@ import type { Executor } from '../../executor/index.ts';
 import type { Descriptor, ImageStore } from '../../image/index.ts';
 import type { Digest, Vertex } from '../graph.ts';
 import type { OpRunner } from '../solve.ts';
+import type { HttpTimeouts } from './http-fetch.ts';
 
 /**
  * A vertex's result: a root filesystem as a stack of layers, base first. Each layer is a blob in
@@ -129,4 +130,6 @@ export interface RunnerDeps {
    * pack of every layer on each export; keying costs only a rebuild when the epoch changes.)
    */
   epoch?: number;
+  /** Limits of `ADD <url>` requests (solver/ops/http-fetch.ts); its defaults when absent. */
+  httpTimeouts?: HttpTimeouts;
 }
