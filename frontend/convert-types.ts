@@ -38,8 +38,6 @@ export interface ConvertOptions {
   /** The image's creation time, ISO 8601; also each history entry's. */
   created: string;
   resolveImage(ref: string, location: string): Promise<ResolvedImage>;
-  /** ADD of an http(s) URL: the body and the file name it gets. */
-  fetchUrl?(url: string, location: string): Promise<{ data: Buffer; name: string }>;
   /** The build checks to run while converting (frontend/checks); their warnings stay in it. */
   checks?: Checks;
   /**

@@ -26,7 +26,7 @@ import { BuildError } from './errors.ts';
 /**
  * Turns typed instructions into a build graph and the image config. Only the stages the target
  * needs are converted (an unused stage's base image is never even looked up). Pure but for the
- * injected `resolveImage`/`fetchUrl`.
+ * injected `resolveImage`.
  */
 export async function convert(instructions: Instructions, options: ConvertOptions): Promise<BuildDefinition> {
   const { stages } = instructions;

@@ -1,15 +1,14 @@
 // COPY and ADD: sources from the context, a stage or an image, heredoc files, and (ADD only)
-// downloaded URLs, into the destination with --chown/--chmod. BuildKit: dockerfile2llb
-// convert.go dispatchCopy (and convert_copy.go).
+// URLs, into the destination with --chown/--chmod. BuildKit: dockerfile2llb convert.go
+// dispatchCopy (and convert_copy.go).
 //
 // Permissions: `--chmod` (octal or symbolic) applies the same way to every file the step makes.
-// For copied sources the solver applies it to each entry (CopyOp.chmod); a heredoc or downloaded
-// file is made here with a known mode, so the same rule (solver parseChmod) is applied to its
-// default mode (0644 for a heredoc, 0600 for a download, as BuildKit creates them).
-import { createHash } from 'node:crypto';
+// For copied sources the solver applies it to each entry (CopyOp.chmod); a URL is such a source
+// (an http source the solver fetches, mode 0600, then copied in); a heredoc file is made here
+// with a known mode, so the same rule (solver parseChmod) is applied to its default mode 0644.
 import { posix } from 'node:path';
 import { type Command, chompHeredoc } from '../parser/index.ts';
-import { type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
+import { type Digest, type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
 import { fromSource } from './dispatch-from.ts';
 import {
   addStep,
@@ -58,19 +57,23 @@ export async function dispatchCopy(
   }
   const urls = sources.filter(isUrl);
   if (urls.length > 0 && command.kind === 'copy') throw new BuildError("source can't be a URL for COPY", at);
-  if (command.kind === 'add' && command.checksum !== undefined && urls.length === 0) {
+  const checksum = command.kind === 'add' ? command.checksum : undefined;
+  if (checksum !== undefined && urls.length === 0) {
     throw new BuildError('checksum requires HTTP(S) or Git sources', at);
   }
+  if (checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(checksum)) {
+    throw new BuildError(`invalid checksum digest format: ${checksum}`, at);
+  }
 
-  // Heredoc and URL sources become files of known content, chained before the copy op of the
+  // Heredoc files and URLs come first, each its own vertex chained before the copy op of the
   // local sources; together they are one step.
+  const name = `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`;
   const files: InlineFile[] = command.heredocs.map((heredoc) => {
     let content = heredoc.chomp ? chompHeredoc(heredoc.content) : heredoc.content;
     // Unquoted heredoc bodies expand variables like a double-quoted shell word would.
     if (heredoc.expand) content = expand(content, stageExpandEnv(state), ctx.options.escape, at, true);
     return { name: heredoc.name, data: Buffer.from(content), mode: 0o644 };
   });
-  files.push(...(await downloadUrls(ctx, command, urls, at)));
   let fsBefore = state.fs;
   for (const file of files) {
     const op: Op = {
@@ -80,8 +83,28 @@ export async function dispatchCopy(
       mode: applyChmod ? applyChmod(file.mode, false) : file.mode,
       ...(chown ? { chown } : {}),
     };
-    const name = `[${state.displayName}${state.step + 1}/${state.totalSteps}] ${command.source}`;
     fsBefore = vertex(op, [fsBefore], name, at);
+  }
+  // A URL is an http source the solver fetches (the graph holds no content), copied in like any
+  // source (dockerfile2llb: llb.HTTP, then llb.Copy of its one file).
+  for (const url of urls) {
+    const filename = urlFileName(url);
+    const download = vertex(
+      { type: 'http', url, filename, ...(checksum !== undefined ? { checksum: checksum as Digest } : {}) },
+      [],
+      name,
+      at,
+    );
+    const op: Op = {
+      type: 'copy',
+      sources: [literalSource(filename)],
+      dest,
+      extractArchives: false,
+      excludes: [],
+      ...(chown ? { chown } : {}),
+      ...(chmod ? { chmod } : {}),
+    };
+    fsBefore = vertex(op, [fsBefore, download], name, at);
   }
 
   const local = sources.filter((s) => !isUrl(s));
@@ -140,36 +163,24 @@ function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-// ---------------------------------------------------------------------------------------------
-// ADD <url>. For now each URL is downloaded while converting (through the injected fetchUrl, so
-// the frontend does no I/O of its own), checked against --checksum, and written by a mkfile op
-// like a heredoc; the solver's `http` source op is to take its place.
-
-/** The downloaded files of ADD's URL sources, in order, each with BuildKit's default mode 0600. */
-async function downloadUrls(
-  ctx: ConvertContext,
-  command: CopyCommand,
-  urls: string[],
-  at: string,
-): Promise<InlineFile[]> {
-  const files: InlineFile[] = [];
-  for (const url of urls) {
-    const fetchUrl = ctx.options.fetchUrl;
-    if (!fetchUrl) throw new BuildError(`cannot download ${url}: no network access configured`, at);
-    const { data, name } = await fetchUrl(url, at);
-    if (command.kind === 'add' && command.checksum !== undefined)
-      verifyChecksum(url, data, command.checksum, at);
-    files.push({ name, data, mode: 0o600 });
+/**
+ * The name a downloaded file gets, as dockerfile2llb names it: Go's path.Base of the decoded URL
+ * path (a trailing `/` dropped: `…/dl/` gives `dl`), `__unnamed__` for a bare `/` or a URL that
+ * does not parse. The solver's http source is always given it, so Content-Disposition never counts.
+ */
+function urlFileName(url: string): string {
+  try {
+    const base = posix.basename(decodeURIComponent(new URL(url).pathname));
+    return base === '' || base === '.' || base === '/' ? '__unnamed__' : base;
+  } catch {
+    return '__unnamed__';
   }
-  return files;
 }
 
-function verifyChecksum(url: string, data: Buffer, checksum: string, at: string): void {
-  if (!/^sha256:[0-9a-f]{64}$/.test(checksum)) {
-    throw new BuildError(`invalid checksum digest format: ${checksum}`, at);
-  }
-  const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-  if (actual !== checksum) {
-    throw new BuildError(`digest mismatch for ${url}: expected ${checksum}, got ${actual}`, at);
-  }
+/**
+ * A file name as a copy source that matches only itself: with a wildcard character in it, every
+ * special character escaped (a `\\` escapes only in a wildcard pattern; solver copy.ts globToRegExp).
+ */
+function literalSource(name: string): string {
+  return /[*?[]/.test(name) ? name.replace(/[*?[\\]/g, '\\$&') : name;
 }

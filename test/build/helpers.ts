@@ -118,6 +118,8 @@ export function sha256(text: string | Buffer): string {
 export interface BuildOptions {
   tag?: string;
   args?: string[];
+  /** Added to the CLI's environment. */
+  env?: Record<string, string>;
 }
 
 /** The per-file harness. `skip` is the reason to skip the whole file, or false (under CI a reason also fails the file: test/needs.ts). */
@@ -127,8 +129,8 @@ export interface BuildHarness {
   root(): string;
   /** Writes a context directory from an inline object. */
   testdir(files: Record<string, ContextFile>): Promise<string>;
-  /** `tbuild --root ROOT ...args`. */
-  cli(args: string[]): Promise<CliResult>;
+  /** `tbuild --root ROOT ...args`, `env` added to its environment. */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Writes the context, then `tbuild build --progress plain -t TAG [args] CTX`. */
   build(files: Record<string, ContextFile>, options?: BuildOptions): Promise<CliResult>;
   /** Saves `tag` and flattens it. */
@@ -165,11 +167,14 @@ export function setupBuildTests(): BuildHarness {
       }
       return dir;
     },
-    cli: (args) => runCli(['--root', root, ...args]),
+    cli: (args, env) => runTbuild(['--root', root, ...args], env ? { env } : {}),
     async build(files, options = {}) {
       const dir = await harness.testdir(files);
       const tag = options.tag ?? `t${counter}`;
-      return harness.cli(['build', '--progress', 'plain', '-t', tag, ...(options.args ?? []), dir]);
+      return harness.cli(
+        ['build', '--progress', 'plain', '-t', tag, ...(options.args ?? []), dir],
+        options.env,
+      );
     },
     async buildOk(files, options = {}) {
       const tag = options.tag ?? `ok${++counter}`;
@@ -243,10 +248,6 @@ async function makeBusyboxArchive(): Promise<string> {
   await run('bash', [join(repo, 'fixtures/make-busybox-image.sh'), partial]);
   await rename(partial, cached);
   return cached;
-}
-
-function runCli(args: string[]): Promise<CliResult> {
-  return runTbuild(args);
 }
 
 /** Every path under `dir` as FlatEntry, keyed `/path` (the directory itself not included). */

@@ -93,10 +93,6 @@ async function render(dir: string): Promise<string> {
           },
         };
       },
-      fetchUrl: async (url) => ({
-        data: Buffer.from(`downloaded from ${url}\n`),
-        name: url.split('/').pop() || '__unnamed__',
-      }),
     });
     const ids = new Map<Digest, number>();
     const graph = dumpGraph(definition.root, ids);
