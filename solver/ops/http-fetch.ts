@@ -26,6 +26,13 @@ export interface HttpAnswer {
   body: Readable;
 }
 
+export interface HttpRequest {
+  method: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  timeouts: HttpTimeouts;
+  signal?: AbortSignal;
+}
+
 /** A request that failed before an answer: the reason is one line, fit for an error message. */
 export class HttpFetchError extends Error {}
 
@@ -38,15 +45,7 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308]);
  * any status (the caller judges it). `Accept-Encoding: gzip` is sent and a gzip body decoded, as
  * Go's transport does for BuildKit (so the ETag of a HEAD matches that of the GET).
  */
-export async function sendHttp(
-  url: string,
-  options: {
-    method: 'GET' | 'HEAD';
-    headers?: Record<string, string>;
-    timeouts: HttpTimeouts;
-    signal?: AbortSignal;
-  },
-): Promise<HttpAnswer> {
+export async function sendHttp(url: string, options: HttpRequest): Promise<HttpAnswer> {
   let current = url;
   for (let redirects = 0; ; redirects++) {
     const answer = await sendOnce(current, options);
@@ -58,15 +57,7 @@ export async function sendHttp(
   }
 }
 
-async function sendOnce(
-  url: string,
-  options: {
-    method: 'GET' | 'HEAD';
-    headers?: Record<string, string>;
-    timeouts: HttpTimeouts;
-    signal?: AbortSignal;
-  },
-): Promise<HttpAnswer> {
+async function sendOnce(url: string, options: HttpRequest): Promise<HttpAnswer> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new HttpFetchError(`unsupported protocol scheme "${target.protocol.replace(/:$/, '')}"`);
