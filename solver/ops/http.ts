@@ -138,7 +138,9 @@ export function createHttpSource(deps: HttpSourceDeps) {
         const digest = await saveBody(op.url, answer, target);
         if (expected !== undefined && digest !== expected.digest) {
           // BuildKit's words (httpsource validatePinnedChecksum).
-          throw new HttpFetchError(`digest mismatch for ${op.url}: ${digest} (expected: ${expected.digest})`);
+          throw new HttpFetchError(
+            `digest mismatch for ${redacted(op.url)}: ${digest} (expected: ${expected.digest})`,
+          );
         }
         lastModified = httpDate(answer.headers['last-modified']);
       }
@@ -174,12 +176,14 @@ export function createHttpSource(deps: HttpSourceDeps) {
       answer = await sendHttp(url, { method, headers, timeouts, signal });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new HttpFetchError(`failed to fetch ${url}: ${(error as Error).message}`, { cause: error });
+      throw new HttpFetchError(`failed to fetch ${redacted(url)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (answer.status === 304 || (answer.status >= 200 && answer.status < 300)) return answer;
     answer.body.destroy();
     // BuildKit: `invalid response status 404`.
-    throw new HttpFetchError(`failed to fetch ${url}: invalid response status ${answer.status}`);
+    throw new HttpFetchError(`failed to fetch ${redacted(url)}: invalid response status ${answer.status}`);
   }
 }
 
@@ -217,7 +221,7 @@ function sameEtag(a: string, b: string | undefined): boolean {
 async function saveBody(url: string, answer: HttpAnswer, path: string): Promise<Digest> {
   if (answer.status === 304) {
     answer.body.destroy();
-    throw new HttpFetchError(`failed to fetch ${url}: invalid response status 304`);
+    throw new HttpFetchError(`failed to fetch ${redacted(url)}: invalid response status 304`);
   }
   await mkdir(join(path, '..'), { recursive: true, mode: privateDirMode });
   const tap = new HashTap();
@@ -225,7 +229,9 @@ async function saveBody(url: string, answer: HttpAnswer, path: string): Promise<
     await pipeline(answer.body, tap, createWriteStream(path, { flags: 'wx', mode: downloadMode }));
   } catch (error) {
     await rm(path, { force: true });
-    throw new HttpFetchError(`failed to fetch ${url}: ${(error as Error).message}`, { cause: error });
+    throw new HttpFetchError(`failed to fetch ${redacted(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return tap.digest() as Digest;
 }
@@ -244,6 +250,18 @@ function parseValidators(text: string | undefined): Validators | undefined {
 function httpDate(value: string | undefined): string | undefined {
   if (value === undefined || Number.isNaN(Date.parse(value))) return undefined;
   return value;
+}
+
+/** The URL with its password shown as `xxxxx`, for messages (BuildKit urlutil.RedactCredentials). */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = 'xxxxx';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** A single path segment (BuildKit pathutil.SafeFileName): never `/`, `.` or `..`. */

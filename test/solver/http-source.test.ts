@@ -234,6 +234,11 @@ test('bad answers are one line naming the URL and the cause', async () => {
   await assert.rejects(http.cacheKey(v1, op('/missing.txt'), signal), {
     message: `failed to fetch ${server.url('/missing.txt')}: invalid response status 404`,
   });
+  // A password in the URL is not repeated in the message.
+  const withPassword = server.url('/missing.txt').replace('http://', 'http://user:hunter2@');
+  await assert.rejects(http.cacheKey(v1, { type: 'http', url: withPassword, filename: 'x' }, signal), {
+    message: `failed to fetch ${withPassword.replace('hunter2', 'xxxxx')}: invalid response status 404`,
+  });
   server.serve('/broken', { status: 500 });
   await assert.rejects(http.cacheKey(v1, op('/broken'), signal), {
     message: `failed to fetch ${server.url('/broken')}: invalid response status 500`,
