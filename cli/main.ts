@@ -36,6 +36,8 @@ const commands: Record<string, () => Promise<Command>> = {
   'network-rm': async () => (await import('./commands/network-rm.ts')).networkRmCommand,
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   pause: async () => (await import('./commands/pause.ts')).pauseCommand,
+  port: async () => (await import('./commands/port.ts')).portCommand,
+  'port-forwarder': async () => (await import('./commands/port-forwarder.ts')).portForwarderCommand,
   prune: async () => (await import('./commands/prune.ts')).pruneCommand,
   ps: async () => (await import('./commands/ps.ts')).psCommand,
   pull: async () => (await import('./commands/pull.ts')).pullCommand,
@@ -59,7 +61,7 @@ const commands: Record<string, () => Promise<Command>> = {
  * reached through their management group (`network ls` runs `network-ls`).
  */
 function isHidden(name: string): boolean {
-  return name === 'container-cleanup' || name.startsWith('network-');
+  return name === 'container-cleanup' || name === 'port-forwarder' || name.startsWith('network-');
 }
 
 const globalOptionsHelp = `Global Options:

@@ -11,6 +11,7 @@
 import type { ExecMount } from '../executor/index.ts';
 import type { SnapshotLayer } from '../image/index.ts';
 import type { EndpointsConfig } from './network/container-config.ts';
+import type { PortBindings } from './network/ports.ts';
 
 /** Docker's restart policies (`--restart no|on-failure[:N]|always|unless-stopped`). */
 export interface RestartPolicy {
@@ -53,6 +54,8 @@ export interface ContainerRecord {
     NetworkMode: string;
     /** `--add-host NAME:IP` entries (IP may be `host-gateway`). */
     ExtraHosts?: string[];
+    /** `-p`/`-P`: Docker's PortBindings (`{"80/tcp": [{HostIp, HostPort}]}`). */
+    PortBindings?: PortBindings;
     Mounts: ExecMount[];
     AutoRemove: boolean;
     RestartPolicy: RestartPolicy;

@@ -61,7 +61,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
     const proc = resolveProcess(imageConfig, request, base, request.hostEnv ?? process.env);
     if (request.tty) proc.env.push('TERM=xterm');
     await checkVolumeSources(request.mounts);
-    const networking = await resolveNetworking(root, request);
+    const networking = await resolveNetworking(root, request, Object.keys(imageConfig?.ExposedPorts ?? {}));
     const layers = imageSnapshotLayers(image);
     await ensureLayerSnapshots(root, store, layers);
     const entrypoint =
@@ -97,6 +97,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
       HostConfig: {
         NetworkMode: networking.NetworkMode,
         ...(networking.ExtraHosts.length > 0 ? { ExtraHosts: networking.ExtraHosts } : {}),
+        PortBindings: networking.PortBindings,
         Mounts: request.mounts,
         AutoRemove: request.autoRemove,
         RestartPolicy: request.restart,

@@ -44,6 +44,8 @@ export {
   type NetworkDefinition,
 } from './network/definitions.ts';
 export { NetworkError } from './network/errors.ts';
+export type { ForwardRule } from './network/forwarder.ts';
+export { runForwarder } from './network/forwarder-process.ts';
 export {
   connectContainer,
   createNetwork,
@@ -52,6 +54,8 @@ export {
   pruneNetworks,
   removeNetwork,
 } from './network/manage.ts';
+export { type BoundPort, portsText } from './network/ports.ts';
+export { publishedPorts } from './network/published.ts';
 export { sweepNetworkLeftovers } from './network/sweep.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';

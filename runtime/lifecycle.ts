@@ -61,7 +61,7 @@ async function startLocked(root: string, container: Container, self: SelfCommand
   mkdirSync(paths.exitDir, { recursive: true, mode: privateDirMode });
   try {
     const rootfs = await mountContainerRootfs(root, container);
-    await writeBundle(container, rootfs, await setUpContainerNetwork(root, container));
+    await writeBundle(container, rootfs, await setUpContainerNetwork(root, container, self));
     const { pid, monitorPid } = await launchMonitor({
       id: record.Id,
       name: record.Name,

@@ -6,7 +6,7 @@ import {
   type TemplateRow,
   templateHeader,
 } from '../../format/index.ts';
-import { type Container, listContainers, syncState } from '../../runtime/index.ts';
+import { type Container, listContainers, portsText, publishedPorts, syncState } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
 import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
@@ -86,7 +86,7 @@ function goTime(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
 
-function rowOf(c: Container, trunc: boolean): TemplateRow {
+function rowOf(root: string, c: Container, trunc: boolean): TemplateRow {
   const labels = c.record.Config.Labels;
   // Docker's Created is whole seconds (the API's Unix time).
   const created = Math.trunc(Date.parse(c.record.Created) / 1000) * 1000;
@@ -96,7 +96,7 @@ function rowOf(c: Container, trunc: boolean): TemplateRow {
     Command: JSON.stringify(trunc ? ellipsis(commandText(c), 20) : commandText(c)),
     CreatedAt: goTime(c.record.Created),
     RunningFor: `${humanDuration(Date.now() - created)} ago`,
-    Ports: '',
+    Ports: portsText(publishedPorts(root, c.record.Id), []),
     State: c.state.Status,
     Status: statusText(c),
     Size: '',
@@ -206,7 +206,7 @@ export const psCommand: Command = {
     );
     if (limit > 0) containers = containers.slice(0, limit);
     const trunc = values['no-trunc'] !== true;
-    const rows = containers.map((c) => rowOf(c, trunc));
+    const rows = containers.map((c) => rowOf(root, c, trunc));
     if (values.quiet) {
       for (const row of rows) ctx.stdout.write(`${row.ID as string}\n`);
       return 0;

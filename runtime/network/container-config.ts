@@ -10,6 +10,7 @@ import { findContainer } from '../container-store.ts';
 import { RunError } from '../errors.ts';
 import { findNetwork } from './definitions.ts';
 import { NetworkError } from './errors.ts';
+import { type PortBindings, parsePublish, publishAll } from './ports.ts';
 
 /** One network a container is configured to join (Docker's EndpointSettings, the configured part). */
 export interface EndpointConfig {
@@ -30,19 +31,30 @@ export interface NetworkingRequest {
   ip?: string;
   /** `--add-host NAME:IP` (IP may be `host-gateway`). */
   extraHosts?: string[];
+  /** `-p` values. */
+  publish?: string[];
+  /** `-P`. */
+  publishAll?: boolean;
+  /** `--expose` values. */
+  expose?: string[];
 }
 
 export interface ContainerNetworking {
   NetworkMode: string;
   ExtraHosts: string[];
   Networks: EndpointsConfig;
+  PortBindings: PortBindings;
 }
 
 /** Resolves and checks `--network`, `--network-alias`, `--ip` and `--add-host` for a new container. */
 export async function resolveNetworking(
   root: string,
   request: NetworkingRequest,
+  imageExposed: string[],
 ): Promise<ContainerNetworking> {
+  const portBindings: PortBindings = {};
+  for (const spec of request.publish ?? []) parsePublish(spec, portBindings);
+  if (request.publishAll) publishAll([...imageExposed, ...(request.expose ?? [])], portBindings);
   const extraHosts = (request.extraHosts ?? []).map(checkExtraHost);
   const aliases = request.aliases ?? [];
   const mode = request.network ?? 'bridge';
@@ -62,19 +74,22 @@ export async function resolveNetworking(
     });
     if (extraHosts.length > 0)
       throw new RunError('conflicting options: custom host-to-IP mapping and the network mode');
-    return { NetworkMode: `container:${target.record.Id}`, ExtraHosts: [], Networks: {} };
+    return { NetworkMode: `container:${target.record.Id}`, ExtraHosts: [], Networks: {}, PortBindings: {} };
   }
-  if (mode === 'host' || mode === 'none') return { NetworkMode: mode, ExtraHosts: extraHosts, Networks: {} };
+  // Docker discards published ports with the host network; with none they lead nowhere.
+  if (mode === 'host' || mode === 'none')
+    return { NetworkMode: mode, ExtraHosts: extraHosts, Networks: {}, PortBindings: {} };
   const network = await findNetwork(root, mode === 'default' ? 'bridge' : mode).catch((error: unknown) => {
     throw error instanceof NetworkError ? new RunError(error.message) : error;
   });
   if (network.Driver !== 'bridge') {
     // A network named by id or prefix that is host or none: the mode is its name.
-    return { NetworkMode: network.Name, ExtraHosts: extraHosts, Networks: {} };
+    return { NetworkMode: network.Name, ExtraHosts: extraHosts, Networks: {}, PortBindings: {} };
   }
   return {
     NetworkMode: network.Name,
     ExtraHosts: extraHosts,
+    PortBindings: portBindings,
     Networks: {
       [network.Name]: {
         NetworkID: network.Id,

@@ -7,12 +7,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostsFileContent, resolvConfContent } from '../../executor/index.ts';
+import { acquireLock } from '../../locks.ts';
 import type { Container } from '../container.ts';
 import { containerPaths, readContainer } from '../container-store.ts';
 import { ContainerError, RunError } from '../errors.ts';
-import { type AttachedNetwork, attachContainer, type EndpointRequest, readAttachment } from './attach.ts';
+import {
+  type AttachedNetwork,
+  type Attachment,
+  attachContainer,
+  attachedContainerIds,
+  type EndpointRequest,
+  readAttachment,
+  writeAttachment,
+} from './attach.ts';
 import type { EndpointsConfig } from './container-config.ts';
 import { listNetworks, lookupNetwork } from './definitions.ts';
+import { bindingsClash, listenOnHost, portTakenError, startForwarder } from './forwarder.ts';
+import { endpointId } from './manage.ts';
+import type { BoundPort, PortBindings } from './ports.ts';
+import { runDir } from './run-dir.ts';
 import { hostGatewayAddress, slirpDnsAddress } from './slirp.ts';
 
 /** What the bundle needs from the network. */
@@ -28,12 +41,16 @@ interface NetworkedRecord {
   Id: string;
   Name: string;
   Config: { Hostname: string };
-  HostConfig: { NetworkMode: string; ExtraHosts?: string[] };
+  HostConfig: { NetworkMode: string; ExtraHosts?: string[]; PortBindings?: PortBindings };
   Networks?: EndpointsConfig;
 }
 
 /** Sets up the container's network for a start (caller holds the container's lock). */
-export async function setUpContainerNetwork(root: string, container: Container): Promise<NetworkSetup> {
+export async function setUpContainerNetwork(
+  root: string,
+  container: Container,
+  self: readonly string[],
+): Promise<NetworkSetup> {
   const record = container.record as NetworkedRecord;
   const mode = record.HostConfig.NetworkMode;
   const hostname = record.Config.Hostname;
@@ -55,11 +72,56 @@ export async function setUpContainerNetwork(root: string, container: Container):
       resolvConf: resolvConfContent(hostResolv, 'none'),
     };
   }
+  if (!primary.internal) await publishPorts(root, attachment, record, self);
   return {
     netnsPath: attachment.netns,
     hosts: `${dockerHostsDefaults}${extraHostLines(record, hostGatewayAddress)}${primary.ip}\t${hostname}\n`,
     resolvConf: containerResolvConf(primary, hostResolv),
   };
+}
+
+/**
+ * Binds the container's published ports on the host and starts its forwarder into the primary
+ * network, under one lock for the root so that two starts never both take a port.
+ */
+async function publishPorts(
+  root: string,
+  attachment: Attachment,
+  record: NetworkedRecord,
+  self: readonly string[],
+): Promise<void> {
+  const wanted: BoundPort[] = [];
+  for (const [key, list] of Object.entries(record.HostConfig.PortBindings ?? {})) {
+    const [port, protocol] = key.split('/');
+    if (protocol !== 'tcp')
+      throw new RunError(`publishing ${protocol} ports is not supported by tbuild yet: ${key}`);
+    for (const b of list) {
+      wanted.push({
+        containerPort: Number(port),
+        protocol,
+        hostIp: b.HostIp || '0.0.0.0',
+        hostPort: Number(b.HostPort || 0),
+      });
+    }
+  }
+  if (wanted.length === 0) return;
+  const primary = attachment.networks[0] as AttachedNetwork;
+  const endpoint = `${record.Name} (${endpointId(record.Id, primary.id)})`;
+  const lock = await acquireLock(join(runDir(root), 'locks', 'ports.lock'));
+  try {
+    const taken = attachedContainerIds(root)
+      .filter((id) => id !== record.Id)
+      .flatMap((id) => readAttachment(root, id)?.ports ?? []);
+    for (const b of wanted) {
+      if (taken.some((t) => bindingsClash(b, t))) throw portTakenError(endpoint, b);
+    }
+    const { servers, bound } = await listenOnHost(wanted, endpoint);
+    attachment.forwarder = await startForwarder(self, primary.networkNetns, servers, bound, primary.ip);
+    attachment.ports = bound;
+    writeAttachment(root, attachment);
+  } finally {
+    await lock.release();
+  }
 }
 
 /** `--network container:ID`: that container's namespace and its hosts and resolv.conf files. */

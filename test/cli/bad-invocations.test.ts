@@ -589,6 +589,11 @@ const table: Record<string, Row[]> = {
       reason: /is not connected to network none$/,
     },
   ],
+  port: [
+    { args: ['port'], code: failed, reason: /^"tbuild port" requires at least 1 and at most 2 arguments\.$/ },
+    { args: ['port', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['port', 'c1', '80'], code: failed, reason: /^No public port '80\/tcp' published for c1$/ },
+  ],
   parse: [
     {
       args: ['parse', '-f', '/no/such/Dockerfile'],

@@ -384,6 +384,7 @@ test('the network commands: create, ls, inspect, connect and disconnect a create
   );
   await ok(['create', '--name', 'ship7', '--network', 'shipnet', 'app']);
   await ok(['network', 'connect', 'bridge', 'ship7']);
+  assert.equal((await ok(['port', 'ship7'])).stdout, '');
   await ok(['network', 'disconnect', 'bridge', 'ship7']);
   await ok(['rm', 'ship7']);
   await ok(['network', 'rm', 'shipnet']);
@@ -404,7 +405,7 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   tested.push('exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export');
   tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
   tested.push('network-create', 'network-ls', 'network-inspect', 'network-connect', 'network-disconnect');
-  tested.push('network-rm', 'network-prune');
+  tested.push('network-rm', 'network-prune', 'port');
   for (const command of tested) assert.ok(ran.includes(command), `${command} ran through the bundle: ${ran}`);
   // Every command this CLI has is tested here (the management groups are aliases of them).
   const groups = ['builder', 'container', 'image', 'network', 'system'];

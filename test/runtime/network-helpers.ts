@@ -3,6 +3,7 @@
  * network layer keeps for a tbuild root (runtime/network/run-dir.ts), so that a test can say that
  * nothing is left after a command, a removal or a kill.
  */
+import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountedNamespaces } from '../../runtime/network/namespace.ts';
@@ -43,3 +44,18 @@ export function networkLeftovers(root: string): {
 }
 
 export const noNetworkLeftovers = { namespaces: [], processes: [], attachments: [], networks: [] };
+
+/** `run -d --name NAME [FLAGS] busybox httpd`: a web server on port 80 serving /etc. */
+export function httpdArgs(name: string, ...flags: string[]): string[] {
+  return ['run', '-d', '--name', name, ...flags, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'];
+}
+
+/** Removes every container of the root (`ps -aq`, `rm -f`) and checks that the network layer kept nothing. */
+export async function removeAllContainers(
+  root: string,
+  ok: (args: string[]) => Promise<string>,
+): Promise<void> {
+  const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
+  if (all.length > 0) await ok(['rm', '-f', ...all]);
+  assert.deepEqual(networkLeftovers(root), noNetworkLeftovers);
+}

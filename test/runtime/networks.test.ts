@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { runTbuild } from '../tbuild-entry.ts';
-import { networkLeftovers, noNetworkLeftovers } from './network-helpers.ts';
+import { httpdArgs, networkLeftovers, noNetworkLeftovers, removeAllContainers } from './network-helpers.ts';
 
 const reason = skipReason(
   firstReason(whyNotRunnable(), needCommands('conmon', 'slirp4netns', 'iptables', 'nsenter')),
@@ -37,7 +37,7 @@ async function ok(args: string[]): Promise<string> {
 
 /** `run -d --name NAME [FLAGS] busybox httpd`: a web server on port 80 serving /etc. */
 function serve(name: string, ...flags: string[]): Promise<string> {
-  return ok(['run', '-d', '--name', name, ...flags, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  return ok(httpdArgs(name, ...flags));
 }
 
 /** `exec NAME wget -qO- URL` bounded by busybox timeout (its wget -T crashes this busybox). */
@@ -57,9 +57,7 @@ describe('container networks', { skip: reason }, () => {
   after(async () => {
     hostServer?.close();
     try {
-      const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
-      if (all.length > 0) await ok(['rm', '-f', ...all]);
-      assert.deepEqual(networkLeftovers(root), noNetworkLeftovers);
+      await removeAllContainers(root, ok);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
