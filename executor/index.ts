@@ -27,6 +27,8 @@ export {
   runtimeSpec,
   type SpecMount,
   type SpecOptions,
+  specJson,
+  ulimitNames,
 } from './spec.ts';
 export {
   defaultHostname,
@@ -34,8 +36,10 @@ export {
   type ExecMeta,
   type ExecMount,
   type Executor,
+  type ExtraHost,
   type NetworkMode,
   type ProcessIds,
   type ProcessIO,
+  type Ulimit,
 } from './types.ts';
 export { resolveUser, resolveUserFromFiles } from './user.ts';

@@ -7,7 +7,7 @@ import { isOwnerAlive, ownerToken } from '../processes.ts';
 import { ExecError } from './errors.ts';
 import { createLoopbackNetns, type LoopbackNetns } from './netns.ts';
 import { isMissing, resolveInRoot } from './rootpath.ts';
-import { capabilitiesInMask, hostsFileContent, resolvConfContent, runtimeSpec } from './spec.ts';
+import { capabilitiesInMask, hostsFileContent, resolvConfContent, runtimeSpec, specJson } from './spec.ts';
 import { recordMountStubs } from './stubs.ts';
 import type { ExecMeta, Executor, NetworkMode, ProcessIds, ProcessIO } from './types.ts';
 import { resolveUser } from './user.ts';
@@ -91,7 +91,9 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
       let cleanupStubs: (() => Promise<void>) | undefined;
       try {
         const files = { hostsPath: join(bundle, 'hosts'), resolvConfPath: join(bundle, 'resolv.conf') };
-        writeFileSync(files.hostsPath, hostsFileContent(meta.hostname ?? ''), { mode: 0o644 });
+        writeFileSync(files.hostsPath, hostsFileContent(meta.hostname ?? '', meta.extraHosts), {
+          mode: 0o644,
+        });
         const hostResolv = readHostResolvConf(options.hostResolvConf, meta.network);
         writeFileSync(files.resolvConfPath, resolvConfContent(hostResolv, meta.network), { mode: 0o644 });
         const netns = sharedNoneNetwork(meta.network);
@@ -107,7 +109,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): RuncExecutor {
           spec.mounts.map((m) => m.destination),
         );
         ensureWorkdir(root, spec.process.cwd, ids);
-        writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+        writeFileSync(join(bundle, 'config.json'), specJson(spec));
         signal.throwIfAborted();
         return await runContainer({ runc, runcRoot, bundle, id, io, signal });
       } finally {

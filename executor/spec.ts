@@ -5,8 +5,10 @@ import {
   defaultPathEnv,
   type ExecMeta,
   type ExecMount,
+  type ExtraHost,
   type NetworkMode,
   type ProcessIds,
+  type Ulimit,
 } from './types.ts';
 
 /** The subset of the OCI runtime spec (config.json, runtime-spec v1.0.2) that we generate. */
@@ -218,13 +220,13 @@ export function runtimeSpec(
           : { bounding: caps, effective: [], permitted: [] },
       // Docker's usual container limit (soft 1024, hard 1048576). BuildKit itself drops rlimits
       // and inherits its daemon's; a fixed value keeps builds independent of the host.
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofileHard, soft: Math.min(1024, nofileHard) }],
+      rlimits: processRlimits(meta.ulimits ?? [], nofileHard),
       noNewPrivileges: meta.noNewPrivileges ?? true,
     },
     root: { path: rootfs, readonly: false },
     hostname: meta.hostname || defaultHostname,
     mounts: dedupMounts([
-      ...defaultMounts(insecure),
+      ...defaultMounts(insecure, meta.shmSize),
       roBind(files.resolvConfPath, '/etc/resolv.conf'),
       roBind(files.hostsPath, '/etc/hosts'),
       ...mounts.map(toSpecMount),
@@ -283,7 +285,7 @@ function withDefaultPath(env: string[]): string[] {
  * containerd's defaultMounts minus /run, plus BuildKit's read-only cgroup mount. Insecure: /sys
  * and the cgroup mount writable (BuildKit's oci.WithWriteableSysfs, WithWriteableCgroupfs).
  */
-function defaultMounts(insecure: boolean): SpecMount[] {
+function defaultMounts(insecure: boolean, shmSize = 65536 * 1024): SpecMount[] {
   const ro = insecure ? [] : ['ro'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -303,7 +305,7 @@ function defaultMounts(insecure: boolean): SpecMount[] {
       destination: '/dev/shm',
       type: 'tmpfs',
       source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
@@ -376,9 +378,58 @@ export function capabilitiesInMask(hex: string): string[] {
   return allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
 }
 
-/** BuildKit executor/oci/hosts.go initHostsFile. */
-export function hostsFileContent(hostname: string): string {
-  return `127.0.0.1\tlocalhost ${hostname || defaultHostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+/** BuildKit executor/oci/hosts.go initHostsFile: the defaults, then each extra host. */
+export function hostsFileContent(hostname: string, extraHosts: readonly ExtraHost[] = []): string {
+  const extra = extraHosts.map((h) => `${h.ip}\t${h.host}\n`).join('');
+  return `127.0.0.1\tlocalhost ${hostname || defaultHostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra}`;
+}
+
+/** The rlimit names `--ulimit` takes (go-units ulimit.go), as the spec's RLIMIT_ types. */
+export const ulimitNames: readonly string[] = [
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+];
+
+/**
+ * Docker's NOFILE default (soft 1024, hard 1048576 capped to the host's), then `--ulimit`s: one
+ * per name, the last given winning, NOFILE's replacing the default.
+ */
+function processRlimits(
+  ulimits: readonly Ulimit[],
+  nofileHard: number,
+): { type: string; hard: number; soft: number }[] {
+  const byType = new Map([
+    ['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: nofileHard, soft: Math.min(1024, nofileHard) }],
+  ]);
+  for (const u of ulimits) {
+    const type = `RLIMIT_${u.name.toUpperCase()}`;
+    byType.set(type, { type, hard: u.hard, soft: u.soft });
+  }
+  return [...byType.values()];
+}
+
+/** RLIM_INFINITY: what a limit of -1 means. */
+const unlimited = '18446744073709551615';
+
+/**
+ * config.json's text. A limit of -1 is written as RLIM_INFINITY (2^64-1, more than a JavaScript
+ * number holds exactly), which runc reads into its uint64.
+ */
+export function specJson(spec: RuntimeSpec): string {
+  return JSON.stringify(spec).replace(/"(hard|soft)":-1(?=[,}])/g, `"$1":${unlimited}`);
 }
 
 /**

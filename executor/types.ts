@@ -47,11 +47,30 @@ export interface ExecMeta {
    * daemon/oci_linux.go getUser); BuildKit's RUN does not. Default false.
    */
   primaryGroupSupplementary?: boolean;
+  /** `--add-host`: lines added to the sandbox's /etc/hosts after the default ones, in order. */
+  extraHosts?: ExtraHost[];
+  /** `--shm-size`: /dev/shm's size in bytes; 64 MiB when absent (containerd's default). */
+  shmSize?: number;
+  /** `--ulimit`: resource limits; a limit of -1 is unlimited. NOFILE replaces the default one. */
+  ulimits?: Ulimit[];
   /**
    * Give the process a pseudo-terminal (the spec's `process.terminal`): the runtime then hands
    * the pty master to whoever passed `--console-socket` (a container monitor). Default false.
    */
   terminal?: boolean;
+}
+
+/** One `/etc/hosts` line: `ip<TAB>host` (BuildKit executor/oci/hosts.go). */
+export interface ExtraHost {
+  host: string;
+  ip: string;
+}
+
+/** One rlimit, by Docker's name (`nofile`, `nproc`, `core`…): go-units Ulimit. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 /** An extra mount inside the sandbox, on top of the default /proc, /dev, /sys mounts. */

@@ -38,6 +38,12 @@ export interface ConvertOptions {
   /** The image's creation time, ISO 8601; also each history entry's. */
   created: string;
   resolveImage(ref: string, location: string): Promise<ResolvedImage>;
+  /** `--add-host`, `--shm-size`, `--ulimit`: every RUN's sandbox (ExecOp fields of the same names). */
+  runSandbox?: {
+    extraHosts?: { host: string; ip: string }[];
+    shmSize?: number;
+    ulimits?: { name: string; soft: number; hard: number }[];
+  };
   /** The build checks to run while converting (frontend/checks); their warnings stay in it. */
   checks?: Checks;
   /**

@@ -3,7 +3,7 @@
 // and convert_runmount.go.
 import { posix } from 'node:path';
 import { type Command, chompHeredoc, type Heredoc, type RunMount } from '../parser/index.ts';
-import { type ExecMountOp, type Op, type Vertex, vertex } from '../solver/index.ts';
+import { type ExecMountOp, type ExecOp, type Op, type Vertex, vertex } from '../solver/index.ts';
 import { fromSource } from './dispatch-from.ts';
 import {
   addStep,
@@ -36,6 +36,7 @@ export async function dispatchRun(
   for (const mount of command.mounts) {
     mounts.push(await convertMount(ctx, state, mount, at, inputIndex));
   }
+  const sshSocket = withSshDefaults(mounts);
   let args: string[];
   const script = command.cmd.form === 'shell' ? shebangScript(command.cmd.line, command.heredocs) : undefined;
   if (script) {
@@ -71,6 +72,9 @@ export async function dispatchRun(
   const imageEnv = state.config.Env ?? [];
   const imageKeys = new Set(imageEnv.map((entry) => entry.split('=')[0]));
   const env = [...imageEnv, ...argEnv.filter(([key]) => !imageKeys.has(key)).map(([k, v]) => `${k}=${v}`)];
+  if (sshSocket !== undefined && !env.some((entry) => entry.startsWith('SSH_AUTH_SOCK='))) {
+    env.push(`SSH_AUTH_SOCK=${sshSocket}`);
+  }
   const proxyEnv = proxyEnvFrom(ctx.options.buildArgs);
   const op: Op = {
     type: 'exec',
@@ -83,6 +87,7 @@ export async function dispatchRun(
     ...(command.security === 'insecure' ? { security: 'insecure' as const } : {}),
     ...(proxyEnv.length > 0 ? { proxyEnv } : {}),
     ...(mounts.length > 0 ? { mounts } : {}),
+    ...sandboxFields(ctx.options.runSandbox),
   };
   const step = addStep(ctx, state, op, inputs, command);
   // BuildKit's runCommandString: every ARG of the stage, valued or not (`KEY=`), with the value
@@ -91,6 +96,29 @@ export async function dispatchRun(
   const shownArgs = [...state.args].map(([k, v]) => `${k}=${runEnv.get(k) ?? v ?? ''}`);
   const prefix = shownArgs.length > 0 ? `|${shownArgs.length} ${shownArgs.join(' ')} ` : '';
   recordHistory(ctx, state, `RUN ${prefix}${args.join(' ')} # buildkit`, step);
+}
+
+/**
+ * BuildKit's llb ExecOp: the i-th ssh mount of a RUN without a target gets
+ * `/run/buildkit/ssh_agent.<i>`; SSH_AUTH_SOCK names the first one's socket (returned) unless the
+ * step's env already has one.
+ */
+function withSshDefaults(mounts: ExecMountOp[]): string | undefined {
+  const ssh = mounts.filter((m): m is Extract<ExecMountOp, { type: 'ssh' }> => m.type === 'ssh');
+  ssh.forEach((mount, i) => {
+    if (mount.target === '') mount.target = `/run/buildkit/ssh_agent.${i}`;
+  });
+  return ssh[0]?.target;
+}
+
+/** The op fields of `--add-host`, `--shm-size` and `--ulimit`, those given only. */
+function sandboxFields(sandbox: ConvertContext['options']['runSandbox']): Partial<ExecOp> {
+  if (sandbox === undefined) return {};
+  return {
+    ...(sandbox.extraHosts?.length ? { extraHosts: sandbox.extraHosts } : {}),
+    ...(sandbox.shmSize ? { shmSize: sandbox.shmSize } : {}),
+    ...(sandbox.ulimits?.length ? { ulimits: sandbox.ulimits } : {}),
+  };
 }
 
 /**
@@ -162,7 +190,16 @@ async function convertMount(
       };
     }
     case 'ssh':
-      throw new BuildError('RUN --mount=type=ssh is not supported: tbuild has no SSH agent forwarding', at);
+      // The target, when not given, depends on the mount's place among the RUN's ssh mounts:
+      // filled in by withSshDefaults.
+      return {
+        type: 'ssh',
+        id: mount.id === undefined ? 'default' : word(mount.id),
+        target: target ?? '',
+        required: mount.required ?? false,
+        ...owner,
+        mode: mount.mode ?? 0o600,
+      };
   }
 }
 

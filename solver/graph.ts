@@ -72,6 +72,13 @@ export interface ExecOp {
   proxyEnv?: string[];
   /** `RUN --mount`s, in the order written. Sources of bind mounts are further inputs of the vertex. */
   mounts?: ExecMountOp[];
+  /**
+   * The build's `--add-host`, `--shm-size` and `--ulimit`: part of the op, as in BuildKit's
+   * exec Meta (ExtraHosts, ShmSize, Ulimit), so a step run with other ones is another step.
+   */
+  extraHosts?: { host: string; ip: string }[];
+  shmSize?: number;
+  ulimits?: { name: string; soft: number; hard: number }[];
 }
 
 /**
@@ -105,6 +112,19 @@ export type ExecMountOp =
       seed?: { input: number; source: string };
     }
   | { type: 'tmpfs'; target: string /** Bytes; unlimited when absent. */; size?: number }
+  | {
+      /**
+       * `--ssh id=…` of the build: a socket at `target` that reaches that ssh agent (never the
+       * keys). Absent and not `required`: the step runs without it.
+       */
+      type: 'ssh';
+      id: string;
+      target: string;
+      required: boolean;
+      uid: number;
+      gid: number;
+      mode: number;
+    }
   | {
       /** `--secret id=…` of the build, as a file at `target` and/or the env variable `env`. */
       type: 'secret';

@@ -187,7 +187,13 @@ function runGit(args: string[], cwd: string, remote: string, options: GitCheckou
       if (options.signal?.aborted) return reject(options.signal.reason);
       if (code === 0) return resolve(stdout);
       const shown = redactCredentials(remote);
-      const said = stderr.split(remote).join(shown).trim().split('\n').slice(-4).join('; ');
+      const said = stderr
+        .split(remote)
+        .join(shown)
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .slice(-6)
+        .join('; ');
       const verb = args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? 'git';
       reject(new SourceError(`failed to ${verb} ${shown}: ${said || `git exited with code ${code}`}`));
     });

@@ -1,6 +1,6 @@
 // Public surface of source/: build inputs from outside the Dockerfile — contexts on standard
 // input, in archives, at URLs and in git repositories — fetched into directories the frontend
-// then reads like any local context.
+// then reads like any local context — and the ssh agents a build forwards to RUN steps.
 
 export { extractContextArchive, isArchive, type PeekedStream, peekStream } from './archive-context.ts';
 export {
@@ -19,3 +19,4 @@ export {
   parseGitRef,
   redactCredentials,
 } from './git-url.ts';
+export { openSshAgents, parseSshSpec, type SshAgents, type SshSpec } from './ssh-agent.ts';

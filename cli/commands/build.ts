@@ -37,6 +37,7 @@ import {
   isEntitlement,
   solve,
 } from '../../solver/index.ts';
+import { openSshAgents, parseSshSpec, type SshSpec } from '../../source/index.ts';
 import { pathError, requireWritablePath } from '../../user-paths.ts';
 import { parseCacheFrom, parseCacheTo } from '../build-cache-flags.ts';
 import { answerCheck, answerFromInstructions, type CallRequest, parseCallFlag } from '../build-call.ts';
@@ -46,6 +47,7 @@ import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../build-
 import { formatBuildFailure } from '../build-errors.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';
 import { parseOutputs } from '../build-outputs.ts';
+import { parseAddHost, parseShmSize, parseUlimit } from '../build-sandbox-flags.ts';
 import { parseSecretFlag, readSecrets, type SecretFlag } from '../build-secrets.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
@@ -54,11 +56,13 @@ import { parseDockerfileCached } from '../parse-cache.ts';
 import { pullReference, pushReference } from '../registry-actions.ts';
 
 const usage = `
-Usage:  tbuild build [OPTIONS] PATH | -
+Usage:  tbuild build [OPTIONS] PATH | URL | -
 
 Build an image from a Dockerfile
 
 Options:
+      --add-host stringArray      Add a custom host-to-IP mapping for RUN (format: "host:ip";
+                                  "host:host-gateway" is the host itself)
       --allow stringArray         Allow extra privileged entitlement (e.g., "network.host",
                                   "security.insecure")
       --build-arg stringArray     Set build-time variables (recorded in the image history, as by
@@ -89,10 +93,14 @@ Options:
       --pull                      Always attempt to pull a newer version of the base images
       --push                      Shorthand for "--output=type=registry" (needs -t)
   -q, --quiet                     Suppress the build output and print image ID on success
+      --shm-size bytes            Shared memory size for RUN (/dev/shm; default 64m)
+      --ssh stringArray           SSH agent socket or keys to expose to RUN --mount=type=ssh (format:
+                                  "default|<id>[=<socket>|<key>[,<key>]]")
       --secret stringArray        Secret to expose to RUN --mount=type=secret (format:
                                   "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")
   -t, --tag stringArray           Name and optionally a tag (format: "name:tag")
       --target string             Set the target build stage to build
+      --ulimit ulimit             Ulimit options for RUN (format: "nofile=1024[:2048]")
 
 The "default" RUN network is the host's (its loopback services included) until containers have networks of their own.
 `;
@@ -122,6 +130,10 @@ interface BuildFlags {
   rewriteTimestamp: boolean;
   insecureRegistries: string[];
   context: string;
+  /** `--ssh`: the agents RUN --mount=type=ssh reaches (and git fetches over ssh use, `default`). */
+  ssh: SshSpec[];
+  /** `--add-host`, `--shm-size`, `--ulimit`. */
+  runSandbox: NonNullable<ConvertOptions['runSandbox']>;
   /** `--call` / `--check`: evaluate instead of building. */
   call?: CallRequest;
 }
@@ -152,6 +164,10 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     load: { type: 'boolean' },
     output: { type: 'string', short: 'o', multiple: true },
     'insecure-registry': { type: 'string', multiple: true },
+    'add-host': { type: 'string', multiple: true },
+    'shm-size': { type: 'string' },
+    ulimit: { type: 'string', multiple: true },
+    ssh: { type: 'string', multiple: true },
   } as const;
   const parsed = parseCommandLine(ctx, { name: 'build', usage, options, args: { exactly: 1 } });
   if (parsed === undefined) return 'help';
@@ -233,6 +249,12 @@ function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     insecureRegistries: values['insecure-registry'] ?? [],
     context: positionals[0] as string,
     secrets: (values.secret ?? []).map(parseSecretFlag),
+    ssh: (values.ssh ?? []).map(parseSshSpec),
+    runSandbox: {
+      extraHosts: (values['add-host'] ?? []).flatMap(parseAddHost),
+      ulimits: (values.ulimit ?? []).map(parseUlimit),
+      ...(values['shm-size'] === undefined ? {} : { shmSize: parseShmSize(values['shm-size']) }),
+    },
   };
   if (values.file !== undefined) flags.file = values.file;
   if (values.target !== undefined) flags.target = values.target;
@@ -258,7 +280,16 @@ export const buildCommand: Command = {
       );
     const root = resolveRoot(ctx.globals.root);
     const scratch = new ContextScratch(root);
-    const input = await openBuildInput(flags.context, flags.file, { stdin: ctx.stdin, scratch });
+    const agents = await openSshAgents(flags.ssh);
+    const sshAuthSock = agents.sockets.get('default');
+    const input = await openBuildInput(flags.context, flags.file, {
+      stdin: ctx.stdin,
+      scratch,
+      ...(sshAuthSock === undefined ? {} : { sshAuthSock }),
+    }).catch(async (error: unknown) => {
+      await agents.close();
+      throw error;
+    });
     const { dockerfilePath, dockerfileName, text } = input;
     const contextDir = input.context.dir;
     const epoch = sourceDateEpoch(flags.buildArgs);
@@ -314,6 +345,7 @@ export const buildCommand: Command = {
         platform,
         context: { dir: contextDir, excludes: [...ignore.patterns] },
         noCacheStages: flags.noCacheFilter,
+        runSandbox: flags.runSandbox,
         created,
         checks,
         resolveImage: async (ref, at) => {
@@ -404,6 +436,7 @@ export const buildCommand: Command = {
         defaultNetwork: flags.network,
         cacheSources,
         secrets: await readSecrets(flags.secrets),
+        sshAgents: agents.sockets,
         ...(epoch !== undefined && flags.rewriteTimestamp ? { epoch } : {}),
         httpTimeouts: timeoutsFromEnv(process.env, 'TBUILD_HTTP_TIMEOUT'),
       });
@@ -490,6 +523,7 @@ export const buildCommand: Command = {
       process.off('SIGTERM', onSignal);
       await store.close();
       await scratch.release();
+      await agents.close();
     }
   },
 };

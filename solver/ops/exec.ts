@@ -45,6 +45,9 @@ export async function runExec(
         user: op.user,
         network,
         ...(op.security === 'insecure' ? { security: 'insecure' as const } : {}),
+        ...(op.extraHosts ? { extraHosts: op.extraHosts } : {}),
+        ...(op.shmSize ? { shmSize: op.shmSize } : {}),
+        ...(op.ulimits ? { ulimits: op.ulimits } : {}),
       },
       {
         stdout: (chunk) => {

@@ -29,6 +29,7 @@ import { StepError } from '../errors.ts';
 import type { ExecMountOp, ExecOp, Vertex } from '../graph.ts';
 
 import { mountReadonly } from './rootfs.ts';
+import { forwardSshAgent } from './ssh-forward.ts';
 import type { FsResult, RunnerDeps, SourceEntry } from './types.ts';
 
 /** The mounts of one RUN, made real; `release()` undoes them (it never throws). */
@@ -51,12 +52,12 @@ export function createMountState(): MountState {
 
 const run = promisify(execFile);
 
-type Deps = Pick<RunnerDeps, 'root' | 'store' | 'walkSource'> & { secrets?: ReadonlyMap<string, Buffer> };
+type Deps = Pick<RunnerDeps, 'root' | 'store' | 'walkSource' | 'secrets' | 'sshAgents'>;
 
 /**
  * Prepares `op.mounts` for a run: bind sources mounted read-only (or as a throwaway overlay when
- * writable), cache directories under `<root>/cache/mounts`, tmpfs, and secrets as private files
- * outside the rootfs (so they never reach a layer) or as env entries. On failure, whatever was
+ * writable), cache directories under `<root>/cache/mounts`, tmpfs, secrets as private files
+ * outside the rootfs (so they never reach a layer) or as env entries, and ssh agents as sockets. On failure, whatever was
  * prepared is released before the error is thrown.
  */
 export async function prepareMounts(
@@ -101,6 +102,25 @@ export async function prepareMounts(
             ...(mount.size === undefined ? {} : { size: mount.size }),
           });
           break;
+        case 'ssh': {
+          const agent = deps.sshAgents?.get(mount.id);
+          if (agent === undefined) {
+            // BuildKit's words (solver/llbsolver/mounts): the agent was not given with --ssh.
+            if (mount.required)
+              throw stepError(vertex, `no SSH key ${JSON.stringify(mount.id)} forwarded from the client`);
+            break;
+          }
+          const socket = join(await secretDir(), `${randomBytes(8).toString('hex')}.sock`);
+          const forwarded = await forwardSshAgent(agent, socket, mount);
+          releases.push(forwarded.close);
+          prepared.mounts.push({
+            type: 'bind',
+            target: mount.target,
+            source: forwarded.path,
+            readonly: true,
+          });
+          break;
+        }
         case 'secret': {
           const value = deps.secrets?.get(mount.id);
           if (value === undefined) {

@@ -119,6 +119,11 @@ export interface RunnerDeps {
    */
   secrets?: ReadonlyMap<string, Buffer>;
   /**
+   * `--ssh id=…` agents by id: the host path of each agent's socket, for `RUN --mount=type=ssh`.
+   * The step gets a socket of its own that relays to it (ssh-forward.ts).
+   */
+  sshAgents?: ReadonlyMap<string, string>;
+  /**
    * SOURCE_DATE_EPOCH in seconds: every layer a step makes (RUN, COPY/ADD, heredocs, WORKDIR) is
    * packed with its mtimes clamped to it, BuildKit's `rewrite-timestamp=true`. Base image layers
    * are kept as pulled, as BuildKit's exporter leaves them.

@@ -195,6 +195,51 @@ const table: Record<string, Row[]> = {
       reason: /parse error on line 1, column \d+: extraneous or missing " in quoted-field$/,
     },
     {
+      args: ['build', '--add-host', 'nocolon', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "nocolon" for "--add-host" flag: bad format for add-host: "nocolon"$/,
+    },
+    {
+      args: ['build', '--add-host', 'db:999.1.1.1', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "db:999\.1\.1\.1" for "--add-host" flag: bad format/,
+    },
+    {
+      args: ['build', '--shm-size', 'lots', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "lots" for "--shm-size" flag: invalid size: 'lots'$/,
+    },
+    {
+      args: ['build', '--ulimit', 'nofile', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "nofile" for "--ulimit" flag: invalid ulimit argument: nofile$/,
+    },
+    {
+      args: ['build', '--ulimit', 'files=10', '@ctx'],
+      code: usage,
+      reason: /^invalid argument "files=10" for "--ulimit" flag: invalid ulimit type: files$/,
+    },
+    {
+      args: ['build', '--ulimit', 'nofile=20:10', '@ctx'],
+      code: usage,
+      reason: /soft limit must be less than or equal to hard limit: 20 > 10$/,
+    },
+    {
+      args: ['build', '--ssh', 'default=/no/such/key', '@ctx'],
+      code: failed,
+      reason: /^--ssh default: \/no\/such\/key: no such file or directory$/,
+    },
+    {
+      args: ['build', '-f', '-', '-'],
+      code: failed,
+      reason: /^invalid argument: can't use stdin for both build context and dockerfile$/,
+    },
+    {
+      args: ['build', 'https://127.0.0.1:1/repo.git#-x'],
+      code: failed,
+      reason: /^invalid git ref "-x" for https:\/\/127\.0\.0\.1:1\/repo\.git: it must not start with "-"$/,
+    },
+    {
       args: ['build', '--iidfile', '/no/such/dir/iid', '@ctx'],
       code: failed,
       reason: /^\/no\/such\/dir: no such file or directory; expected an existing directory/,

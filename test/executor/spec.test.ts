@@ -5,6 +5,7 @@ import {
   hostsFileContent,
   resolvConfContent,
   runtimeSpec,
+  specJson,
 } from '../../executor/spec.ts';
 import type { ExecMeta, ExecMount, ProcessIds } from '../../executor/types.ts';
 
@@ -167,6 +168,43 @@ describe('runtimeSpec', () => {
     assert.equal(s.mounts[8], hosts[0]);
   });
 
+  test('--ulimit adds rlimits, the last per name wins, nofile replaces the default; -1 is RLIM_INFINITY', () => {
+    const s = runtimeSpec(
+      '/r',
+      [],
+      meta({
+        ulimits: [
+          { name: 'nproc', soft: 10, hard: 20 },
+          { name: 'nofile', soft: 2048, hard: 4096 },
+          { name: 'nproc', soft: 30, hard: 40 },
+          { name: 'core', soft: -1, hard: -1 },
+        ],
+      }),
+      root,
+      files,
+    );
+    assert.deepEqual(s.process.rlimits, [
+      { type: 'RLIMIT_NOFILE', hard: 4096, soft: 2048 },
+      { type: 'RLIMIT_NPROC', hard: 40, soft: 30 },
+      { type: 'RLIMIT_CORE', hard: -1, soft: -1 },
+    ]);
+    assert.match(
+      specJson(s),
+      /\{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615\}/,
+    );
+    assert.deepEqual(
+      JSON.parse(specJson(runtimeSpec('/r', [], meta(), root, files))),
+      runtimeSpec('/r', [], meta(), root, files),
+    );
+  });
+
+  test('/dev/shm is 64 MiB, or --shm-size', () => {
+    const shm = (m: ExecMeta) =>
+      runtimeSpec('/r', [], m, root, files).mounts.find((x) => x.destination === '/dev/shm');
+    assert.ok(shm(meta())?.options.includes(`size=${64 * 1024 * 1024}`));
+    assert.ok(shm(meta({ shmSize: 128 * 1024 * 1024 }))?.options.includes(`size=${128 * 1024 * 1024}`));
+  });
+
   test('the spec is plain JSON data', () => {
     const s = runtimeSpec('/r', [], meta(), root, files);
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
@@ -180,6 +218,16 @@ describe('hosts and resolv.conf', () => {
       '127.0.0.1\tlocalhost box\n::1\tlocalhost ip6-localhost ip6-loopback\n',
     );
     assert.match(hostsFileContent(''), /localhost tbuildsandbox/);
+  });
+
+  test('--add-host lines follow the defaults, in order', () => {
+    assert.equal(
+      hostsFileContent('box', [
+        { host: 'db', ip: '10.1.2.3' },
+        { host: 'v6', ip: '::1' },
+      ]),
+      '127.0.0.1\tlocalhost box\n::1\tlocalhost ip6-localhost ip6-loopback\n10.1.2.3\tdb\n::1\tv6\n',
+    );
   });
 
   test('loopback nameservers are dropped outside host networking', () => {
