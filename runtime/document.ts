@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Container } from './container.ts';
 import { containerPaths } from './container-store.ts';
+import { networkSettingsDocument } from './network/settings.ts';
 
 export function containerDocument(container: Container): Record<string, unknown> {
   const { record, state, dir } = container;
@@ -47,6 +48,7 @@ export function containerDocument(container: Container): Record<string, unknown>
       RW: !m.readonly,
       Propagation: m.type === 'bind' ? 'rprivate' : '',
     })),
+    NetworkSettings: networkSettingsDocument(container),
     Config: {
       Hostname: record.Config.Hostname,
       Domainname: '',

@@ -79,6 +79,10 @@ describe('container networks', { skip: reason }, () => {
     const ip = (await ok(['exec', 'b1', 'hostname', '-i'])).trim();
     assert.match(ip, /^172\.17\.0\.\d+$/);
     assert.equal(
+      await ok(['inspect', '--format', '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}', 'b1']),
+      `${ip} 172.17.0.1\n`,
+    );
+    assert.equal(
       (await fetchFrom('b2', `http://${ip}/hostname`)).stdout,
       `${(await ok(['exec', 'b1', 'hostname'])).trim()}\n`,
     );
@@ -104,6 +108,15 @@ describe('container networks', { skip: reason }, () => {
     assert.equal((await fetchFrom('client', 'http://www/hostname')).stdout, `${webHostname}\n`);
     const webIp = (await ok(['exec', 'web', 'hostname', '-i'])).trim();
     assert.match(webIp, /^172\.18\.0\.\d+$/);
+    assert.equal(
+      await ok([
+        'inspect',
+        '--format',
+        '{{.NetworkSettings.Networks.app.IPAddress}} {{.NetworkSettings.Networks.app.Aliases}}',
+        'web',
+      ]),
+      `${webIp} [www]\n`,
+    );
     const noName = await fetchFrom('stranger', 'http://web/hostname');
     assert.match(noName.stderr, /bad address 'web'/);
     const noRoute = await fetchFrom('stranger', `http://${webIp}/hostname`);
