@@ -4,15 +4,16 @@
 // Exited, rm removes them all, and nothing is left (mount, runc container, conmon, process);
 // fsck is clean. Commands go through the bundle (helpers.ts), as in the kill -9 suites.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
+import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
-import { cli, cliOk, makeBundle, processesNaming, settledLeftovers, useBundle } from './helpers.ts';
+import {
+  assertNoContainerLeft,
+  type ContainerWorld,
+  destroyContainerWorld,
+  makeContainerWorld,
+} from './containers-world.ts';
+import { cliOk } from './helpers.ts';
 
 const skip = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
 const count = 20;
@@ -20,8 +21,6 @@ const count = 20;
 const marker = `sleep ${500000 + process.pid}`;
 
 let root = '';
-let work = '';
-let bundleDir = '';
 
 const ok = (args: string[]) => cliOk(root, args);
 
@@ -37,20 +36,12 @@ async function psByName(): Promise<Map<string, string>> {
 }
 
 describe('20 containers at once', { skip }, () => {
+  let world: ContainerWorld | undefined;
   before(async () => {
-    const bundle = makeBundle();
-    bundleDir = dirname(bundle);
-    useBundle(bundle);
-    work = await mkdtemp(join(tmpdir(), 'tbuild-ctr-concurrent-'));
-    root = join(work, 'root');
-    await cliOk(root, ['load', '-i', await busyboxArchive()]);
+    world = await makeContainerWorld('tbuild-ctr-concurrent-');
+    root = world.root;
   });
-  after(async () => {
-    const all = (await cli(root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (all.length > 0) await cli(root, ['rm', '-f', ...all]);
-    await rm(work, { recursive: true, force: true });
-    await rm(bundleDir, { recursive: true, force: true });
-  });
+  after(() => destroyContainerWorld(world));
 
   for (const pass of [1, 2])
     it(`pass ${pass}: run -d, exec, stop and rm of ${count} containers concurrently lose nothing`, async () => {
@@ -98,16 +89,6 @@ describe('20 containers at once', { skip }, () => {
       for (const [i, r] of removed.entries()) assert.equal(r.stdout, `${names[i]}\n`, `rm ${names[i]}`);
       assert.equal((await psByName()).size, 0, 'ps -a after rm');
 
-      const left = await settledLeftovers(root, { marker });
-      const runcRoot = join(root, 'runc', 'containers');
-      const listed = existsSync(runcRoot)
-        ? execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' })
-            .split('\n')
-            .filter(Boolean)
-        : [];
-      const monitors = processesNaming('conmon').filter((p) => p.cmdline.includes(root));
-      assert.deepEqual([...left, ...listed, ...monitors.map((m) => `conmon ${m.pid}`)], [], 'left over');
-      const fsck = await ok(['fsck']);
-      assert.match(fsck.stdout, /^ok/m);
+      await assertNoContainerLeft(root, marker);
     });
 });

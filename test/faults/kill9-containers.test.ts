@@ -7,30 +7,23 @@
 // container (`runc --root <root>/runc/containers list`), conmon, container process or scratch;
 // `fsck` is clean.
 //
-// Same harness as kill9.test.ts (helpers.ts: the bundle, startCli, seededRandom, leftovers).
+// Same harness as kill9.test.ts (helpers.ts: the bundle, startCli, seededRandom, leftovers;
+// containers-world.ts: the root and the nothing-left check shared with containers-concurrent).
 // The seed is printed; TBUILD_FAULTS_SEED=N replays it. CI runs 6 kills; TBUILD_FAULTS_FULL=1
 // runs 60, TBUILD_FAULTS_KILLS=N any number.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
+import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import {
-  cli,
-  cliOk,
-  type Finished,
-  makeBundle,
-  pickWeighted,
-  processesNaming,
-  seededRandom,
-  settledLeftovers,
-  startCli,
-  useBundle,
-} from './helpers.ts';
+  assertNoContainerLeft,
+  type ContainerWorld,
+  destroyContainerWorld,
+  makeContainerWorld,
+} from './containers-world.ts';
+import { cli, cliOk, type Finished, pickWeighted, seededRandom, startCli } from './helpers.ts';
 
 const skip = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
 const full = process.env.TBUILD_FAULTS_FULL === '1';
@@ -48,8 +41,6 @@ const marker = `sleep ${400000 + process.pid}`;
 const note = '/committed.txt';
 
 let root = '';
-let work = '';
-let bundleDir = '';
 
 /** A tbuild command the test needs to succeed. */
 const ok = (args: string[]) => cliOk(root, args);
@@ -247,26 +238,6 @@ async function assertPsTruthful(): Promise<void> {
   }
 }
 
-/** Nothing left once every container is removed: runc state, mounts, monitors, processes, scratch. */
-async function assertNothingLeft(): Promise<void> {
-  const left = await settledLeftovers(root, { marker });
-  const runcRoot = join(root, 'runc', 'containers');
-  const listed = existsSync(runcRoot)
-    ? execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean)
-    : [];
-  const monitors = processesNaming('conmon').filter((p) => p.cmdline.includes(root));
-  assert.deepEqual(
-    [...left, ...listed.map((c) => `runc list: ${c}`), ...monitors.map((m) => `conmon ${m.pid}`)],
-    [],
-    'left after rm -f of every container',
-  );
-  const fsck = await cli(root, ['fsck']);
-  assert.equal(fsck.code, 0, `fsck exited ${fsck.code}:\n${fsck.stderr}${fsck.stdout}`);
-  assert.match(fsck.stdout, /^ok/m);
-}
-
 /** How long each command takes unkilled (ms); how long a container takes to be killable. */
 const windows = new Map<string, number>();
 const tally = new Map<string, Map<string, number>>();
@@ -298,7 +269,7 @@ async function round(kind: Kill, n: number, delay: number | undefined, seen: { p
   const all = [...(await psAll()).keys()];
   if (all.length > 0) await ok(['rm', '-f', ...all]);
   assert.deepEqual([...(await psAll()).keys()], [], 'ps -a after rm -f of all');
-  await assertNothingLeft();
+  await assertNoContainerLeft(root, marker);
   return ms;
 }
 
@@ -326,22 +297,12 @@ async function killRun(t: TestContext, runSeed: number, count: number): Promise<
 }
 
 describe('kill -9 around kept containers', { skip }, () => {
+  let world: ContainerWorld | undefined;
   before(async () => {
-    const bundle = makeBundle();
-    bundleDir = dirname(bundle);
-    useBundle(bundle);
-    work = await mkdtemp(join(tmpdir(), 'tbuild-kill9-ctr-'));
-    root = join(work, 'root');
-    await cliOk(root, ['load', '-i', await busyboxArchive()]);
+    world = await makeContainerWorld('tbuild-kill9-ctr-');
+    root = world.root;
   });
-  after(async () => {
-    if (root) {
-      const all = (await cli(root, ['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
-      if (all.length > 0) await cli(root, ['rm', '-f', ...all]);
-    }
-    await rm(work, { recursive: true, force: true });
-    await rm(bundleDir, { recursive: true, force: true });
-  });
+  after(() => destroyContainerWorld(world));
 
   it('every command, unkilled, passes the checks (and measures how long it takes)', async () => {
     for (const kind of killKinds) {
