@@ -154,9 +154,12 @@ describe('published ports', { skip: reason }, () => {
         ]),
         { stdio: 'ignore' },
       );
+      // Listen before the delay: on a quiet machine run -d can end before the kill, and a 'close'
+      // already emitted would never resolve a listener added after it.
+      const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
+      await closed;
     }
     const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
     if (all.length > 0) await ok(['rm', '-f', ...all]);
