@@ -23,6 +23,42 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * The seeded kill loop both kill -9 suites run: per kill exactly two draws (which kind, how long
+ * into its measured window), so a replay makes the same choices whatever happened before; a
+ * failure names the kill, the seed, the kind, the delay and the phase `round` saw; `tally` counts
+ * the phases per kind.
+ */
+export async function runSeededKills<K extends { name: string; weight: number }>(
+  log: (line: string) => void,
+  runSeed: number,
+  count: number,
+  kinds: readonly K[],
+  windows: ReadonlyMap<string, number>,
+  tally: Map<string, Map<string, number>>,
+  round: (kind: K, k: number, delay: number, seen: { phase: string }) => Promise<unknown>,
+): Promise<void> {
+  const random = seededRandom(runSeed);
+  log(`seed ${runSeed} (TBUILD_FAULTS_SEED=${runSeed} replays it), ${count} kills`);
+  for (let k = 0; k < count; k++) {
+    const kind = pickWeighted(kinds, random);
+    const delay = Math.floor(random() * (windows.get(kind.name) ?? 1000));
+    const seen = { phase: '?' };
+    try {
+      await round(kind, k, delay, seen);
+    } catch (error) {
+      throw new Error(
+        `kill ${k + 1} of ${count} (TBUILD_FAULTS_SEED=${runSeed}): ${kind.name} killed after ${delay} ms, ` +
+          `in phase "${seen.phase}": ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const byPhase = tally.get(kind.name) ?? new Map<string, number>();
+    byPhase.set(seen.phase, (byPhase.get(seen.phase) ?? 0) + 1);
+    tally.set(kind.name, byPhase);
+  }
+}
+
 /** One of `items`, each as likely as its weight (one draw of `random`). */
 export function pickWeighted<T extends { weight: number }>(items: readonly T[], random: () => number): T {
   const total = items.reduce((sum, item) => sum + item.weight, 0);

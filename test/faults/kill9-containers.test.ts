@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import {
@@ -23,7 +23,7 @@ import {
   destroyContainerWorld,
   makeContainerWorld,
 } from './containers-world.ts';
-import { cli, cliOk, type Finished, pickWeighted, seededRandom, startCli } from './helpers.ts';
+import { cli, cliOk, type Finished, runSeededKills, startCli } from './helpers.ts';
 
 const skip = skipReason(firstReason(whyNotRunnable(), needCommands('conmon')));
 const full = process.env.TBUILD_FAULTS_FULL === '1';
@@ -273,29 +273,6 @@ async function round(kind: Kill, n: number, delay: number | undefined, seen: { p
   return ms;
 }
 
-async function killRun(t: TestContext, runSeed: number, count: number): Promise<void> {
-  const random = seededRandom(runSeed);
-  t.diagnostic(`seed ${runSeed} (TBUILD_FAULTS_SEED=${runSeed} replays it), ${count} kills`);
-  for (let k = 0; k < count; k++) {
-    // Exactly two draws per kill, so a replay makes the same choices whatever happened before.
-    const kind = pickWeighted(killKinds, random);
-    const delay = Math.floor(random() * (windows.get(kind.name) ?? 1000));
-    const seen = { phase: '?' };
-    try {
-      await round(kind, k, delay, seen);
-    } catch (error) {
-      throw new Error(
-        `kill ${k + 1} of ${count} (TBUILD_FAULTS_SEED=${runSeed}): ${kind.name} killed after ${delay} ms, ` +
-          `in phase "${seen.phase}": ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const byPhase = tally.get(kind.name) ?? new Map<string, number>();
-    byPhase.set(seen.phase, (byPhase.get(seen.phase) ?? 0) + 1);
-    tally.set(kind.name, byPhase);
-  }
-}
-
 describe('kill -9 around kept containers', { skip }, () => {
   let world: ContainerWorld | undefined;
   before(async () => {
@@ -316,7 +293,7 @@ describe('kill -9 around kept containers', { skip }, () => {
   });
 
   it(`${kills} kills (seed ${seed})`, async (t) => {
-    await killRun(t, seed, kills);
+    await runSeededKills((line) => t.diagnostic(line), seed, kills, killKinds, windows, tally, round);
     let total = 0;
     for (const [name, byPhase] of [...tally].sort()) {
       const sum = [...byPhase.values()].reduce((a, b) => a + b, 0);

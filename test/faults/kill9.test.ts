@@ -11,11 +11,11 @@
 // the process was doing at that moment depends on the machine too). CI runs 20 kills;
 // TBUILD_FAULTS_FULL=1 runs 240, TBUILD_FAULTS_KILLS=N any number.
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, skipReason } from '../needs.ts';
 import { whyNoRegistry } from '../registry/helpers.ts';
-import { pickWeighted, seededRandom, startCli } from './helpers.ts';
+import { runSeededKills, startCli } from './helpers.ts';
 import { type Operation, operations } from './kill9-operations.ts';
 import { checkWorld, destroyWorld, makeWorld, type World } from './kill9-world.ts';
 
@@ -65,28 +65,10 @@ async function round(
   return { phase, ms: result.ms };
 }
 
-async function killRun(t: TestContext, world: World, runSeed: number, count: number): Promise<void> {
-  const random = seededRandom(runSeed);
-  t.diagnostic(`seed ${runSeed} (TBUILD_FAULTS_SEED=${runSeed} replays it), ${count} kills`);
-  for (let k = 0; k < count; k++) {
-    // Exactly two draws per kill, so a replay makes the same choices whatever happened before.
-    const op = pickWeighted(operations, random);
-    const delay = Math.floor(random() * (windows.get(op.name) ?? 1000));
-    const deep = op.name === 'rmi' || op.name === 'prune' || k % 8 === 7 || k === count - 1;
-    const seen = { phase: '?' };
-    try {
-      await round(world, op, delay, deep, seen);
-    } catch (error) {
-      throw new Error(
-        `kill ${k + 1} of ${count} (TBUILD_FAULTS_SEED=${runSeed}): ${op.name} killed after ${delay} ms, ` +
-          `in phase "${seen.phase}": ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const byPhase = tally.get(op.name) ?? new Map<string, number>();
-    byPhase.set(seen.phase, (byPhase.get(seen.phase) ?? 0) + 1);
-    tally.set(op.name, byPhase);
-  }
+/** The round for kill `k` of `count`: deep checks after rmi and prune, every eighth kill and the last. */
+function deepRounds(world: World, count: number) {
+  return (op: Operation, k: number, delay: number, seen: { phase: string }) =>
+    round(world, op, delay, op.name === 'rmi' || op.name === 'prune' || k % 8 === 7 || k === count - 1, seen);
 }
 
 describe('kill -9 at random moments', { skip }, () => {
@@ -107,11 +89,27 @@ describe('kill -9 at random moments', { skip }, () => {
 
   for (const r of full ? regressions : [])
     it(`regression seed ${r.seed} (${r.found})`, async (t) => {
-      await killRun(t, world as World, r.seed, r.kills);
+      await runSeededKills(
+        (line) => t.diagnostic(line),
+        r.seed,
+        r.kills,
+        operations,
+        windows,
+        tally,
+        deepRounds(world as World, r.kills),
+      );
     });
 
   it(`${kills} kills (seed ${seed})`, async (t) => {
-    await killRun(t, world as World, seed, kills);
+    await runSeededKills(
+      (line) => t.diagnostic(line),
+      seed,
+      kills,
+      operations,
+      windows,
+      tally,
+      deepRounds(world as World, kills),
+    );
     let total = 0;
     for (const [name, byPhase] of [...tally].sort()) {
       const sum = [...byPhase.values()].reduce((a, b) => a + b, 0);
