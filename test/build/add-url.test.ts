@@ -159,8 +159,8 @@ it('bad URLs fail in one line naming the URL and the cause, exit 1, no stack', a
   }
 });
 
-it('a 100 MB download is streamed: the CLI stays small and only a HEAD is sent again', async () => {
-  const size = 100 * 1024 * 1024;
+it('a 200 MB download is streamed: the CLI stays small and only a HEAD is sent again', async () => {
+  const size = 200 * 1024 * 1024;
   server.serve('/big.bin', { body: { randomBytes: size }, etag: '"big"' });
   server.serve('/small.bin', { body: { randomBytes: 1024 }, etag: '"small"' });
   const peak = async (
@@ -183,14 +183,17 @@ it('a 100 MB download is streamed: the CLI stays small and only a HEAD is sent a
   const entry = big.image.entries.get('/data/big.bin');
   assert.equal(entry?.size, size);
   assert.equal(`sha256:${entry?.sha256}`, await randomBodyDigest(size));
-  // Held whole in memory, the body alone would add 100 MB (and more, as base64 in the graph).
-  // Streamed, what grows is the buffers of the download and of packing two layers: measured
-  // 30-38 MB for 16 to 200 MB files.
+  // Held whole in memory, the body alone would add 200 MB (and more, as base64 in the graph).
+  // Streamed, what grows is the download's and the layer packing's chunks, live and dead: V8
+  // frees dead Buffers only when their external memory passes its soft limit (64 MB between two
+  // GCs; `node --trace-gc` shows "external memory pressure"), so the growth does not follow the
+  // file's size but the GC's timing: measured 36-42 MB here for 100 and 300 MB files alike, and
+  // once 56 MB for a 100 MB file on a CI machine. Half the file separates the two.
   const grown = big.rssMb - small.rssMb;
   process.stderr.write(
-    `# peak RSS: ${small.rssMb.toFixed(0)} MB (1 KB file), ${big.rssMb.toFixed(0)} MB (100 MB file)\n`,
+    `# peak RSS: ${small.rssMb.toFixed(0)} MB (1 KB file), ${big.rssMb.toFixed(0)} MB (200 MB file)\n`,
   );
-  assert.ok(grown < 50, `peak RSS grew by ${grown.toFixed(1)} MB for a 100 MB download`);
+  assert.ok(grown < 100, `peak RSS grew by ${grown.toFixed(1)} MB for a 200 MB download`);
   server.resetCounts();
   await peak('/big.bin');
   assert.deepEqual(seen(), ['HEAD /big.bin "big" 304']);
