@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../container-store.ts';
 import { listNetworks, type NetworkDefinition, networkSubnet } from './definitions.ts';
-import { type HelperProcess, stopHelper } from './helper-process.ts';
+import { type HelperProcess, stopHelper, stopStrayHelpers } from './helper-process.ts';
 import {
   closeNetworkRuntimeIfUnused,
   findNetworkRuntime,
@@ -26,7 +26,7 @@ import { allocateAddress, releaseAddresses } from './ipam.ts';
 import { isolateNetwork } from './isolation.ts';
 import { createNamespace, isNamespaceMounted, removeNamespace } from './namespace.ts';
 import { type NetavarkNetwork, type NetavarkRequest, netavarkSetup, netavarkTeardown } from './netavark.ts';
-import { attachmentsDir, containerNetnsPath, ensureRunDir } from './run-dir.ts';
+import { attachmentsDir, containerNetnsPath, ensureRunDir, hostLoopbackLogPath } from './run-dir.ts';
 import { formatAddress } from './subnets.ts';
 
 /** One network the container is on, as set up. */
@@ -58,6 +58,8 @@ export interface Attachment {
   ports: PublishedPort[];
   /** The port forwarder (forwarder.ts), while ports are published. */
   forwarder?: HelperProcess;
+  /** The slirp4netns that gives this container the host's loopback (host-loopback.ts), if asked for. */
+  hostLoopback?: HelperProcess;
 }
 
 /** What the container asks of one network. */
@@ -198,17 +200,22 @@ export async function leaveNetwork(root: string, attachment: Attachment, network
 }
 
 /**
- * Undoes an attachment whatever state it is in: the forwarder, each network (veth, DNS entry,
- * address; the network's runtime when it was the last container), the namespace, the record.
- * Idempotent; a container without a record only has a stray namespace file removed.
+ * Undoes an attachment whatever state it is in: the forwarder, the host-loopback slirp4netns,
+ * each network (veth, DNS entry, address; the network's runtime when it was the last container),
+ * the namespace, the record. Idempotent; a container without a record only has a stray namespace
+ * file removed (and a helper still naming it stopped).
  */
 export async function detachContainer(root: string, containerId: string): Promise<void> {
   const attachment = readAttachment(root, containerId);
+  const netns = containerNetnsPath(root, containerId);
   if (attachment !== undefined) {
     await stopHelper(attachment.forwarder);
+    await stopHelper(attachment.hostLoopback);
     for (const entry of [...attachment.networks].reverse()) await leaveNetwork(root, attachment, entry.id);
   }
-  await removeNamespace(containerNetnsPath(root, containerId));
+  await stopStrayHelpers([netns]);
+  await removeNamespace(netns);
+  rmSync(hostLoopbackLogPath(root, containerId), { force: true });
   rmSync(attachmentPath(root, containerId), { force: true });
 }
 

@@ -23,6 +23,7 @@ import {
 import type { EndpointsConfig } from './container-config.ts';
 import { listNetworks, lookupNetwork } from './definitions.ts';
 import { bindingsClash, listenOnHost, portTakenError, startForwarder } from './forwarder.ts';
+import { giveHostLoopback, wantsHostGateway } from './host-loopback.ts';
 import { endpointId } from './manage.ts';
 import type { BoundPort, PortBindings } from './ports.ts';
 import { runDir } from './run-dir.ts';
@@ -72,7 +73,12 @@ export async function setUpContainerNetwork(
       resolvConf: resolvConfContent(hostResolv, 'none'),
     };
   }
-  if (!primary.internal) await publishPorts(root, attachment, record, self);
+  if (!primary.internal) {
+    // An --internal network has no way out, host-gateway included (Docker's is a bridge address
+    // an internal network cannot reach either).
+    if (wantsHostGateway(record.HostConfig.ExtraHosts)) await giveHostLoopback(root, attachment);
+    await publishPorts(root, attachment, record, self);
+  }
   return {
     netnsPath: attachment.netns,
     hosts: `${dockerHostsDefaults}${extraHostLines(record, hostGatewayAddress)}${primary.ip}\t${hostname}\n`,

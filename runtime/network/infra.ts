@@ -19,7 +19,13 @@ import { join } from 'node:path';
 import { acquireLock } from '../../locks.ts';
 import { writeJsonAtomic } from '../container-store.ts';
 import type { NetworkDefinition } from './definitions.ts';
-import { type HelperProcess, helperOf, isHelperAlive, stopHelper } from './helper-process.ts';
+import {
+  type HelperProcess,
+  helperOf,
+  isHelperAlive,
+  stopHelper,
+  stopStrayHelpers,
+} from './helper-process.ts';
 import type { Allocations } from './ipam.ts';
 import { createNamespace, isNamespaceMounted, removeNamespace } from './namespace.ts';
 import { ensureRunDir, networkLockPath, networkRunDir } from './run-dir.ts';
@@ -82,7 +88,8 @@ export async function openNetworkRuntime(root: string, network: NetworkDefinitio
     state = { allocations: {} };
   }
   if (!network.Internal && !isHelperAlive(state.slirp)) {
-    await stopHelper(state.slirp);
+    // One a killed command started but never recorded would hold tap0, and the new one would fail.
+    await stopStrayHelpers([paths.netns]);
     state.slirp = await startSlirp(paths.netns, join(paths.dir, 'slirp4netns.log'));
   }
   const runtime = { networkId: network.Id, dir: paths.dir, netns: paths.netns, dnsDir: paths.dnsDir, state };
@@ -117,7 +124,8 @@ export async function closeNetworkRuntimeIfUnused(root: string, runtime: Network
 /**
  * Removes everything of the network's runtime whether alive or not: slirp4netns, aardvark-dns
  * (netavark stops it with the last container's teardown; one left by a killed command is
- * stopped here), the namespace and the directory. Caller holds the lock.
+ * stopped here), any helper still naming the directory (started by a command killed before it
+ * recorded the pid), the namespace and the directory. Caller holds the lock.
  */
 export async function clearRuntime(root: string, networkId: string): Promise<void> {
   const paths = runtimePaths(root, networkId);
@@ -125,6 +133,7 @@ export async function clearRuntime(root: string, networkId: string): Promise<voi
   const state = readRuntimeState(paths.state);
   await stopHelper(state.slirp);
   await stopAardvark(paths.dnsDir);
+  await stopStrayHelpers([paths.dir]);
   await removeNamespace(paths.netns);
   rmSync(paths.dir, { recursive: true, force: true });
 }

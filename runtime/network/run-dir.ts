@@ -10,6 +10,7 @@
  *   /run/tbuild/<hash>/networks/<network id>/dns/          netavark's --config (aardvark-dns's files)
  *   /run/tbuild/<hash>/netns/<container id>                a container's own namespace
  *   /run/tbuild/<hash>/attachments/<container id>.json     what a start set up, for its teardown
+ *   /run/tbuild/<hash>/attachments/<container id>.host-loopback.log  its host-gateway slirp4netns's log
  *
  * /run, as Podman's runroot: a reboot empties it, and with it every record of a namespace,
  * process or address that the reboot ended anyway, so nothing stale is ever taken for live. A
@@ -50,6 +51,10 @@ export function containerNetnsPath(root: string, containerId: string): string {
 
 export function attachmentsDir(root: string): string {
   return join(runDir(root), 'attachments');
+}
+
+export function hostLoopbackLogPath(root: string, containerId: string): string {
+  return join(attachmentsDir(root), `${containerId}.host-loopback.log`);
 }
 
 /**

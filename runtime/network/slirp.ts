@@ -3,9 +3,13 @@
  * stack rootless Podman and rootless Docker use, attached to the network's namespace. It adds a
  * tap device there (10.0.2.100/24, default route via 10.0.2.2) and carries what the namespace
  * sends out through ordinary sockets of the host, so the host gets no interface, address, route
- * or firewall rule. 10.0.2.2 reaches the host's own 127.0.0.1 (not disabled with
- * --disable-host-loopback): that is `host-gateway`, as Docker Desktop and rootless Podman offer.
- * 10.0.2.3 forwards DNS to the host's resolvers.
+ * or firewall rule. 10.0.2.3 forwards DNS to the host's resolvers.
+ *
+ * It runs with --disable-host-loopback: the host's 127.0.0.1 is not reachable from a network,
+ * neither at 10.0.2.2 nor otherwise, as with Docker on Linux and rootless Podman's default
+ * (allow_host_loopback=false); services bound to the host's loopback expect only the host's
+ * own users. A container that asks for `host-gateway` gets the host's loopback on its own
+ * (host-loopback.ts).
  *
  * An `--internal` network gets none: its namespace has no route out at all.
  *
@@ -20,7 +24,7 @@ import { NetworkError } from './errors.ts';
 import { type HelperProcess, helperOf } from './helper-process.ts';
 import { networkTool } from './tools.ts';
 
-/** The host as seen from a network: slirp4netns's gateway, which it maps to the host's loopback. */
+/** slirp4netns's gateway; where it is allowed to (host-loopback.ts), it maps to the host's loopback. */
 export const hostGatewayAddress = '10.0.2.2';
 
 /** slirp4netns's DNS forwarder inside a network. */
@@ -29,28 +33,43 @@ export const slirpDnsAddress = '10.0.2.3';
 /** The tap device's network; user-defined subnets must not overlap it. */
 export const slirpSubnet = '10.0.2.0/24';
 
+/** The MTU of slirp4netns's tap devices: the largest it allows, fewer packets through its stack. */
+export const slirpMtu = 65520;
+
 /**
- * Starts slirp4netns on the namespace bound to `netnsPath` and resolves once the tap device is
- * up. It runs detached (its own session) so that it outlives this command; `logPath` gets its
- * messages.
+ * Starts a network's slirp4netns on the namespace bound to `netnsPath` and resolves once the tap
+ * device is up (10.0.2.100/24, default route via 10.0.2.2), the host's loopback cut off.
  */
-export async function startSlirp(netnsPath: string, logPath: string): Promise<HelperProcess> {
+export function startSlirp(netnsPath: string, logPath: string): Promise<HelperProcess> {
+  return spawnSlirp(netnsPath, 'tap0', ['--configure', '--disable-host-loopback'], logPath);
+}
+
+/**
+ * Starts slirp4netns with `options` on the namespace bound to `netnsPath`, making the tap device
+ * `tap` there, and resolves once it is ready. It runs detached (its own session) so that it
+ * outlives this command; `logPath` gets its messages.
+ */
+export async function spawnSlirp(
+  netnsPath: string,
+  tap: string,
+  options: readonly string[],
+  logPath: string,
+): Promise<HelperProcess> {
   const logFd = openSync(logPath, 'a');
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(
       networkTool('slirp4netns'),
       [
-        '--configure',
-        // The largest MTU slirp allows: fewer, larger packets through the user-mode stack.
-        '--mtu=65520',
+        ...options,
+        `--mtu=${slirpMtu}`,
         // A mount namespace of its own with nothing in it, and only CAP_NET_BIND_SERVICE left.
         '--enable-sandbox',
         '--enable-seccomp',
         '--ready-fd=3',
         '--netns-type=path',
         netnsPath,
-        'tap0',
+        tap,
       ],
       { stdio: ['ignore', logFd, logFd, 'pipe'], detached: true },
     );

@@ -2,7 +2,8 @@
  * The network layer below the commands (runtime/network/): networks defined on disk, container
  * namespaces joined to them through netavark inside each network's own namespace, slirp4netns for
  * the way out. Reachability is checked with busybox run inside namespaces this test made; the
- * only address outside them is a server of this test on the host's 127.0.0.1 (host-gateway).
+ * only address outside them is a server of this test on the host's 127.0.0.1 (host-gateway), and
+ * pings of slirp4netns's gateway, which slirp4netns answers itself.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import {
   readAttachment,
 } from '../../runtime/network/attach.ts';
 import { findNetwork, listNetworks } from '../../runtime/network/definitions.ts';
+import { giveHostLoopback } from '../../runtime/network/host-loopback.ts';
 import { createNetwork } from '../../runtime/network/manage.ts';
 import { runDir } from '../../runtime/network/run-dir.ts';
 import { hostGatewayAddress } from '../../runtime/network/slirp.ts';
@@ -65,6 +67,12 @@ function inContainer(attachment: Attachment, argv: string[]): Promise<{ code: nu
 /** busybox wget, bounded by busybox timeout (its own -T crashes the static busybox of Debian 12). */
 const fetch = (a: Attachment, url: string) =>
   inContainer(a, ['timeout', '5', 'busybox', 'wget', '-qO-', url]);
+
+/**
+ * The network's way out: a ping of slirp4netns's gateway, which slirp4netns answers itself
+ * (libslirp), so nothing leaves the machine.
+ */
+const wayOut = (a: Attachment) => inContainer(a, ['ping', '-c', '1', '-W', '5', hostGatewayAddress]);
 
 /** busybox httpd serving `www` in the container's namespace, port 80. */
 async function serveIn(attachment: Attachment): Promise<void> {
@@ -160,10 +168,23 @@ describe('network layer', { skip: reason }, () => {
     assert.doesNotMatch(noName.out, /172\.18\.0\.2/);
   });
 
-  test("a network's way out reaches the host's loopback at the host gateway; --internal has no route", async () => {
+  test("a network's way out is up but keeps the host's loopback shut; giveHostLoopback opens it to one container; --internal has no route", async () => {
     const client = readAttachment(root, id(2)) as Attachment;
-    const out = await fetch(client, `http://${hostGatewayAddress}:${hostPort}/`);
-    assert.equal(out.out, 'hello from the host\n');
+    assert.equal((await wayOut(client)).code, 0, 'slirp4netns answers at its gateway');
+    const shut = await fetch(client, `http://${hostGatewayAddress}:${hostPort}/`);
+    assert.notEqual(shut.code, 0, `the network reached the host's loopback: ${shut.out}`);
+    const app = await findNetwork(root, 'app');
+    const asked = await attachContainer(root, { id: id(8), name: 'asked' }, [{ network: app, aliases: [] }]);
+    await giveHostLoopback(root, asked);
+    assert.equal(
+      (await fetch(asked, `http://${hostGatewayAddress}:${hostPort}/`)).out,
+      'hello from the host\n',
+    );
+    assert.notEqual((await fetch(client, `http://${hostGatewayAddress}:${hostPort}/`)).code, 0);
+    const helper = processesMentioning(asked.netns).filter((p) => p.includes('slirp4netns'));
+    assert.equal(helper.length, 1);
+    await detachContainer(root, id(8));
+    assert.deepEqual(processesMentioning(asked.netns), []);
     const sealed = await findNetwork(root, 'sealed');
     const inside = await attachContainer(root, { id: id(4), name: 'inside' }, [
       { network: sealed, aliases: [] },
@@ -186,8 +207,7 @@ describe('network layer', { skip: reason }, () => {
     process.kill(Number(slirps[0]?.split(':')[0]), 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
     const late = await attachContainer(root, { id: id(5), name: 'late' }, [{ network: app, aliases: [] }]);
-    const out = await fetch(late, `http://${hostGatewayAddress}:${hostPort}/`);
-    assert.equal(out.out, 'hello from the host\n');
+    assert.equal((await wayOut(late)).code, 0);
     await detachContainer(root, id(5));
   });
 
@@ -213,8 +233,7 @@ describe('network layer', { skip: reason }, () => {
     rmSync(runDir(root), { recursive: true, force: true });
     const after = await attachContainer(root, { id: id(7), name: 'after' }, [{ network: app, aliases: [] }]);
     assert.equal(after.networks[0]?.ip, '172.18.0.2', 'the old allocations went with the wipe');
-    const out = await fetch(after, `http://${hostGatewayAddress}:${hostPort}/`);
-    assert.equal(out.out, 'hello from the host\n');
+    assert.equal((await wayOut(after)).code, 0);
     await detachContainer(root, id(6)); // its record went with the wipe: nothing to do
     await detachContainer(root, id(7));
     assert.deepEqual(namespacesOf(root), []);

@@ -6,16 +6,24 @@
  * host's 127.0.0.1 (reached through host-gateway).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runDir } from '../../runtime/network/run-dir.ts';
 import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { runTbuild } from '../tbuild-entry.ts';
-import { httpdArgs, networkLeftovers, noNetworkLeftovers, removeAllContainers } from './network-helpers.ts';
+import {
+  httpdArgs,
+  networkLeftovers,
+  noNetworkLeftovers,
+  processesMentioning,
+  removeAllContainers,
+} from './network-helpers.ts';
 
 const reason = skipReason(
   firstReason(whyNotRunnable(), needCommands('conmon', 'slirp4netns', 'iptables', 'nsenter')),
@@ -210,5 +218,70 @@ describe('container networks', { skip: reason }, () => {
     assert.deepEqual(networkLeftovers(root), noNetworkLeftovers);
     await ok(['network', 'rm', 'app', 'other', 'sealed']);
     assert.equal(await ok(['network', 'ls', '-q', '--filter', 'type=custom']), '');
+  });
+
+  test("the host's loopback: only a container that asked for host-gateway reaches it; its slirp4netns goes with stop, a killed monitor and rm -f", async () => {
+    await ok(['network', 'create', 'lb']);
+    const lbGateway = (
+      await ok(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', 'lb'])
+    ).trim();
+    await ok(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '300']);
+    await ok(['run', '-d', '--name', 'plain-lb', '--network', 'lb', 'busybox', 'sleep', '300']);
+    const asked = (
+      await ok([
+        'run',
+        '-d',
+        '--name',
+        'asked',
+        '--network',
+        'lb',
+        '--add-host',
+        'host.docker.internal:host-gateway',
+        'busybox',
+        'sleep',
+        '300',
+      ])
+    ).trim();
+    // Every address that could stand for the host: slirp4netns's gateway, the network namespace's
+    // own tap address, the bridge gateways. The last two are tbuild's namespaces, not the host.
+    const tries: [string, string[]][] = [
+      ['plain', ['10.0.2.2', '10.0.2.100', '172.17.0.1']],
+      ['plain-lb', ['10.0.2.2', '10.0.2.100', lbGateway]],
+    ];
+    for (const [name, addresses] of tries) {
+      for (const address of addresses) {
+        const r = await fetchFrom(name, `http://${address}:${hostPort}/`);
+        assert.notEqual(r.code, 0, `${name} reached the host's loopback at ${address}: ${r.stdout}`);
+        assert.match(r.stderr, /Network is unreachable|Connection refused/, `${name} -> ${address}`);
+      }
+    }
+    // The way out is there all the same: slirp4netns answers at its gateway.
+    assert.equal((await tbuild(['exec', 'plain', 'ping', '-c', '1', '-W', '5', '10.0.2.2'])).code, 0);
+    const reach = async () => (await fetchFrom('asked', `http://host.docker.internal:${hostPort}/`)).stdout;
+    assert.equal(await reach(), 'hello from the host\n');
+    // One more slirp4netns, naming the container's namespace; it goes whenever the attachment does.
+    const helpers = () =>
+      processesMentioning(join(runDir(root), 'netns', asked)).filter((p) => p.includes('slirp4netns'));
+    assert.equal(helpers().length, 1);
+    await ok(['stop', '-t', '1', 'asked']);
+    assert.deepEqual(helpers(), []);
+    await ok(['start', 'asked']);
+    assert.equal(await reach(), 'hello from the host\n');
+    const monitor = Number(readFileSync(join(root, 'containers', asked, 'conmon.pid'), 'utf8').trim());
+    process.kill(monitor, 'SIGKILL');
+    for (
+      let i = 0;
+      i < 100 && !(await ok(['ps', '-a', '--filter', 'name=^asked$'])).includes('Exited');
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(helpers(), []);
+    await ok(['start', 'asked']);
+    assert.equal(helpers().length, 1);
+    await ok(['rm', '-f', 'asked', 'plain', 'plain-lb']);
+    assert.deepEqual(helpers(), []);
+    assert.deepEqual(networkLeftovers(root), noNetworkLeftovers);
+    await ok(['network', 'rm', 'lb']);
   });
 });
