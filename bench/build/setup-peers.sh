@@ -4,6 +4,8 @@
 #   1. apt-get install docker.io buildah podman runc skopeo busybox-static (only when something is missing)
 #   2. mount the journaled loop ext4 store (store.sh: the root fs here has no journal, see there)
 #   3. start dockerd (dockerd.sh), load busybox:latest into docker and containers-storage
+#      (PEERS_DOCKERD=0: no dockerd, busybox only as files and in containers-storage; the
+#      container benches start dockerds of their own)
 # The benchmark cases only need busybox, so debian:bookworm and the registry are left out.
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,10 +20,19 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get install -y -q "${need[@]}"
 fi
 "$BENCH/store.sh" mount
-"$BENCH/dockerd.sh" start
 export CONTAINERS_STORAGE_CONF=$BENCH/storage.conf CONTAINERS_CONF=$BENCH/containers.conf
-if ! /usr/bin/docker image inspect busybox:latest >/dev/null 2>&1 \
-  || ! buildah inspect --type image docker.io/library/busybox:latest >/dev/null 2>&1; then
-  OUT=/var/tmp/bench/images "$BENCH/images/make-busybox.sh"
+if [ "${PEERS_DOCKERD:-1}" = 0 ]; then
+  if [ ! -f /var/tmp/bench/images/busybox.docker.tar ] \
+    || ! buildah inspect --type image docker.io/library/busybox:latest >/dev/null 2>&1; then
+    OUT=/var/tmp/bench/images NO_LOAD=1 "$BENCH/images/make-busybox.sh"
+    skopeo copy -q docker-archive:/var/tmp/bench/images/busybox.docker.tar \
+      containers-storage:docker.io/library/busybox:latest
+  fi
+else
+  "$BENCH/dockerd.sh" start
+  if ! /usr/bin/docker image inspect busybox:latest >/dev/null 2>&1 \
+    || ! buildah inspect --type image docker.io/library/busybox:latest >/dev/null 2>&1; then
+    OUT=/var/tmp/bench/images "$BENCH/images/make-busybox.sh"
+  fi
 fi
 echo "peers ready"

@@ -19,10 +19,10 @@
 # faster). The machine may be shared: compare ratios, and prefer the repetitions with low load.
 #
 # From a fresh clone (as root, after `npm ci`): bench/build/setup-peers.sh installs docker.io,
-# podman, runc, skopeo and busybox-static if missing, mounts the journaled loop store and starts
-# dockerd 20.10 without a bridge (bench/build/dockerd.sh; stopped again at the end if this run
-# started it). podman gets a private root/runroot/tmpdir under a temp dir on the store (removed
-# at the end); tbuild's root is /var/tmp/bench/store/tbuild-containers.
+# podman, runc, skopeo and busybox-static if missing and mounts the journaled loop store. docker
+# gets a dockerd 20.10 of its own with bench/build/dockerd.sh's flags (no bridge, no iptables),
+# podman its own root/runroot/tmpdir, both under temp dirs on the store, removed at the end;
+# tbuild's root is /var/tmp/bench/store/tbuild-containers.
 # Results: /var/tmp/bench/results/containers-<timestamp>/{raw.tsv,summary.md,env.txt}.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,15 +30,16 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 N=50 REPS=3 ENGINES="tbuild docker podman"
 while getopts "n:r:e:h" o; do
-  case $o in n) N=$OPTARG;; r) REPS=$OPTARG;; e) ENGINES=$OPTARG;; *) sed -n '2,28p' "$0"; exit 2;; esac
+  case $o in n) N=$OPTARG;; r) REPS=$OPTARG;; e) ENGINES=$OPTARG;; *) sed -n '2,26p' "$0"; exit 2;; esac
 done
-peers_ready
 # A root of its own beside the build bench's, on the same journaled store.
-export TBUILD_ROOT_DIR=${TBUILD_ROOT_DIR:-/var/tmp/bench/store/tbuild-containers}
+root=${TBUILD_ROOT_DIR:-/var/tmp/bench/store/tbuild-containers}
+peers_ready
+TBUILD_ROOT_DIR=$root
 
-# The container CLI of each engine, Docker's spellings for all three (cli_podman: common.sh).
+# The container CLI of each engine, Docker's spellings for all three (cli_docker, cli_podman:
+# common.sh).
 cli_tbuild() { _tbuild "$@"; }
-cli_docker() { "$DOCKER" "$@"; }
 # run_d ENGINE NAME: a kept busybox container; the peers with --pull never (no registry traffic,
 # tbuild never pulls for run).
 run_d() {
@@ -56,12 +57,15 @@ remove_bench_containers() {
 }
 cleanup_all() {
   set +e
-  for eng in $ENGINES; do [ "$eng" = podman ] || remove_bench_containers "$eng"; done
+  case " $ENGINES " in *" tbuild "*) remove_bench_containers tbuild;; esac
   podman_private_cleanup
-  stop_dockerd_if_ours
+  dockerd_private_stop
 }
 trap cleanup_all EXIT
 
+# bench/build/dockerd.sh's flags: no bridge, no iptables, nothing of the host's network touched.
+case " $ENGINES " in *" docker "*) dockerd_private "$(mktemp -d "$STORE_TMP/docker.XXXXXX")" \
+  --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false;; esac
 case " $ENGINES " in *" podman "*) podman_private "$(mktemp -d "$STORE_TMP/podman.XXXXXX")";; esac
 case " $ENGINES " in *" tbuild "*)
   _tbuild inspect busybox:latest >/dev/null 2>&1 || _tbuild load -i "$BUSYBOX_TAR" >/dev/null;; esac
@@ -70,7 +74,7 @@ OUT=/var/tmp/bench/results/containers-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 {
   date -u; echo "commit $(git -C "$TBUILD_REPO" rev-parse --short HEAD)"; uname -r; nproc
-  "$DOCKER" version --format 'docker client {{.Client.Version}} server {{.Server.Version}}' 2>&1
+  cli_docker version --format 'docker client {{.Client.Version}} server {{.Server.Version}}' 2>&1 || true
   podman --version; runc --version | head -1; conmon --version | head -1
   echo "containers: $N, repetitions: $REPS"
 } > "$OUT/env.txt"
