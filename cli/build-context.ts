@@ -5,8 +5,13 @@ import { rmSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { privateDirMode, scratchDir, scratchPath } from '../cache/index.ts';
-import { BuildError } from '../frontend/index.ts';
-import { locateFetchedDockerfile, type OpenedContext, openContext } from '../source/index.ts';
+import { BuildError, type NamedContext, readDockerignore } from '../frontend/index.ts';
+import {
+  locateFetchedDockerfile,
+  type OpenedContext,
+  openContext,
+  openNamedContext,
+} from '../source/index.ts';
 import { pathError } from '../user-paths.ts';
 import { locateDockerfile, readStdin } from './build-dockerfile.ts';
 
@@ -100,4 +105,27 @@ export async function openBuildInput(
     throw pathError(error, dockerfilePath, 'a Dockerfile');
   });
   return { context, dockerfilePath, dockerfileName: basename(dockerfilePath), text };
+}
+
+/**
+ * `--build-context`s opened (source/named-context.ts): images as references, the rest as
+ * directories with the patterns of their own `.dockerignore` (dockerui namedcontext.go reads a
+ * named local context's root `.dockerignore`; a Dockerfile's own ignore file is the main context's).
+ */
+export async function openNamedContexts(
+  values: ReadonlyMap<string, string>,
+  options: { scratch: ContextScratch; sshAuthSock?: string },
+): Promise<Record<string, NamedContext>> {
+  const contexts: Record<string, NamedContext> = {};
+  for (const [name, value] of values) {
+    const opened = await openNamedContext(name, value, {
+      scratch: options.scratch.make,
+      ...(options.sshAuthSock === undefined ? {} : { sshAuthSock: options.sshAuthSock }),
+    });
+    contexts[name] =
+      opened.type === 'image'
+        ? opened
+        : { type: 'local', dir: opened.dir, excludes: [...(await readDockerignore(opened.dir)).patterns] };
+  }
+  return contexts;
 }

@@ -1,8 +1,8 @@
 // `tbuild build`'s flags: the usage text, and the command line turned into a plain BuildFlags object;
 // commands/build.ts composes the stages from it.
-import { UsageError } from '../errors.ts';
+import { TbuildError, UsageError } from '../errors.ts';
 import type { Output } from '../exporter/index.ts';
-import type { ConvertOptions } from '../frontend/index.ts';
+import { type ConvertOptions, namedContextKey } from '../frontend/index.ts';
 import { hostPlatform, normalizeTag } from '../image/index.ts';
 import type { ProgressMode } from '../progress/index.ts';
 import type { CacheFrom, CacheTo } from '../remotecache/index.ts';
@@ -27,6 +27,9 @@ Options:
                                   "host:host-gateway" is the host itself)
       --allow stringArray         Allow extra privileged entitlement (e.g., "network.host",
                                   "security.insecure")
+      --build-context stringArray Additional build contexts (e.g., name=path; path is a local
+                                  directory, a git or https tarball URL, or
+                                  "docker-image://image[@digest]")
       --build-arg stringArray     Set build-time variables (recorded in the image history, as by
                                   docker build: pass secrets with --secret)
       --cache-from stringArray    External cache sources (e.g. "type=local,src=path/to/dir", or an image
@@ -92,6 +95,8 @@ export interface BuildFlags {
   rewriteTimestamp: boolean;
   insecureRegistries: string[];
   context: string;
+  /** `--build-context NAME=VALUE`, by the name's key (frontend namedContextKey); the last of a name wins. */
+  buildContexts: Map<string, string>;
   /** `--ssh`: the agents RUN --mount=type=ssh reaches (and git fetches over ssh use, `default`). */
   ssh: SshSpec[];
   /** `--add-host`, `--shm-size`, `--ulimit`. */
@@ -105,6 +110,7 @@ export function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     tag: { type: 'string', short: 't', multiple: true },
     file: { type: 'string', short: 'f' },
     'build-arg': { type: 'string', multiple: true },
+    'build-context': { type: 'string', multiple: true },
     call: { type: 'string' },
     check: { type: 'boolean' },
     allow: { type: 'string', multiple: true },
@@ -212,6 +218,7 @@ export function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
     context: positionals[0] as string,
     secrets: (values.secret ?? []).map(parseSecretFlag),
     ssh: (values.ssh ?? []).map(parseSshSpec),
+    buildContexts: parseBuildContexts(values['build-context'] ?? []),
     runSandbox: {
       extraHosts: (values['add-host'] ?? []).flatMap(parseAddHost),
       ulimits: (values.ulimit ?? []).map(parseUlimit),
@@ -225,4 +232,25 @@ export function parseBuildFlags(ctx: CommandContext): BuildFlags | 'help' {
   const call = parseCallFlag(values.call, values.check ?? false);
   if (call) flags.call = call;
   return flags;
+}
+
+/**
+ * `--build-context NAME=VALUE`s as buildx's ParseContextNames reads them: split at the first `=`,
+ * the name taken as an image reference in its familiar form (`docker.io/library/alpine:latest`
+ * is `alpine`). Its errors are buildx's (exit code 1, as buildx fails).
+ */
+function parseBuildContexts(values: string[]): Map<string, string> {
+  const contexts = new Map<string, string>();
+  for (const value of values) {
+    if (value === '') continue;
+    const eq = value.indexOf('=');
+    if (eq < 0) throw new TbuildError(`invalid context value: ${value}, expected key=value`);
+    const name = value.slice(0, eq);
+    try {
+      contexts.set(namedContextKey(name), value.slice(eq + 1));
+    } catch (error) {
+      throw new TbuildError(`invalid context name ${name}: ${(error as Error).message}`);
+    }
+  }
+  return contexts;
 }

@@ -33,13 +33,16 @@ export interface LoadedDockerignore {
 /**
  * Finds and reads the .dockerignore for a build, as BuildKit does: `<Dockerfile>.dockerignore`
  * next to the Dockerfile (e.g. `Dockerfile2.dockerignore`) wins; otherwise `<context>/.dockerignore`;
- * otherwise none. Throws {@link DockerignoreError} (naming the file) for a bad pattern.
+ * otherwise none. Throws {@link DockerignoreError} (naming the file) for a bad pattern. Without a
+ * Dockerfile (a named context: dockerui reads only its own root's) only the context's is read.
  */
 export async function readDockerignore(
   contextDir: string,
-  dockerfilePath: string,
+  dockerfilePath?: string,
 ): Promise<LoadedDockerignore> {
-  for (const file of [`${dockerfilePath}.dockerignore`, join(contextDir, '.dockerignore')]) {
+  const candidates = [join(contextDir, '.dockerignore')];
+  if (dockerfilePath !== undefined) candidates.unshift(`${dockerfilePath}.dockerignore`);
+  for (const file of candidates) {
     const text = await readOptionalFile(file);
     if (text === undefined) continue;
     const patterns = parseDockerignore(text);

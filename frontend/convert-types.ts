@@ -33,6 +33,11 @@ export interface ConvertOptions {
   labels: Record<string, string>;
   platform: Platform;
   context: { dir: string; excludes: string[] };
+  /**
+   * `--build-context NAME=VALUE`, by the name's key (frontend/named-contexts.ts namedContextKey:
+   * `alpine`, `build`, `user/app:1`): a stage or an image of that name is replaced by it.
+   */
+  namedContexts?: Record<string, NamedContext>;
   /** `--no-cache-filter`: stages whose steps always run. */
   noCacheStages: string[];
   /** The image's creation time, ISO 8601; also each history entry's. */
@@ -62,6 +67,15 @@ export interface PendingHistory {
   entry: History;
   step?: Digest;
 }
+
+/**
+ * A named context as the frontend reads it: a directory (the user's, or a git checkout or an
+ * archive fetched into one; `excludes` from its own .dockerignore), or an image
+ * (`docker-image://REF`, resolved like a base image; `scratch` is the empty filesystem).
+ */
+export type NamedContext =
+  | { type: 'local'; dir: string; excludes: string[] }
+  | { type: 'image'; ref: string };
 
 /** What the frontend hands the solver and the exporter: the graph and the config beside it. */
 export interface BuildDefinition {

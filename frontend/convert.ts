@@ -53,6 +53,7 @@ export async function convert(instructions: Instructions, options: ConvertOption
     platformArgs,
     context,
     checks,
+    namedSources: new Map(),
     inProgress: [],
     convertStage: (stage) => {
       let pending = converted.get(stage.index);

@@ -10,7 +10,7 @@ import {
   toInstructions,
 } from '../parser/index.ts';
 import { type Vertex, vertex } from '../solver/index.ts';
-import type { ConvertOptions, Platform } from './convert-types.ts';
+import type { ConvertOptions, Platform, ResolvedImage } from './convert-types.ts';
 import {
   type ConvertContext,
   defaultShell,
@@ -20,6 +20,7 @@ import {
   type StageState,
 } from './dispatch-state.ts';
 import { BuildError } from './errors.ts';
+import { loadNamedContext } from './named-contexts.ts';
 
 const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -79,10 +80,23 @@ export async function dispatchFrom(
   const at = location(ctx, stage.range);
   const displayName = ctx.stages.length > 1 ? `${stage.name ?? `stage-${stage.index}`} ` : '';
   const base = expand(stage.base, argEnv(ctx.metaArgs, ctx.platformArgs), ctx.options.escape, at);
+  // A named context of the stage's own name replaces the whole stage: its FROM and every
+  // instruction in it (dockerfile2llb buildDispatchStates marks such a stage dispatched).
+  const replaced = stage.name === undefined ? undefined : loadNamedContext(ctx, stage.name, at);
   let state: StageState;
-  const baseStage = base.toLowerCase() === 'scratch' ? undefined : stageByName(ctx, base, stage, at, false);
+  const baseStage =
+    replaced || base.toLowerCase() === 'scratch' ? undefined : stageByName(ctx, base, stage, at, false);
   let triggers: string[] = [];
-  if (base.toLowerCase() === 'scratch') {
+  /** The base vertex is this stage's own (not an earlier stage's result): it takes the FROM step's name. */
+  let ownBase = true;
+  const named = replaced ?? (baseStage ? undefined : loadNamedContext(ctx, base, at));
+  if (named) {
+    const source = await named;
+    state = source.image
+      ? imageState(stage, displayName, source.fs, source.image)
+      : newStageState(stage, displayName, source.fs, { Env: [defaultPath], WorkingDir: '/' });
+    if (!replaced) triggers = (source.image?.config.config?.OnBuild as string[] | undefined) ?? [];
+  } else if (base.toLowerCase() === 'scratch') {
     state = newStageState(stage, displayName, vertex({ type: 'scratch' }, [], 'scratch'), {
       Env: [defaultPath],
       WorkingDir: '/',
@@ -95,35 +109,41 @@ export async function dispatchFrom(
     state.shell = parent.shell;
     state.args = new Map(parent.args);
     triggers = (parent.config.OnBuild as string[] | undefined) ?? [];
+    ownBase = false;
   } else {
     const image = await ctx.options.resolveImage(base, at);
-    const fromName = `[${displayName}1/${0}] FROM ${image.ref}`;
-    state = newStageState(
-      stage,
-      displayName,
-      vertex({ type: 'image', ref: image.ref, manifest: image.manifest }, [], fromName, at),
-      structuredClone(image.config.config ?? {}),
-    );
-    state.history = (image.config.history ?? []).map((entry) => ({ entry }));
-    if (image.config.author !== undefined) state.author = image.config.author as string;
-    state.shell = (image.config.config?.Shell as string[] | undefined) ?? defaultShell;
+    const from = vertex({ type: 'image', ref: image.ref, manifest: image.manifest }, [], '', at);
+    state = imageState(stage, displayName, from, image);
     triggers = (image.config.config?.OnBuild as string[] | undefined) ?? [];
   }
   ctx.checks?.stage(stage, baseStage);
   const triggerCommands = parseTriggers(triggers, ctx.options, at);
   delete state.config.OnBuild;
-  const commands = [...triggerCommands, ...stage.commands];
+  const commands = replaced ? [] : [...triggerCommands, ...stage.commands];
   state.totalSteps = 1 + commands.filter(makesVertex).length;
-  state.fs = renamed(state.fs, `[${displayName}1/${state.totalSteps}] FROM ${fromLabel(state.fs, base)}`);
+  const label = state.fs.op.type === 'image' ? state.fs.op.ref : base;
+  if (ownBase || state.fs.op.type === 'image' || state.fs.op.type === 'scratch') {
+    state.fs = { ...state.fs, name: `[${displayName}1/${state.totalSteps}] FROM ${label}` };
+  }
   state.ignoreCache = ctx.options.noCacheStages.some(
     (name) => name.toLowerCase() === stage.name || name === String(stage.index),
   );
-  return { state, commands, triggerCount: triggerCommands.length };
+  return { state, commands, triggerCount: replaced ? 0 : triggerCommands.length };
+}
+
+/** A stage's state on an image: its config, history, author and shell. */
+function imageState(stage: Stage, displayName: string, from: Vertex, image: ResolvedImage): StageState {
+  const state = newStageState(stage, displayName, from, structuredClone(image.config.config ?? {}));
+  state.history = (image.config.history ?? []).map((entry) => ({ entry }));
+  if (image.config.author !== undefined) state.author = image.config.author as string;
+  state.shell = (image.config.config?.Shell as string[] | undefined) ?? defaultShell;
+  return state;
 }
 
 /**
  * What `--from=<name>` of a COPY or a RUN mount reads: an earlier stage's result (converted
- * first if need be), else the image of that name.
+ * first if need be; a stage a named directory context replaces is read as that directory), else
+ * the named context of that name, else the image of that name.
  */
 export async function fromSource(
   ctx: ConvertContext,
@@ -132,7 +152,12 @@ export async function fromSource(
   at: string,
 ): Promise<Vertex> {
   const stage = stageByName(ctx, name, state.stage, at);
-  if (stage) return (await ctx.convertStage(stage)).fs;
+  if (stage) {
+    const replaced = stage.name === undefined ? undefined : loadNamedContext(ctx, stage.name, at);
+    return replaced ? (await replaced).files : (await ctx.convertStage(stage)).fs;
+  }
+  const named = loadNamedContext(ctx, name, at);
+  if (named) return (await named).files;
   const image = await ctx.options.resolveImage(name, at);
   return vertex(
     { type: 'image', ref: image.ref, manifest: image.manifest },
@@ -188,14 +213,6 @@ function makesVertex(command: Command): boolean {
   return (
     command.kind === 'run' || command.kind === 'copy' || command.kind === 'add' || command.kind === 'workdir'
   );
-}
-
-function renamed(v: Vertex, name: string): Vertex {
-  return v.op.type === 'image' || v.op.type === 'scratch' ? { ...v, name } : v;
-}
-
-function fromLabel(v: Vertex, base: string): string {
-  return v.op.type === 'image' ? v.op.ref : base;
 }
 
 function parseTriggers(triggers: string[], options: ConvertOptions, at: string): Command[] {

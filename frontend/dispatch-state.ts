@@ -8,6 +8,7 @@ import { type Op, type Vertex, vertex } from '../solver/index.ts';
 import type { Checks } from './checks/index.ts';
 import type { ContainerConfig, ConvertOptions, History, PendingHistory } from './convert-types.ts';
 import { BuildError } from './errors.ts';
+import type { NamedSource } from './named-contexts.ts';
 
 /** What every stage's conversion shares. Set up once by `convert`; only `inProgress` changes. */
 export interface ConvertContext {
@@ -20,6 +21,8 @@ export interface ConvertContext {
   /** The build context: COPY/ADD's default source and a bind mount's default `from`. */
   context: Vertex;
   checks: Checks | undefined;
+  /** The named contexts used so far, by key (frontend/named-contexts.ts), each made once. */
+  namedSources: Map<string, Promise<NamedSource>>;
   /** Indexes of the stages being converted, innermost last (a stage needed again is a cycle). */
   inProgress: number[];
   /**

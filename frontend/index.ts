@@ -28,6 +28,7 @@ export { convert } from './convert.ts';
 export type {
   BuildDefinition,
   ConvertOptions,
+  NamedContext,
   PendingHistory,
   Platform,
   ResolvedImage,
@@ -44,6 +45,7 @@ export {
   parseDockerignoreLines,
 } from './dockerignore.ts';
 export { BuildError } from './errors.ts';
+export { namedContextKey } from './named-contexts.ts';
 export {
   listTargets,
   type Outline,

@@ -19,4 +19,5 @@ export {
   parseGitRef,
   redactCredentials,
 } from './git-url.ts';
+export { type OpenedNamedContext, openNamedContext } from './named-context.ts';
 export { openSshAgents, parseSshSpec, type SshAgents, type SshSpec } from './ssh-agent.ts';

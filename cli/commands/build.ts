@@ -32,7 +32,7 @@ import { openSshAgents } from '../../source/index.ts';
 import { pathError, requireWritablePath } from '../../user-paths.ts';
 import { answerCheck, answerFromInstructions } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
-import { ContextScratch, openBuildInput } from '../build-context.ts';
+import { ContextScratch, openBuildInput, openNamedContexts } from '../build-context.ts';
 import { epochTimestamp, sourceDateEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { parseBuildFlags } from '../build-flags.ts';
@@ -59,11 +59,11 @@ export const buildCommand: Command = {
     const scratch = new ContextScratch(root);
     const agents = await openSshAgents(flags.ssh);
     const sshAuthSock = agents.sockets.get('default');
-    const input = await openBuildInput(flags.context, flags.file, {
-      stdin: ctx.stdin,
-      scratch,
-      ...(sshAuthSock === undefined ? {} : { sshAuthSock }),
-    }).catch(async (error: unknown) => {
+    const fetchOptions = { scratch, ...(sshAuthSock === undefined ? {} : { sshAuthSock }) };
+    const [input, namedContexts] = await Promise.all([
+      openBuildInput(flags.context, flags.file, { stdin: ctx.stdin, ...fetchOptions }),
+      openNamedContexts(flags.buildContexts, fetchOptions),
+    ]).catch(async (error: unknown) => {
       await agents.close();
       throw error;
     });
@@ -121,6 +121,7 @@ export const buildCommand: Command = {
         labels: flags.labels,
         platform,
         context: { dir: contextDir, excludes: [...ignore.patterns] },
+        namedContexts,
         noCacheStages: flags.noCacheFilter,
         runSandbox: flags.runSandbox,
         created,
