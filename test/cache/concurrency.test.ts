@@ -2,11 +2,10 @@
 // lost records; steps both need give the same result. Repeated, with a prune racing the builds,
 // then `tbuild fsck` must be clean and every image runnable.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { listCacheRecords } from '../../cache/index.ts';
 import { setupBuildTests } from '../build/helpers.ts';
+import { startStepGate } from '../step-gate.ts';
 import { allHoldingCache, imageId } from './steps.ts';
 
 const h = setupBuildTests();
@@ -85,21 +84,26 @@ it(`${builders} concurrent builds on one root, ${rounds} rounds, a prune racing 
 });
 
 it('a --no-cache build makes a step itself even while another build is making it', async () => {
-  const dir = await h.testdir({
-    Dockerfile: 'FROM busybox\nRUN sleep 2 && echo $RANDOM$RANDOM$RANDOM > /nonce\n',
-  });
-  // Started once the first build has claimed the step (a new claim file exists).
-  const claims = join(h.root(), 'cache', 'building');
-  const earlier = new Set(await readdir(claims).catch(() => []));
-  const first = h.cli(['build', '--progress', 'plain', '-t', 'nc-first', dir]);
-  const deadline = Date.now() + 20_000;
-  while ((await readdir(claims).catch(() => [])).every((name) => earlier.has(name))) {
-    assert.ok(Date.now() < deadline, 'the first build never claimed its step');
-    await new Promise((r) => setTimeout(r, 50));
+  const gate = await startStepGate();
+  try {
+    const dir = await h.testdir({
+      Dockerfile: `FROM busybox\n${gate.run('echo $RANDOM$RANDOM$RANDOM > /nonce')}\n`,
+    });
+    const build = (...flags: string[]) =>
+      h.cli(['build', '--allow', 'network.host', ...flags, '--progress', 'plain', dir]);
+    const first = build('-t', 'nc-first');
+    await gate.reached(first);
+    // The first build is inside the step (it holds the claim) until the gate opens: the second
+    // reaches the gate only by making the step itself rather than waiting for the first's result.
+    const second = build('--no-cache', '-t', 'nc-second');
+    await gate.reached(second, 2);
+    gate.open();
+    const made = await second;
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await first).code, 0);
+    const nonce = async (tag: string) => (await h.cli(['run', '--rm', tag, 'cat', '/nonce'])).stdout;
+    assert.notEqual(await nonce('nc-second'), await nonce('nc-first'));
+  } finally {
+    await gate.close();
   }
-  const second = await h.cli(['build', '--no-cache', '--progress', 'plain', '-t', 'nc-second', dir]);
-  assert.equal(second.code, 0, second.stderr);
-  assert.equal((await first).code, 0);
-  const nonce = async (tag: string) => (await h.cli(['run', '--rm', tag, 'cat', '/nonce'])).stdout;
-  assert.notEqual(await nonce('nc-second'), await nonce('nc-first'));
 });

@@ -3,12 +3,13 @@
 // sizes before and after; images stay intact and runnable.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CacheUsage, measureCache } from '../../cache/index.ts';
 import { ImageStore, imageUsage } from '../../image/index.ts';
 import { setupBuildTests } from '../build/helpers.ts';
+import { startStepGate } from '../step-gate.ts';
 import { stepOutcomes, steps } from './steps.ts';
 
 const h = setupBuildTests();
@@ -203,25 +204,27 @@ it('the automatic GC measures at most once per gc.intervalSeconds (default a min
 });
 
 it('a prune started during a build waits for it; the build finishes intact and fsck is clean', async () => {
-  const dir = await h.testdir({ Dockerfile: 'FROM busybox\nRUN sleep 2 && echo waited > /w\n' });
-  const build = h.cli(['build', '--progress', 'plain', '-t', 'held', dir]);
-  // The build holds <root>/cache/gc.lock shared once it reaches its steps.
-  const lock = join(h.root(), 'cache', 'gc.lock');
-  const deadline = Date.now() + 20_000;
-  // flock exits 1 when the lock is held (0: free; 66: no cache directory yet).
-  while (spawnSync('flock', ['-n', lock, 'true']).status !== 1) {
-    assert.ok(Date.now() < deadline, 'the build never took the cache lock');
-    await new Promise((r) => setTimeout(r, 50));
+  const gate = await startStepGate();
+  try {
+    const dir = await h.testdir({ Dockerfile: `FROM busybox\n${gate.run('echo waited > /w')}\n` });
+    const build = h.cli(['build', '--allow', 'network.host', '--progress', 'plain', '-t', 'held', dir]);
+    // Inside its step the build holds <root>/cache/gc.lock shared.
+    await gate.reached(build);
+    const prune = h.cli(['prune', '-a', '-f']);
+    await until('the prune waits for the build', () => flockRefused(intentPath(), '-s'));
+    gate.open();
+    const pruned = await prune;
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stderr, /waiting for running builds on this root to finish/);
+    const built = await build;
+    assert.equal(built.code, 0, built.stderr);
+    const run = await h.cli(['run', '--rm', 'held', 'cat', '/w']);
+    assert.equal(run.stdout, 'waited\n');
+    const fsck = await h.cli(['fsck']);
+    assert.equal(fsck.code, 0, fsck.stderr);
+  } finally {
+    await gate.close();
   }
-  const prune = await h.cli(['prune', '-a', '-f']);
-  assert.equal(prune.code, 0, prune.stderr);
-  assert.match(prune.stderr, /waiting for running builds on this root to finish/);
-  const built = await build;
-  assert.equal(built.code, 0, built.stderr);
-  const run = await h.cli(['run', '--rm', 'held', 'cat', '/w']);
-  assert.equal(run.stdout, 'waited\n');
-  const fsck = await h.cli(['fsck']);
-  assert.equal(fsck.code, 0, fsck.stderr);
 });
 
 it('cache mounts count in du and go with prune; the next build starts with an empty one', async () => {
@@ -247,30 +250,49 @@ it('cache mounts count in du and go with prune; the next build starts with an em
 });
 
 it('a build started while a prune waits for another build queues behind the prune', async () => {
-  const slow = await h.testdir({ Dockerfile: 'FROM busybox\nRUN sleep 3 && echo slow > /s\n' });
-  const later = await h.testdir({ Dockerfile: 'FROM busybox\nRUN echo later > /l\n' });
-  const { intent, lock } = {
-    intent: join(h.root(), 'cache', 'gc.intent'),
-    lock: join(h.root(), 'cache', 'gc.lock'),
-  };
-  const until = async (what: string, held: () => boolean) => {
-    const deadline = Date.now() + 20_000;
-    while (!held()) {
-      assert.ok(Date.now() < deadline, `never: ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const first = h.cli(['build', '--progress', 'plain', '-t', 'q-slow', slow]);
-  await until('the first build holds the cache', () => spawnSync('flock', ['-n', lock, 'true']).status === 1);
-  const prune = h.cli(['prune', '-a', '-f']);
-  // The waiting prune holds the intent exclusively: even a shared request is refused.
-  await until('the prune queues', () => spawnSync('flock', ['-s', '-n', intent, 'true']).status === 1);
-  const second = await h.cli(['build', '--progress', 'plain', '-t', 'q-later', later]);
-  assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stderr, /waiting for a running prune on this root to finish/);
-  const pruned = await prune;
-  assert.equal(pruned.code, 0, pruned.stderr);
-  assert.equal((await first).code, 0);
-  assert.equal((await h.cli(['run', '--rm', 'q-later', 'cat', '/l'])).stdout, 'later\n');
-  assert.equal((await h.cli(['fsck'])).code, 0);
+  const gate = await startStepGate();
+  try {
+    const slow = await h.testdir({ Dockerfile: `FROM busybox\n${gate.run('echo slow > /s')}\n` });
+    const later = await h.testdir({ Dockerfile: 'FROM busybox\nRUN echo later > /l\n' });
+    const first = h.cli(['build', '--allow', 'network.host', '--progress', 'plain', '-t', 'q-slow', slow]);
+    await gate.reached(first);
+    const prune = h.cli(['prune', '-a', '-f']);
+    // The waiting prune holds the intent exclusively: even a shared request is refused.
+    await until('the prune queues', () => flockRefused(intentPath(), '-s'));
+    const second = h.cli(['build', '--progress', 'plain', '-t', 'q-later', later]);
+    await until('the second build waits for the prune', () => someoneWaitsFor(intentPath()));
+    gate.open();
+    const built = await second;
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stderr, /waiting for a running prune on this root to finish/);
+    const pruned = await prune;
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.equal((await first).code, 0);
+    assert.equal((await h.cli(['run', '--rm', 'q-later', 'cat', '/l'])).stdout, 'later\n');
+    assert.equal((await h.cli(['fsck'])).code, 0);
+  } finally {
+    await gate.close();
+  }
 });
+
+const intentPath = () => join(h.root(), 'cache', 'gc.intent');
+
+/** Whether `flock -n` (with `mode`, e.g. `-s` for shared) is refused on `path`: someone holds it. */
+function flockRefused(path: string, mode: '-s' | '-x'): boolean {
+  return spawnSync('flock', [mode, '-n', path, 'true']).status === 1;
+}
+
+/** Whether a process is blocked in flock(2) on `path`: /proc/locks marks a waiter's line `->`. */
+async function someoneWaitsFor(path: string): Promise<boolean> {
+  const { ino } = await stat(path);
+  const locks = await readFile('/proc/locks', 'utf8');
+  return locks.split('\n').some((line) => line.includes(' -> ') && line.includes(`:${ino} `));
+}
+
+async function until(what: string, held: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await held())) {
+    assert.ok(Date.now() < deadline, `never: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
