@@ -24,7 +24,7 @@ if (bundleIsFresh(root, bundle)) {
     ...['exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export'],
     ...['port', 'port-forwarder'],
   ];
-  const groups = ['image', 'container', 'builder', 'system', 'network'];
+  const groups = ['image', 'container', 'builder', 'system', 'network', 'volume'];
   const { runBundle } = require('./run-bundle.js');
   const args = process.argv.slice(2);
   const at = args.findIndex((arg) => commands.includes(arg) || groups.includes(arg));

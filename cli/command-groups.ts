@@ -89,6 +89,19 @@ export const commandGroups: CommandGroup[] = [
     // unused networks and dangling images, which tbuild does not keep or has no prune for).
     commands: { df: 'du', prune: 'prune' },
   },
+  {
+    name: 'volume',
+    summary: 'Manage volumes',
+    commands: {
+      create: 'volume-create',
+      inspect: 'volume-inspect',
+      ls: 'volume-ls',
+      list: 'volume-ls',
+      prune: 'volume-prune',
+      rm: 'volume-rm',
+      remove: 'volume-rm',
+    },
+  },
 ];
 
 /** The command `group SUB` runs, or undefined. */

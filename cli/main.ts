@@ -53,15 +53,25 @@ const commands: Record<string, () => Promise<Command>> = {
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
   top: async () => (await import('./commands/top.ts')).topCommand,
   unpause: async () => (await import('./commands/pause.ts')).unpauseCommand,
+  'volume-create': async () => (await import('./commands/volume-create.ts')).volumeCreateCommand,
+  'volume-inspect': async () => (await import('./commands/volume-inspect.ts')).volumeInspectCommand,
+  'volume-ls': async () => (await import('./commands/volume-ls.ts')).volumeLsCommand,
+  'volume-prune': async () => (await import('./commands/volume-prune.ts')).volumePruneCommand,
+  'volume-rm': async () => (await import('./commands/volume-rm.ts')).volumeRmCommand,
   wait: async () => (await import('./commands/wait.ts')).waitCommand,
 };
 
 /**
  * Left out of the top-level help: a container monitor's exit command, and the commands only
- * reached through their management group (`network ls` runs `network-ls`).
+ * reached through their management group (`network ls` runs `network-ls`, `volume ls` `volume-ls`).
  */
 function isHidden(name: string): boolean {
-  return name === 'container-cleanup' || name === 'port-forwarder' || name.startsWith('network-');
+  return (
+    name === 'container-cleanup' ||
+    name === 'port-forwarder' ||
+    name.startsWith('network-') ||
+    name.startsWith('volume-')
+  );
 }
 
 const globalOptionsHelp = `Global Options:

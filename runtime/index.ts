@@ -60,4 +60,15 @@ export { sweepNetworkLeftovers } from './network/sweep.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';
 export { syncState } from './state-sync.ts';
+export { VolumeError } from './volume/errors.ts';
+export {
+  createVolume,
+  findVolume,
+  labelMatches as volumeLabelMatches,
+  listVolumesInUse,
+  pruneVolumes,
+  removeVolume,
+  type VolumeInUse,
+} from './volume/manage.ts';
+export type { Volume } from './volume/store.ts';
 export { checkVolumeSources, parseVolume } from './volumes.ts';

@@ -392,6 +392,15 @@ test('the network commands: create, ls, inspect, connect and disconnect a create
   assert.equal((await ok(['network', 'prune', '-f'])).stdout, 'Deleted Networks:\nshipnet2\n\n');
 });
 
+test('the volume commands: create, ls, inspect, rm, prune', { skip }, async () => {
+  assert.equal((await ok(['volume', 'create', 'shipvol'])).stdout, 'shipvol\n');
+  assert.match((await ok(['volume', 'ls'])).stdout, /^local +shipvol$/m);
+  assert.equal((await ok(['volume', 'inspect', '-f', '{{.Driver}}', 'shipvol'])).stdout, 'local\n');
+  assert.equal((await ok(['volume', 'rm', 'shipvol'])).stdout, 'shipvol\n');
+  await ok(['volume', 'create', 'shipvol2']);
+  assert.match((await ok(['volume', 'prune', '-af'])).stdout, /^Deleted Volumes:\nshipvol2\n/);
+});
+
 test('every command of `tbuild --help` ran through the fresh bundle, and has its own code cache', {
   skip,
 }, async () => {
@@ -406,9 +415,10 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
   tested.push('network-create', 'network-ls', 'network-inspect', 'network-connect', 'network-disconnect');
   tested.push('network-rm', 'network-prune', 'port');
+  tested.push('volume-create', 'volume-ls', 'volume-inspect', 'volume-rm', 'volume-prune');
   for (const command of tested) assert.ok(ran.includes(command), `${command} ran through the bundle: ${ran}`);
   // Every command this CLI has is tested here (the management groups are aliases of them).
-  const groups = ['builder', 'container', 'image', 'network', 'system'];
+  const groups = ['builder', 'container', 'image', 'network', 'system', 'volume'];
   assert.deepEqual(
     listed.filter((word) => !tested.includes(word)),
     groups,
