@@ -33,3 +33,32 @@ export function writeInspected(
   }
   for (const doc of documents) ctx.stdout.write(`${template.execute(JSON.parse(JSON.stringify(doc)))}\n`);
 }
+
+/**
+ * The `network inspect` / `volume inspect` shape: each reference looked up in turn, the documents
+ * found written, then one `Error: No such KIND: REF` line per reference `lookup` could not find
+ * (it throws a `notFound` error for those); exit 1 when any was missing.
+ */
+export async function inspectEach(
+  ctx: CommandContext,
+  refs: string[],
+  format: string | undefined,
+  kind: string,
+  lookup: (ref: string) => Promise<unknown> | unknown,
+  notFound: (error: unknown) => boolean,
+): Promise<number> {
+  const template = inspectTemplate(format);
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const ref of refs) {
+    try {
+      found.push(await lookup(ref));
+    } catch (error) {
+      if (!notFound(error)) throw error;
+      errors.push(`No such ${kind}: ${ref}`);
+    }
+  }
+  writeInspected(ctx, found, template);
+  for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
+  return errors.length > 0 ? 1 : 0;
+}

@@ -2,7 +2,7 @@ import { NetworkError, networkDocument } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
-import { inspectTemplate, writeInspected } from '../inspect-output.ts';
+import { inspectEach } from '../inspect-output.ts';
 
 const usage = `
 Usage:  tbuild network inspect [OPTIONS] NETWORK [NETWORK...]
@@ -24,19 +24,13 @@ export const networkInspectCommand: Command = {
       args: { min: 1 },
     });
     if (line === undefined) return 0;
-    const template = inspectTemplate(line.values.format);
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const ref of line.positionals) {
-      try {
-        found.push(await networkDocument(containerRoot(ctx), ref));
-      } catch (error) {
-        if (!(error instanceof NetworkError)) throw error;
-        errors.push(`No such network: ${ref}`);
-      }
-    }
-    writeInspected(ctx, found, template);
-    for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(
+      ctx,
+      line.positionals,
+      line.values.format,
+      'network',
+      (ref) => networkDocument(containerRoot(ctx), ref),
+      (error) => error instanceof NetworkError,
+    );
   },
 };

@@ -2,7 +2,7 @@ import { findVolume, VolumeError } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
-import { inspectTemplate, writeInspected } from '../inspect-output.ts';
+import { inspectEach } from '../inspect-output.ts';
 
 const usage = `
 Usage:  tbuild volume inspect [OPTIONS] VOLUME [VOLUME...]
@@ -24,19 +24,13 @@ export const volumeInspectCommand: Command = {
       args: { min: 1 },
     });
     if (line === undefined) return 0;
-    const template = inspectTemplate(line.values.format);
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of line.positionals) {
-      try {
-        found.push(findVolume(containerRoot(ctx), name));
-      } catch (error) {
-        if (!(error instanceof VolumeError)) throw error;
-        errors.push(`No such volume: ${name}`);
-      }
-    }
-    writeInspected(ctx, found, template);
-    for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(
+      ctx,
+      line.positionals,
+      line.values.format,
+      'volume',
+      (name) => findVolume(containerRoot(ctx), name),
+      (error) => error instanceof VolumeError,
+    );
   },
 };

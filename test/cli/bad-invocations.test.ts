@@ -634,6 +634,31 @@ const table: Record<string, Row[]> = {
       reason: /is not connected to network none$/,
     },
   ],
+  volume: [
+    { args: ['volume', 'frob'], code: failed, reason: /^unknown command: tbuild volume frob$/ },
+    {
+      args: ['volume', 'create', 'a', 'b'],
+      code: failed,
+      reason: /^"tbuild volume create" requires at most 1 argument\.$/,
+    },
+    {
+      args: ['volume', 'create', 'a/b'],
+      code: failed,
+      reason: /^create a\/b: "a\/b" includes invalid characters for a local volume name/,
+    },
+    { args: ['volume', 'create', 'v'], code: failed, reason: /^create v: volume name is too short/ },
+    {
+      args: ['volume', 'create', '-d', 'nfs', 'v1'],
+      code: failed,
+      reason: /^create: plugin "nfs" not found$/,
+    },
+    { args: ['volume', 'rm', 'nosuch'], code: failed, reason: /^get nosuch: no such volume$/ },
+    { args: ['volume', 'rm'], code: failed, reason: /^"tbuild volume rm" requires at least 1 argument\.$/ },
+    { args: ['volume', 'inspect', 'nosuch'], code: failed, reason: /^No such volume: nosuch$/ },
+    { args: ['volume', 'ls', '--filter', 'color=red'], code: failed, reason: /^Invalid filter 'color'$/ },
+    { args: ['volume', 'ls', '--filter', 'color'], code: usage, reason: /bad format of filter/ },
+    { args: ['volume', 'prune', '--filter', 'name=x'], code: failed, reason: /^Invalid filter 'name'$/ },
+  ],
   port: [
     { args: ['port'], code: failed, reason: /^"tbuild port" requires at least 1 and at most 2 arguments\.$/ },
     { args: ['port', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
