@@ -50,9 +50,7 @@ export function humanSince(created: string | undefined, now = Date.now()): strin
 }
 
 /** The 12-hex short form of an ID, as Docker shows it. */
-export function shortId(digest: string): string {
-  return digest.replace(/^sha256:/, '').slice(0, 12);
-}
+export { shortId } from '../image/index.ts';
 
 /** Aligns rows like Go's tabwriter (minwidth 10, padding 3); the last column is not padded. */
 export function formatTable(rows: string[][]): string {

@@ -55,4 +55,5 @@ export {
   type OutlineTarget,
   outlineTarget,
 } from './outline.ts';
+export { epochTimestamp, sourceDateEpoch } from './source-date-epoch.ts';
 export { type SyntaxNote, syntaxDirectiveNote } from './syntax-directive.ts';

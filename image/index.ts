@@ -13,7 +13,16 @@ export type { ArchiveImage, SaveRequest } from './archive-docker.ts';
 export { loadArchive } from './archive-load.ts';
 export { type ArchiveFormat, selectImages, writeArchive } from './archive-save.ts';
 export { digestOf } from './blob-io.ts';
+// what `rmi` removes, as moby's ImageDelete decides it (a pure plan; cli/commands/rmi.ts runs it)
+export {
+  type DeletePlan,
+  type DeleteRequest,
+  type DeleteTarget,
+  type ImageUser,
+  planImageDelete,
+} from './delete-plan.ts';
 export { StoreError } from './errors.ts';
+export { familiarMatch, type ImageFilters, matchesImage } from './filters.ts';
 export { readXattrs, readXattrsSync } from './fs-meta.ts';
 export { HashTap } from './hash-tap.ts';
 export { applyChanges, type ImportOptions, importRootfs } from './import-rootfs.ts';
@@ -37,6 +46,7 @@ export {
   type SnapshotLayer,
   type WritableRootfs,
 } from './rootfs-mount.ts';
+export { shortId } from './short-id.ts';
 export {
   type BlobInfo,
   type CommitOptions,

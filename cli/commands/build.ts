@@ -9,10 +9,12 @@ import {
   type ConvertOptions,
   compileDockerignore,
   convert,
+  epochTimestamp,
   fingerprintContextPath,
   platformArgValues,
   readDockerignore,
   scanContext,
+  sourceDateEpoch,
 } from '../../frontend/index.ts';
 import { hostPlatform, imageUsage, normalizeTag, resolveRoot, StoreError } from '../../image/index.ts';
 import type { HeldLock } from '../../locks.ts';
@@ -33,7 +35,6 @@ import { pathError, requireWritablePath } from '../../user-paths.ts';
 import { answerCheck, answerFromInstructions } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
 import { ContextScratch, openBuildInput, openNamedContexts } from '../build-context.ts';
-import { epochTimestamp, sourceDateEpoch } from '../build-epoch.ts';
 import { formatBuildFailure } from '../build-errors.ts';
 import { parseBuildFlags } from '../build-flags.ts';
 import { writeBuildMetadata } from '../build-metadata.ts';

@@ -1,8 +1,16 @@
 import { formatRows, type TemplateRow } from '../../format/index.ts';
-import { familiarName, familiarString, parseReference, type StoredImage } from '../../image/index.ts';
+import {
+  familiarMatch,
+  familiarName,
+  familiarString,
+  type ImageFilters,
+  matchesImage,
+  parseReference,
+  type StoredImage,
+} from '../../image/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
-import { familiarMatch, type ImageFilters, matchesImage, parseImageFilters } from '../image-filters.ts';
+import { parseImageFilters } from '../image-filters.ts';
 import { humanSince, humanSize, imageSize, openStore, shortId } from '../image-output.ts';
 
 const usage = `

@@ -1,9 +1,12 @@
 import {
+  type DeleteRequest,
   type Digest,
   familiarString,
   type ImageStore,
+  type ImageUser,
   normalizeTag,
   parseReference,
+  planImageDelete,
   type StoredImage,
   StoreError,
 } from '../../image/index.ts';
@@ -11,7 +14,6 @@ import { listContainers, syncState } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
-import { type DeleteRequest, type ImageUser, planImageDelete } from '../image-delete.ts';
 import { openStore } from '../image-output.ts';
 
 const usage = `
@@ -29,7 +31,7 @@ function isImageIdPrefix(id: string, arg: string): boolean {
   return id.startsWith(arg) || id.slice('sha256:'.length).startsWith(arg);
 }
 
-/** How `arg` names the image it found: ID, tag, or digest reference (see cli/image-delete.ts). */
+/** How `arg` names the image it found: ID, tag, or digest reference (see image/delete-plan.ts). */
 function requestOf(arg: string, images: StoredImage[]): DeleteRequest {
   const id = (images[0] as StoredImage).id;
   if (isImageIdPrefix(id, arg)) return { kind: 'id' };
@@ -56,7 +58,7 @@ async function usersOf(root: string, id: string): Promise<ImageUser[]> {
   return users;
 }
 
-/** Removes one argument: the plan of cli/image-delete.ts (moby's ImageDelete), then carried out. */
+/** Removes one argument: the plan of image/delete-plan.ts (moby's ImageDelete), then carried out. */
 async function removeOne(
   store: ImageStore,
   root: string,

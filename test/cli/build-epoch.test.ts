@@ -2,8 +2,9 @@
 // when the flags do not give it (as buildx does), whole seconds only, written as Go writes times.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { epochTimestamp, sourceDateEpoch, withEnvironmentEpoch } from '../../cli/build-epoch.ts';
+import { withEnvironmentEpoch } from '../../cli/build-epoch.ts';
 import { TbuildError } from '../../errors.ts';
+import { epochTimestamp, sourceDateEpoch } from '../../frontend/index.ts';
 
 test('the environment fills in a missing build arg and never overrides one given', () => {
   assert.deepEqual(withEnvironmentEpoch({}, { SOURCE_DATE_EPOCH: '5' }), { SOURCE_DATE_EPOCH: '5' });

@@ -4,15 +4,18 @@
  * and whether the image itself goes, or a conflict error.
  *
  * tbuild's references differ from Docker's in one way: it stores tags only. An image's digest
- * references (its RepoDigests, `REPO@<manifest digest>`, see cli/commands/inspect.ts) are implied,
+ * references (its RepoDigests, `REPO@<manifest digest>`, see cli/commands/inspect.ts); cli/commands/rmi.ts
+ * carries the plan out are implied,
  * one per repository it is tagged in, so Docker's cleanup of a repository's digest references when
  * its last tag goes needs no step here, and `rmi REPO@sha256:…` removes only that reference: the
  * `Untagged:` line, while the tags, the image and its blobs stay (as Docker, when tags remain).
  * A dangling image named by its manifest digest is its own last reference and is deleted.
  * tbuild images have no parent chain, so Docker's "image has dependent child images" never arises.
  */
-import { familiarString, parseReference, StoreError } from '../image/index.ts';
-import { shortId } from './image-output.ts';
+
+import { StoreError } from './errors.ts';
+import { familiarString, parseReference } from './reference.ts';
+import { shortId } from './short-id.ts';
 
 /** The image `rmi` found for its argument (every manifest with this ID, merged). */
 export interface DeleteTarget {

@@ -1,9 +1,9 @@
-// cli/image-delete.ts planImageDelete: moby's daemon/images/image_delete.go rules as a table
+// image/delete-plan.ts planImageDelete: moby's daemon/images/image_delete.go rules as a table
 // (image tags, how rmi names it, -f, the containers using it) → untag lines and deletion, or the
 // conflict Docker reports.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type DeleteRequest, type ImageUser, planImageDelete } from '../../cli/image-delete.ts';
+import { type DeleteRequest, type ImageUser, planImageDelete } from '../../image/index.ts';
 
 const id = `sha256:${'ab'.repeat(32)}`;
 const ctr = 'cd'.repeat(32);
