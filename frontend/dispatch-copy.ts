@@ -8,7 +8,8 @@
 // with a known mode, so the same rule (solver parseChmod) is applied to its default mode 0644.
 import { posix } from 'node:path';
 import { type Command, chompHeredoc } from '../parser/index.ts';
-import { type Digest, type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
+import { type Digest, type GitOp, type Op, parseChmod, type Vertex, vertex } from '../solver/index.ts';
+import { type GitRef, parseGitRef } from '../source/index.ts';
 import { fromSource } from './dispatch-from.ts';
 import {
   addStep,
@@ -55,13 +56,21 @@ export async function dispatchCopy(
   } catch (error) {
     throw new BuildError((error as Error).message, at);
   }
-  const urls = sources.filter(isUrl);
+  // A git address first: an http(s) URL ending in .git is a repository, not a file to download
+  // (dockerfile2llb isHTTPSource/isGitSource).
+  const gits = new Map(sources.flatMap((s) => gitSource(s, at)));
+  const urls = sources.filter((s) => isUrl(s) && !gits.has(s));
+  if (gits.size > 0 && command.kind === 'copy')
+    throw new BuildError("source can't be a git ref for COPY", at);
   if (urls.length > 0 && command.kind === 'copy') throw new BuildError("source can't be a URL for COPY", at);
   const checksum = command.kind === 'add' ? command.checksum : undefined;
-  if (checksum !== undefined && urls.length === 0) {
+  if (checksum !== undefined && urls.length === 0 && gits.size === 0) {
     throw new BuildError('checksum requires HTTP(S) or Git sources', at);
   }
-  if (checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(checksum)) {
+  if (checksum !== undefined && sources.length !== 1) {
+    throw new BuildError("checksum can't be specified for multiple sources", at);
+  }
+  if (checksum !== undefined && urls.length > 0 && !/^sha256:[0-9a-f]{64}$/.test(checksum)) {
     throw new BuildError(`invalid checksum digest format: ${checksum}`, at);
   }
 
@@ -107,7 +116,23 @@ export async function dispatchCopy(
     fsBefore = vertex(op, [fsBefore, download], name, at);
   }
 
-  const local = sources.filter((s) => !isUrl(s));
+  // A repository is a git source the solver resolves and checks out (dockerfile2llb: llb.Git,
+  // then llb.Copy of its root into the destination).
+  for (const [, ref] of gits) {
+    const op = gitOp(ref, command.kind === 'add' ? command.keepGitDir : false, checksum, at);
+    const copy: Op = {
+      type: 'copy',
+      sources: ['.'],
+      dest,
+      extractArchives: false,
+      excludes: [],
+      ...(chown ? { chown } : {}),
+      ...(chmod ? { chmod } : {}),
+    };
+    fsBefore = vertex(copy, [fsBefore, vertex(op, [], name, at)], name, at);
+  }
+
+  const local = sources.filter((s) => !isUrl(s) && !gits.has(s));
   let source: Vertex = ctx.context;
   if (from) {
     if (from.includes('$')) {
@@ -157,6 +182,40 @@ function destination(dest: string, workdir: string): string {
 function isHeredocWord(word: string, names: Set<string>): boolean {
   const match = /^\d*<<-?(.*)$/.exec(word);
   return match !== null && names.has((match[1] as string).replace(/["']/g, ''));
+}
+
+/** `[source, its git address]` when `source` names a repository (not a local path), else nothing. */
+function gitSource(source: string, at: string): [string, GitRef][] {
+  let ref: GitRef | undefined;
+  try {
+    ref = parseGitRef(source);
+  } catch (error) {
+    throw new BuildError((error as Error).message, at, { cause: error });
+  }
+  return ref === undefined || ref.indistinguishableFromLocal ? [] : [[source, ref]];
+}
+
+/**
+ * The git op of an ADD source: `--keep-git-dir` and `--checksum` agree with the address's own
+ * `keep-git-dir=` and `checksum=` or fail, as dockerfile2llb dispatchCopy does.
+ */
+function gitOp(ref: GitRef, keepGitDirFlag: boolean, checksumFlag: string | undefined, at: string): GitOp {
+  if (keepGitDirFlag && ref.keepGitDir === false) {
+    throw new BuildError('inconsistent keep-git-dir configuration', at);
+  }
+  if (checksumFlag !== undefined && ref.checksum !== undefined && checksumFlag !== ref.checksum) {
+    throw new BuildError(`checksum mismatch "${checksumFlag}" != "${ref.checksum}"`, at);
+  }
+  const checksum = checksumFlag ?? ref.checksum;
+  return {
+    type: 'git',
+    remote: ref.remote,
+    keepGitDir: keepGitDirFlag || ref.keepGitDir === true,
+    ...(ref.ref !== undefined ? { ref: ref.ref } : {}),
+    ...(ref.subdir !== undefined ? { subdir: ref.subdir } : {}),
+    ...(ref.submodules !== undefined ? { submodules: ref.submodules } : {}),
+    ...(checksum !== undefined ? { checksum } : {}),
+  };
 }
 
 function isUrl(source: string): boolean {

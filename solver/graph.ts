@@ -12,7 +12,7 @@ export type Digest = `sha256:${string}`;
 /** The user a step runs as or files are owned by: as written (`app`, `1000:1000`), resolved at run time. */
 export type UserSpec = string;
 
-export type Op = ImageOp | ScratchOp | ContextOp | HttpOp | ExecOp | CopyOp | MkdirOp | MkfileOp;
+export type Op = ImageOp | ScratchOp | ContextOp | HttpOp | GitOp | ExecOp | CopyOp | MkdirOp | MkfileOp;
 
 /** `FROM image`: the image's layers, from the store. `manifest` pins the exact image. */
 export interface ImageOp {
@@ -50,6 +50,26 @@ export interface HttpOp {
   filename: string;
   /** `ADD --checksum`: the body's `sha256:…`; the cache key then needs no request. */
   checksum?: Digest;
+}
+
+/**
+ * `ADD <git URL>`: a repository at a commit, BuildKit's git source (solver/ops/git.ts). The graph
+ * holds the address and the ref as written; the cache key holds the commit the ref resolves to
+ * when the build runs. The result is a root filesystem holding the checkout (its `subdir` only,
+ * when given), without `.git` unless `keepGitDir`, which a copy op puts in place.
+ */
+export interface GitOp {
+  type: 'git';
+  /** What git fetches from (credentials in it are the user's, as in an http op's URL). */
+  remote: string;
+  /** A branch, tag, full ref or commit; absent: the remote's HEAD. */
+  ref?: string;
+  subdir?: string;
+  keepGitDir: boolean;
+  /** `submodules=false` in the URL: none fetched (default: all, recursively). */
+  submodules?: boolean;
+  /** `ADD --checksum` / `checksum=`: a hex prefix the commit must have. */
+  checksum?: string;
 }
 
 /** `RUN`: one process in the input's root filesystem; what it writes becomes a layer. */

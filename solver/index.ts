@@ -11,6 +11,7 @@ export {
   dumpGraph,
   type ExecMountOp,
   type ExecOp,
+  type GitOp,
   type HttpOp,
   type ImageOp,
   type MkdirOp,
@@ -24,6 +25,7 @@ export {
 // The meaning of a --chmod value (octal or symbolic), shared with the frontend so that files it
 // makes with a known mode (heredocs) follow the same rule as copied ones.
 export { parseChmod } from './ops/chmod.ts';
+export type { GitSourceDeps } from './ops/git.ts';
 export { createFsRunner } from './ops/runner.ts';
 export type {
   CacheSource,

@@ -33,21 +33,16 @@ export interface GitCheckoutOptions {
 
 const commitHash = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
+/** What a checkout needs of a git address (an `ADD` source's graph op carries the same fields). */
+export type GitSpec = Pick<GitRef, 'remote' | 'ref' | 'checksum' | 'subdir' | 'keepGitDir' | 'submodules'>;
+
 /** Fetches `ref` and checks it out into `into` (made; must not exist). */
 export async function checkoutGit(
-  ref: GitRef,
+  ref: GitSpec,
   into: string,
   options: GitCheckoutOptions = {},
 ): Promise<GitCheckout> {
-  const shown = redactCredentials(ref.remote);
-  for (const [what, value] of [
-    ['ref', ref.ref],
-    ['commit', ref.checksum],
-  ] as const) {
-    if (value?.startsWith('-'))
-      throw new SourceError(`invalid git ${what} "${value}" for ${shown}: it must not start with "-"`);
-  }
-  if (ref.remote.startsWith('-')) throw new SourceError(`invalid git remote "${shown}"`);
+  const shown = refuseOptionLike(ref);
   const run = (args: string[]) => runGit(args, into, ref.remote, options);
   await mkdir(into, { recursive: true, mode: 0o755 });
   await run(['-c', 'init.defaultBranch=master', 'init', '-q']);
@@ -65,11 +60,7 @@ export async function checkoutGit(
     await fetch(run, wanted === undefined ? [ref.remote] : [ref.remote, wanted]);
     commit = (await run(['rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).trim();
   }
-  if (ref.checksum !== undefined && !commit.startsWith(ref.checksum)) {
-    throw new SourceError(
-      `expected checksum to match ${ref.checksum}, got ${commit} for ${shown}${wanted ? `#${wanted}` : ''}`,
-    );
-  }
+  checkChecksum(ref, commit, shown);
   await run(['-c', 'advice.detachedHead=false', 'checkout', '-q', commit]);
   if (ref.submodules !== false && (await exists(join(into, '.gitmodules')))) {
     await run(['submodule', 'update', '--init', '--recursive', '--depth=1']);
@@ -82,6 +73,73 @@ export async function checkoutGit(
     await run(['reflog', 'expire', '--all', '--expire=now']);
   } else await rm(join(into, '.git'), { recursive: true, force: true });
   return { dir, commit };
+}
+
+/**
+ * The commit `ref` names now, without fetching it: a full hash is itself; anything else is looked
+ * up with `git ls-remote` (one request, as BuildKit's git source resolves a ref for its cache key)
+ * by git's own rules for a short name (the name, refs/…, a tag before a branch), an annotated tag
+ * peeled to its commit. No ref: the remote's HEAD.
+ */
+export async function resolveGitCommit(ref: GitSpec, options: GitCheckoutOptions = {}): Promise<string> {
+  const shown = refuseOptionLike(ref);
+  const wanted = ref.ref;
+  let commit: string | undefined;
+  if (wanted !== undefined && commitHash.test(wanted)) commit = wanted;
+  else {
+    const listed = await runGit(
+      // A pattern matches the end of a ref's name: `v1^{}` asks for an annotated tag's commit.
+      ['ls-remote', '--', ref.remote, ...(wanted === undefined ? ['HEAD'] : [wanted, `${wanted}^{}`])],
+      '/',
+      ref.remote,
+      options,
+    );
+    const refs = new Map<string, string>();
+    for (const line of listed.split('\n')) {
+      const [hash, name] = line.split('\t');
+      if (hash && name) refs.set(name, hash);
+    }
+    const names =
+      wanted === undefined
+        ? ['HEAD']
+        : [wanted, `refs/${wanted}`, `refs/tags/${wanted}`, `refs/heads/${wanted}`, `refs/remotes/${wanted}`];
+    for (const name of names) {
+      commit = refs.get(`${name}^{}`) ?? refs.get(name);
+      if (commit !== undefined) break;
+    }
+    if (commit === undefined) {
+      throw new SourceError(`repository ${shown} does not contain ref ${wanted ?? 'HEAD'}`);
+    }
+  }
+  checkChecksum(ref, commit, shown);
+  return commit;
+}
+
+/** The remote as shown (credentials redacted); refuses a ref, checksum or remote that git could read as an option. */
+function refuseOptionLike(ref: GitSpec): string {
+  const shown = redactCredentials(ref.remote);
+  for (const [what, value] of [
+    ['ref', ref.ref],
+    ['commit', ref.checksum],
+  ] as const) {
+    if (value?.startsWith('-'))
+      throw new SourceError(`invalid git ${what} "${value}" for ${shown}: it must not start with "-"`);
+  }
+  if (ref.remote.startsWith('-')) throw new SourceError(`invalid git remote "${shown}"`);
+  return shown;
+}
+
+/** A checksum is a hex prefix of the commit (BuildKit source/git resolveMetadata). */
+function checkChecksum(ref: GitSpec, commit: string, shown: string): void {
+  if (ref.checksum === undefined) return;
+  if (!/^[0-9a-fA-F]+$/.test(ref.checksum)) {
+    throw new SourceError(`invalid checksum ${ref.checksum} for Git URL, expected hex commit hash`);
+  }
+  if (!commit.startsWith(ref.checksum.toLowerCase())) {
+    throw new SourceError(
+      `expected checksum to match ${ref.checksum}, got ${commit} for ${shown}${ref.ref ? `#${ref.ref}` : ''}`,
+    );
+  }
 }
 
 type Run = (args: string[]) => Promise<string>;

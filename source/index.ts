@@ -11,7 +11,13 @@ export {
   openRemote,
 } from './context-input.ts';
 export { SourceError } from './errors.ts';
-export { checkoutGit, type GitCheckout, type GitCheckoutOptions } from './git-checkout.ts';
+export {
+  checkoutGit,
+  type GitCheckout,
+  type GitCheckoutOptions,
+  type GitSpec,
+  resolveGitCommit,
+} from './git-checkout.ts';
 export {
   type GitRef,
   isGitAddress,

@@ -30,7 +30,7 @@ import {
   openRegistryCache,
 } from '../../remotecache/index.ts';
 import { checkEntitlements, createFsRunner, type FsRunner, solve } from '../../solver/index.ts';
-import { openSshAgents } from '../../source/index.ts';
+import { checkoutGit, openSshAgents, resolveGitCommit } from '../../source/index.ts';
 import { pathError, requireWritablePath } from '../../user-paths.ts';
 import { answerCheck, answerFromInstructions } from '../build-call.ts';
 import { openChecks, readInstructions, WarningRelay } from '../build-checks.ts';
@@ -60,7 +60,8 @@ export const buildCommand: Command = {
     const scratch = new ContextScratch(root);
     const agents = await openSshAgents(flags.ssh);
     const sshAuthSock = agents.sockets.get('default');
-    const fetchOptions = { scratch, ...(sshAuthSock === undefined ? {} : { sshAuthSock }) };
+    const gitAgent = sshAuthSock === undefined ? {} : { sshAuthSock };
+    const fetchOptions = { scratch, ...gitAgent };
     const [input, namedContexts] = await Promise.all([
       openBuildInput(flags.context, flags.file, { stdin: ctx.stdin, ...fetchOptions }),
       openNamedContexts(flags.buildContexts, fetchOptions),
@@ -218,6 +219,11 @@ export const buildCommand: Command = {
         sshAgents: agents.sockets,
         ...(epoch !== undefined && flags.rewriteTimestamp ? { epoch } : {}),
         httpTimeouts: timeoutsFromEnv(process.env, 'TBUILD_HTTP_TIMEOUT'),
+        git: {
+          resolve: (op, signal) => resolveGitCommit(op, { ...gitAgent, signal }),
+          checkout: async (op, commit, into, signal) =>
+            (await checkoutGit({ ...op, ref: commit }, into, { ...gitAgent, signal })).dir,
+        },
       });
       // Fingerprinting the context (find(1) processes) overlaps taking the cache lock.
       runner.prefetch(definition.root);

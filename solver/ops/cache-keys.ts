@@ -13,6 +13,7 @@ import type { ContextTrees } from './context-trees.ts';
 import { copySourceScope, resolveCopySources } from './copy-sources.ts';
 import { stepNetwork } from './exec.ts';
 import { errorText } from './failures.ts';
+import type { GitSource } from './git.ts';
 import type { HttpSource } from './http.ts';
 import type { RunnerDeps } from './types.ts';
 
@@ -41,7 +42,12 @@ export interface CacheKeys {
   close(): Promise<void>;
 }
 
-export function createCacheKeys(deps: RunnerDeps, contextTree: ContextTrees, http: HttpSource): CacheKeys {
+export function createCacheKeys(
+  deps: RunnerDeps,
+  contextTree: ContextTrees,
+  http: HttpSource,
+  git: GitSource,
+): CacheKeys {
   const hasher = createContentHasher(deps.root, (dir, ignore, path, settleMs) =>
     deps.fingerprintSource ? deps.fingerprintSource(dir, ignore, path, settleMs) : Promise.resolve(undefined),
   );
@@ -134,8 +140,12 @@ export function createCacheKeys(deps: RunnerDeps, contextTree: ContextTrees, htt
 
     async cacheKey(vertex, inputKeys, signal) {
       const op = vertex.op;
-      if (op.type === 'http') {
-        const key = await http.cacheKey(vertex.digest, op, signal).catch((error: unknown) => {
+      if (op.type === 'http' || op.type === 'git') {
+        const pending =
+          op.type === 'http'
+            ? http.cacheKey(vertex.digest, op, signal)
+            : git.cacheKey(vertex.digest, op, signal);
+        const key = await pending.catch((error: unknown) => {
           if (signal.aborted) throw error;
           throw new StepError(vertex.name, vertex.location, errorText(error), [], error);
         });

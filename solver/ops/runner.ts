@@ -8,6 +8,7 @@ import { copyIntoRootfs, makeDirectory, makeFile } from './copy.ts';
 import { resolveCopySources } from './copy-sources.ts';
 import { runExec, stepNetwork } from './exec.ts';
 import { errorText, rootfsError } from './failures.ts';
+import { createGitSource } from './git.ts';
 import { createHttpSource } from './http.ts';
 import { createMountState } from './mounts.ts';
 import { createRecordPolicy } from './record-policy.ts';
@@ -28,7 +29,8 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
     ...(deps.httpTimeouts ? { timeouts: deps.httpTimeouts } : {}),
     cached: async (key) => (await records.read(key)) !== undefined,
   });
-  const keys = createCacheKeys(deps, contextTree, http);
+  const git = createGitSource(deps.root, deps.git);
+  const keys = createCacheKeys(deps, contextTree, http, git);
   const mountState = createMountState();
   let ran = 0;
 
@@ -87,6 +89,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       case 'mkdir':
       case 'mkfile':
       case 'http':
+      case 'git':
         return runFileOp(vertex, inputs, job);
     }
   }
@@ -103,7 +106,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
 
   async function runFileOp(vertex: Vertex, inputs: FsResult[], job: JobContext): Promise<FsResult> {
     const op = vertex.op;
-    // A source (http) starts from an empty root filesystem.
+    // A source (http, git) starts from an empty root filesystem.
     const base = inputs[0] ?? { layers: [] };
     const rootfs = await mountWritable(deps.root, deps.store, base).catch((error: unknown) => {
       throw rootfsError(vertex, error, deps.root);
@@ -114,6 +117,7 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       if (op.type === 'mkdir') await makeDirectory(rootfs.path, op);
       else if (op.type === 'mkfile') await makeFile(rootfs.path, op);
       else if (op.type === 'http') await http.writeInto(vertex.digest, op, rootfs.path, job.signal);
+      else if (op.type === 'git') await git.writeInto(vertex.digest, op, rootfs.path, job.signal);
       else if (op.type === 'copy') {
         const sourceVertex = vertex.inputs[1] as Vertex;
         let sourceRoot: string;
@@ -142,11 +146,12 @@ export function createFsRunner(deps: RunnerDeps): FsRunner {
       await release?.();
       release = undefined;
       // A file op leaves no process behind that could still write into the mount. The epoch is
-      // for layers that reach an image: an http source's mtime stays Last-Modified (its key has
-      // no epoch; the copy that uses it clamps).
+      // for layers that reach an image: a source's (http, git) mtimes stay as fetched (its key
+      // has no epoch; the copy that uses it clamps).
+      const source = op.type === 'http' || op.type === 'git';
       return await commitWritable(deps.root, deps.store, rootfs, base, vertex.digest, {
         quiescent: true,
-        ...(deps.epoch !== undefined && op.type !== 'http' ? { epoch: deps.epoch } : {}),
+        ...(deps.epoch !== undefined && !source ? { epoch: deps.epoch } : {}),
       });
     } catch (error) {
       await release?.().catch(() => {});

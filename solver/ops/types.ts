@@ -3,6 +3,7 @@ import type { Executor } from '../../executor/index.ts';
 import type { Descriptor, ImageStore } from '../../image/index.ts';
 import type { Digest, Vertex } from '../graph.ts';
 import type { OpRunner } from '../solve.ts';
+import type { GitSourceDeps } from './git.ts';
 import type { HttpTimeouts } from './http-fetch.ts';
 
 /**
@@ -137,4 +138,6 @@ export interface RunnerDeps {
   epoch?: number;
   /** Limits of `ADD <url>` requests (solver/ops/http-fetch.ts); its defaults when absent. */
   httpTimeouts?: HttpTimeouts;
+  /** `ADD <git URL>`: resolving a ref and checking a commit out (source/, wired by the CLI). */
+  git?: GitSourceDeps;
 }
