@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
 import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
-import { type CreateRequest, checkExtraHost, parseVolume, type RestartPolicy } from '../runtime/index.ts';
+import { type CreateRequest, checkExtraHost, parseVolumeFlag, type RestartPolicy } from '../runtime/index.ts';
 import { type CommandLine, commandUsageError, intFlag } from './flags.ts';
+import { parseMountFlag } from './mount-flag.ts';
 
 export const containerOptions = {
   detach: { type: 'boolean', short: 'd' },
@@ -20,6 +21,8 @@ export const containerOptions = {
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
   volume: { type: 'string', short: 'v', multiple: true },
+  mount: { type: 'string', multiple: true },
+  'volumes-from': { type: 'string', multiple: true },
   network: { type: 'string' },
   'network-alias': { type: 'string', multiple: true },
   ip: { type: 'string' },
@@ -109,7 +112,11 @@ export async function toCreateRequest(
     ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
     ...(values['stop-signal'] !== undefined ? { stopSignal: values['stop-signal'] } : {}),
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
-    mounts: (values.volume ?? []).map((v) => parseVolume(v, process.cwd())),
+    mounts: [
+      ...(values.volume ?? []).map((v) => parseVolumeFlag(v, process.cwd())),
+      ...(values.mount ?? []).map((m) => parseMountFlag(command, m, process.cwd())),
+    ],
+    volumesFrom: values['volumes-from'] ?? [],
     ...(values.network !== undefined ? { network: values.network } : {}),
     aliases: values['network-alias'] ?? [],
     ...(values.ip !== undefined ? { ip: values.ip } : {}),

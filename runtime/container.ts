@@ -8,10 +8,10 @@
  * checks the monitor (conmon) and its exit file (monitor.ts), so a monitor or container killed
  * with -9 is seen as exited the next time anyone looks.
  */
-import type { ExecMount } from '../executor/index.ts';
 import type { SnapshotLayer } from '../image/index.ts';
 import type { EndpointsConfig } from './network/container-config.ts';
 import type { PortBindings } from './network/ports.ts';
+import type { ContainerMount } from './volume/container-mount.ts';
 
 /** Docker's restart policies (`--restart no|on-failure[:N]|always|unless-stopped`). */
 export interface RestartPolicy {
@@ -56,7 +56,8 @@ export interface ContainerRecord {
     ExtraHosts?: string[];
     /** `-p`/`-P`: Docker's PortBindings (`{"80/tcp": [{HostIp, HostPort}]}`). */
     PortBindings?: PortBindings;
-    Mounts: ExecMount[];
+    /** Binds, volumes (a bind of the volume's `_data`) and tmpfs mounts, in mount order. */
+    Mounts: ContainerMount[];
     AutoRemove: boolean;
     RestartPolicy: RestartPolicy;
     /**

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDirMode } from '../cache/index.ts';
-import { defaultPathEnv, type ExecMount, type SeccompProfile } from '../executor/index.ts';
+import { defaultPathEnv, type SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
 import { isProcessAlive } from '../processes.ts';
 import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
@@ -15,6 +15,7 @@ import {
   acquireNamesLock,
   containerPaths,
   containersDir,
+  findContainer,
   listContainers,
   newContainerId,
   nowRfc3339,
@@ -26,13 +27,19 @@ import { generateName } from './name-generator.ts';
 import { namePattern } from './names.ts';
 import { type NetworkingRequest, resolveNetworking } from './network/container-config.ts';
 import { type ProcessOverrides, resolveProcess } from './process.ts';
-import { checkVolumeSources } from './volumes.ts';
+import { type MountPlan, resolveMountsLocked } from './volume/container-mounts.ts';
+import { removeUnusedVolumesLocked } from './volume/manage.ts';
+import type { MountRequest } from './volume/mount-request.ts';
+import { withVolumeStore } from './volume/store.ts';
 
 export interface CreateRequest extends ProcessOverrides, NetworkingRequest {
   root: string;
   image: string;
   name?: string;
-  mounts: ExecMount[];
+  /** `-v` and `--mount`, in the order given. */
+  mounts: MountRequest[];
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: string[];
   hostname?: string;
   labels: Record<string, string>;
   tty: boolean;
@@ -51,6 +58,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
   const { root } = request;
   const store = await ImageStore.open(root);
   let record: ContainerRecord;
+  let plan: MountPlan;
   try {
     const image = await findImage(store, request.image);
     const id = newContainerId();
@@ -60,7 +68,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
     const imageConfig = image.config.config;
     const proc = resolveProcess(imageConfig, request, base, request.hostEnv ?? process.env);
     if (request.tty) proc.env.push('TERM=xterm');
-    await checkVolumeSources(request.mounts);
+    plan = await mountPlan(root, request, Object.keys(imageConfig?.Volumes ?? {}));
     const networking = await resolveNetworking(root, request, Object.keys(imageConfig?.ExposedPorts ?? {}));
     const layers = imageSnapshotLayers(image);
     await ensureLayerSnapshots(root, store, layers);
@@ -98,7 +106,7 @@ export async function createContainer(request: CreateRequest): Promise<Container
         NetworkMode: networking.NetworkMode,
         ...(networking.ExtraHosts.length > 0 ? { ExtraHosts: networking.ExtraHosts } : {}),
         PortBindings: networking.PortBindings,
-        Mounts: request.mounts,
+        Mounts: [],
         AutoRemove: request.autoRemove,
         RestartPolicy: request.restart,
         ...(request.seccomp === undefined
@@ -115,8 +123,34 @@ export async function createContainer(request: CreateRequest): Promise<Container
   } finally {
     await store.close();
   }
-  await placeContainer(root, record, request.name);
+  // Under the volume store's lock from making the volumes to placing the container: a `volume rm`
+  // or `prune` cannot take a volume between the two (it would see no container using it).
+  await withVolumeStore(root, async () => {
+    const { mounts, created } = await resolveMountsLocked(root, plan);
+    record.HostConfig.Mounts = mounts;
+    try {
+      await placeContainer(root, record, request.name);
+    } catch (error) {
+      await removeUnusedVolumesLocked(root, created);
+      throw error;
+    }
+  });
   return record;
+}
+
+/** The containers `--volumes-from` names (Docker's "No such container" is run's 125) and the rest. */
+async function mountPlan(root: string, request: CreateRequest, imageVolumes: string[]): Promise<MountPlan> {
+  const volumesFrom: MountPlan['volumesFrom'][number][] = [];
+  for (const spec of request.volumesFrom ?? []) {
+    const at = spec.lastIndexOf(':');
+    const [ref, mode] = at < 0 ? [spec, ''] : [spec.slice(0, at), spec.slice(at + 1)];
+    if (mode !== '' && mode !== 'ro' && mode !== 'rw') throw new RunError(`invalid mode: ${mode}`);
+    const container = await findContainer(root, ref).catch((error: Error) => {
+      throw new RunError(error.message, { cause: error });
+    });
+    volumesFrom.push({ container, mode });
+  }
+  return { requests: request.mounts, volumesFrom, imageVolumes };
 }
 
 /**

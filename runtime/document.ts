@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Container } from './container.ts';
 import { containerPaths } from './container-store.ts';
 import { networkSettingsDocument } from './network/settings.ts';
+import type { ContainerMount } from './volume/container-mount.ts';
 
 export function containerDocument(container: Container): Record<string, unknown> {
   const { record, state, dir } = container;
@@ -39,15 +40,8 @@ export function containerDocument(container: Container): Record<string, unknown>
     RestartCount: state.RestartCount,
     Driver: 'overlay',
     Platform: 'linux',
-    HostConfig: { ...hostConfig, Binds: Mounts.filter((m) => m.type === 'bind').map(bindSpec) },
-    Mounts: Mounts.map((m) => ({
-      Type: m.type,
-      Source: m.type === 'bind' ? m.source : '',
-      Destination: m.target,
-      Mode: m.readonly ? 'ro' : '',
-      RW: !m.readonly,
-      Propagation: m.type === 'bind' ? 'rprivate' : '',
-    })),
+    HostConfig: { ...hostConfig, Binds: Mounts.flatMap((m) => (m.bind === undefined ? [] : [m.bind])) },
+    Mounts: Mounts.map(mountDocument),
     NetworkSettings: networkSettingsDocument(container),
     Config: {
       Hostname: record.Config.Hostname,
@@ -73,6 +67,25 @@ export function containerDocument(container: Container): Record<string, unknown>
   };
 }
 
-function bindSpec(m: { source: string; target: string; readonly: boolean }): string {
-  return `${m.source}:${m.target}${m.readonly ? ':ro' : ''}`;
+/**
+ * Docker's MountPoint as inspect shows it (moby api/types MountPoint): a volume has its Name and
+ * Driver, a bind its rprivate propagation; Mode is what `-v` said (`z` for a `-v` volume).
+ */
+function mountDocument(m: ContainerMount): Record<string, unknown> {
+  const mode = { Mode: m.mode ?? (m.readonly ? 'ro' : ''), RW: !m.readonly };
+  if (m.volume !== undefined) {
+    const { name } = m.volume;
+    return {
+      Type: 'volume',
+      Name: name,
+      Source: m.source,
+      Destination: m.target,
+      Driver: 'local',
+      ...mode,
+      Propagation: '',
+    };
+  }
+  if (m.type === 'tmpfs')
+    return { Type: 'tmpfs', Source: '', Destination: m.target, ...mode, Propagation: '' };
+  return { Type: 'bind', Source: m.source, Destination: m.target, ...mode, Propagation: 'rprivate' };
 }

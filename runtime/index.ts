@@ -60,6 +60,7 @@ export { sweepNetworkLeftovers } from './network/sweep.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type RunRequest, runContainer } from './run.ts';
 export { syncState } from './state-sync.ts';
+export type { ContainerMount } from './volume/container-mount.ts';
 export { VolumeError } from './volume/errors.ts';
 export {
   createVolume,
@@ -69,6 +70,7 @@ export {
   pruneVolumes,
   removeVolume,
   type VolumeInUse,
+  volumeDiskUsage,
 } from './volume/manage.ts';
+export { checkMountTarget, type MountRequest, parseVolumeFlag } from './volume/mount-request.ts';
 export type { Volume } from './volume/store.ts';
-export { checkVolumeSources, parseVolume } from './volumes.ts';

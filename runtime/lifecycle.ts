@@ -26,6 +26,8 @@ import { ContainerError } from './errors.ts';
 import { launchMonitor, pollUntil, processStartTicks, readExitFile, runc, startError } from './monitor.ts';
 import { setUpContainerNetwork } from './network/container-setup.ts';
 import { finalizeLocked, isActive, killLeftovers, syncState } from './state-sync.ts';
+import { copyUpVolumes } from './volume/copy-up.ts';
+import { removeUnusedVolumes } from './volume/manage.ts';
 
 /**
  * How a container's monitor calls tbuild back when the container exits: argv that, followed
@@ -61,6 +63,7 @@ async function startLocked(root: string, container: Container, self: SelfCommand
   mkdirSync(paths.exitDir, { recursive: true, mode: privateDirMode });
   try {
     const rootfs = await mountContainerRootfs(root, container);
+    await copyUpVolumes(rootfs, record.HostConfig.Mounts);
     await writeBundle(container, rootfs, await setUpContainerNetwork(root, container, self));
     const { pid, monitorPid } = await launchMonitor({
       id: record.Id,
@@ -179,14 +182,20 @@ export async function killContainer(root: string, ref: string, signal = 'KILL'):
 /** `--rm`: whoever sees an auto-remove container exited removes it. */
 async function autoRemove(root: string, container: Container): Promise<void> {
   if (container.record.HostConfig.AutoRemove)
-    await removeContainer(root, container.record.Id, true).catch(() => undefined);
+    await removeContainer(root, container.record.Id, true, true).catch(() => undefined);
 }
 
 /**
  * Docker's rm: refuses a running container unless `force` (then kills it); removes the
- * monitor, runc's state, the mount, the writable layer and the directory.
+ * monitor, runc's state, the mount, the writable layer and the directory; with `volumes` (`rm
+ * -v`, and `--rm` as Docker's autoremove does) its anonymous volumes no other container uses.
  */
-export async function removeContainer(root: string, ref: string, force: boolean): Promise<void> {
+export async function removeContainer(
+  root: string,
+  ref: string,
+  force: boolean,
+  volumes = false,
+): Promise<void> {
   const container = await inspectContainer(root, ref);
   if (isActive(container) && !force) {
     throw new ContainerError(
@@ -208,6 +217,12 @@ export async function removeContainer(root: string, ref: string, force: boolean)
     await rename(containerDir(root, c.record.Id), trash);
     await rm(trash, { recursive: true, force: true });
   });
+  if (volumes) {
+    const anonymous = container.record.HostConfig.Mounts.flatMap((m) =>
+      m.volume?.anonymous ? [m.volume.name] : [],
+    );
+    await removeUnusedVolumes(root, anonymous);
+  }
 }
 
 /** Docker's wait: blocks until the container is not running and resolves with its exit code. */

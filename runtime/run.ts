@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createRuncExecutor,
@@ -20,7 +21,7 @@ import { findImage } from './image-lookup.ts';
 import { startError } from './monitor.ts';
 import { claimName } from './names.ts';
 import { type ProcessOverrides, resolveProcess } from './process.ts';
-import { checkVolumeSources } from './volumes.ts';
+import type { MountRequest } from './volume/mount-request.ts';
 
 /** Everything `tbuild run` needs to run one container in the foreground. */
 export interface RunRequest extends ProcessOverrides {
@@ -28,8 +29,9 @@ export interface RunRequest extends ProcessOverrides {
   root: string;
   /** Image reference or ID. */
   image: string;
-  /** Bind mounts (see parseVolume). */
-  mounts: ExecMount[];
+  /** Bind and tmpfs mounts; volumes need a kept container (run -d). */
+  mounts: MountRequest[];
+  volumesFrom?: string[];
   network: NetworkMode;
   /** `--security-opt seccomp=…`: a profile in Docker's format, or `unconfined`; Docker's default when absent. */
   seccomp?: SeccompProfile | 'unconfined';
@@ -61,7 +63,7 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
     // Docker's base environment (moby container.CreateDaemonEnvironment): PATH and HOSTNAME.
     const base = [`PATH=${defaultPathEnv}`, `HOSTNAME=${hostname}`];
     const proc = resolveProcess(image.config.config, request, base, request.hostEnv ?? process.env);
-    await checkVolumeSources(request.mounts);
+    const mounts = await foregroundMounts(request);
     const release = request.name === undefined ? undefined : await claimName(request.root, request.name);
     try {
       request.signal.throwIfAborted();
@@ -71,7 +73,7 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
         return await executor
           .run(
             rootfs.path,
-            request.mounts,
+            mounts,
             {
               ...proc,
               hostname,
@@ -98,6 +100,33 @@ export async function runContainer(request: RunRequest): Promise<{ exitCode: num
   } finally {
     await store.close();
   }
+}
+
+/** The mounts a foreground run (no kept container, so no volumes) can have. */
+async function foregroundMounts(request: RunRequest): Promise<ExecMount[]> {
+  if (request.mounts.some((m) => m.type === 'volume') || (request.volumesFrom ?? []).length > 0) {
+    throw new RunError('volumes need a kept container in tbuild: use run -d', {
+      hint: 'a foreground run has bind and tmpfs mounts only',
+    });
+  }
+  const mounts: ExecMount[] = [];
+  for (const m of request.mounts) {
+    if (m.type === 'bind') {
+      await stat(m.source).catch(() => {
+        throw new RunError(
+          `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
+        );
+      });
+    }
+    mounts.push({
+      type: m.type === 'tmpfs' ? 'tmpfs' : 'bind',
+      source: m.source,
+      target: m.target,
+      readonly: m.readonly,
+      ...(m.size === undefined ? {} : { size: m.size }),
+    });
+  }
+  return mounts;
 }
 
 /** runc's failure to start the process, with Docker's exit codes (monitor.ts startError). */

@@ -1,5 +1,6 @@
 import { measureCache, readLiveLeases } from '../../cache/index.ts';
 import { imageUsage, resolveRoot } from '../../image/index.ts';
+import { volumeDiskUsage } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { formatTable, humanSince, humanSize, openStore } from '../image-output.ts';
@@ -7,7 +8,7 @@ import { formatTable, humanSince, humanSize, openStore } from '../image-output.t
 const usage = `
 Usage:  tbuild du [OPTIONS]
 
-Show disk usage: images, the build cache (records, snapshots, cache-only blobs) and temp files
+Show disk usage: images, the build cache (records, snapshots, cache-only blobs), volumes and temp files
 (like docker system df)
 
 Options:
@@ -32,6 +33,7 @@ export const duCommand: Command = {
       const u = await store.diskUsage();
       const images = await imageUsage(store);
       const cache = await measureCache(root, images);
+      const volumes = await volumeDiskUsage(root);
       const leased = await readLiveLeases(root);
       const active = cache.records.filter((r) => leased.has(r.key));
       const snapshotBytes = cache.snapshots.reduce((n, s) => n + s.bytes, 0);
@@ -66,6 +68,13 @@ export const duCommand: Command = {
             String(active.length),
             humanSize(cache.bytes),
             `${humanSize(cache.bytes)} (${pct(cache.bytes, cache.bytes)})`,
+          ],
+          [
+            'Local Volumes',
+            String(volumes.total),
+            String(volumes.active),
+            humanSize(volumes.bytes),
+            `${humanSize(volumes.reclaimable)} (${pct(volumes.reclaimable, volumes.bytes)})`,
           ],
           ['Temp files', String(u.tempFiles), '0', humanSize(u.tempBytes), humanSize(u.tempBytes)],
         ]),

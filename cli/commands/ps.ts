@@ -104,7 +104,11 @@ function rowOf(root: string, c: Container, trunc: boolean): TemplateRow {
     Labels: Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
-    Mounts: c.record.HostConfig.Mounts.map((m) => (trunc ? ellipsis(m.source, 15) : m.source)).join(','),
+    // Docker's MOUNTS: a volume by its name, a bind by its source.
+    Mounts: c.record.HostConfig.Mounts.map((m) => {
+      const shown = m.volume?.name ?? m.source;
+      return trunc ? ellipsis(shown, 15) : shown;
+    }).join(','),
     Networks: c.record.HostConfig.NetworkMode,
     Label: (key: string) => labels[key] ?? '',
   };

@@ -10,7 +10,7 @@ Remove one or more containers
 
 Options:
   -f, --force     Force the removal of a running container (uses SIGKILL)
-  -v, --volumes   Remove anonymous volumes associated with the container (tbuild has none)
+  -v, --volumes   Remove anonymous volumes associated with the container
 `;
 
 /** `tbuild rm` (docker rm). */
@@ -31,7 +31,7 @@ export const rmCommand: Command = {
     return forEachContainer(
       ctx,
       positionals,
-      (ref) => removeContainer(root, ref, force),
+      (ref) => removeContainer(root, ref, force, values.volumes === true),
       (error) => force && /^No such container: /.test(error.message),
     );
   },

@@ -43,7 +43,12 @@ Options:
       --stop-timeout int    Timeout (in seconds) to stop a container
   -t, --tty                 Allocate a pseudo-TTY
   -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])
-  -v, --volume list         Bind mount a host path: HOST:CONTAINER[:ro]
+      --mount mount         Attach a filesystem mount: type=volume|bind|tmpfs,source=,target=,readonly,
+                            volume-nocopy,volume-label=K=V,tmpfs-size=
+  -v, --volume list         Bind mount a volume or a host path: NAME:CONTAINER[:ro], HOST:CONTAINER[:ro],
+                            or CONTAINER (a new anonymous volume); a new or empty volume gets the image's
+                            content at CONTAINER
+      --volumes-from list   Mount volumes from the specified container(s) (CONTAINER[:ro|rw])
   -w, --workdir string      Working directory inside the container
 `;
 

@@ -68,12 +68,15 @@ export async function removeVolume(root: string, name: string, force: boolean): 
  */
 export async function removeUnusedVolumes(root: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  await withVolumeStore(root, async () => {
-    const users = await volumeUsers(root);
-    for (const name of new Set(names)) {
-      if (readVolume(root, name) !== undefined && !users.has(name)) removeVolumeLocked(root, name);
-    }
-  });
+  await withVolumeStore(root, () => removeUnusedVolumesLocked(root, names));
+}
+
+/** {@link removeUnusedVolumes} for a caller holding the store's lock. */
+export async function removeUnusedVolumesLocked(root: string, names: readonly string[]): Promise<void> {
+  const users = await volumeUsers(root);
+  for (const name of new Set(names)) {
+    if (readVolume(root, name) !== undefined && !users.has(name)) removeVolumeLocked(root, name);
+  }
 }
 
 export interface PruneVolumesOptions {
@@ -117,4 +120,19 @@ export function labelMatches(
 ): boolean {
   if (!(filter.key in labels)) return false;
   return filter.value === undefined || labels[filter.key] === filter.value;
+}
+
+/** `du`'s Local Volumes row (docker system df): how many, how many in use, their bytes, unused bytes. */
+export async function volumeDiskUsage(
+  root: string,
+): Promise<{ total: number; active: number; bytes: number; reclaimable: number }> {
+  const usage = { total: 0, active: 0, bytes: 0, reclaimable: 0 };
+  for (const { volume, users } of await listVolumesInUse(root)) {
+    const bytes = await directorySize(volume.Mountpoint);
+    usage.total++;
+    usage.bytes += bytes;
+    if (users.length > 0) usage.active++;
+    else usage.reclaimable += bytes;
+  }
+  return usage;
 }

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { mountedNamespaces } from '../../runtime/network/namespace.ts';
 import { runDir } from '../../runtime/network/run-dir.ts';
@@ -58,4 +60,25 @@ export async function removeAllContainers(
   const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
   if (all.length > 0) await ok(['rm', '-f', ...all]);
   assert.deepEqual(networkLeftovers(root), noNetworkLeftovers);
+}
+
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** GET http://127.0.0.1:PORT/PATH: status, body bytes. */
+export function fetchLocal(port: number, path: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
