@@ -10,7 +10,7 @@ import { findContainer } from '../container-store.ts';
 import { RunError } from '../errors.ts';
 import { findNetwork } from './definitions.ts';
 import { NetworkError } from './errors.ts';
-import { type PortBindings, parsePublish, publishAll } from './ports.ts';
+import { type PortBindings, parseExpose, parsePublish, publishAll } from './ports.ts';
 
 /** One network a container is configured to join (Docker's EndpointSettings, the configured part). */
 export interface EndpointConfig {
@@ -54,7 +54,8 @@ export async function resolveNetworking(
 ): Promise<ContainerNetworking> {
   const portBindings: PortBindings = {};
   for (const spec of request.publish ?? []) parsePublish(spec, portBindings);
-  if (request.publishAll) publishAll([...imageExposed, ...(request.expose ?? [])], portBindings);
+  const exposed = (request.expose ?? []).flatMap(parseExpose);
+  if (request.publishAll) publishAll([...imageExposed, ...exposed], portBindings);
   const extraHosts = (request.extraHosts ?? []).map(checkExtraHost);
   const aliases = request.aliases ?? [];
   const mode = request.network ?? 'bridge';

@@ -22,10 +22,11 @@ import {
 } from './attach.ts';
 import type { EndpointsConfig } from './container-config.ts';
 import { listNetworks, lookupNetwork } from './definitions.ts';
-import { bindingsClash, listenOnHost, portTakenError, startForwarder } from './forwarder.ts';
+import { startForwarder } from './forwarder.ts';
+import { listenOnHost } from './host-listen.ts';
 import { giveHostLoopback, wantsHostGateway } from './host-loopback.ts';
 import { endpointId } from './manage.ts';
-import type { BoundPort, PortBindings } from './ports.ts';
+import { hostPortRange, type PortBindings, type WantedPort } from './ports.ts';
 import { runDir } from './run-dir.ts';
 import { hostGatewayAddress, slirpDnsAddress } from './slirp.ts';
 
@@ -96,17 +97,17 @@ async function publishPorts(
   record: NetworkedRecord,
   self: readonly string[],
 ): Promise<void> {
-  const wanted: BoundPort[] = [];
+  const wanted: WantedPort[] = [];
   for (const [key, list] of Object.entries(record.HostConfig.PortBindings ?? {})) {
     const [port, protocol] = key.split('/');
-    if (protocol !== 'tcp')
-      throw new RunError(`publishing ${protocol} ports is not supported by tbuild yet: ${key}`);
+    if (protocol !== 'tcp' && protocol !== 'udp')
+      throw new RunError(`publishing ${protocol} ports is not supported by tbuild: ${key}`);
     for (const b of list) {
       wanted.push({
         containerPort: Number(port),
         protocol,
         hostIp: b.HostIp || '0.0.0.0',
-        hostPort: Number(b.HostPort || 0),
+        hostPorts: hostPortRange(b.HostPort),
       });
     }
   }
@@ -118,11 +119,15 @@ async function publishPorts(
     const taken = attachedContainerIds(root)
       .filter((id) => id !== record.Id)
       .flatMap((id) => readAttachment(root, id)?.ports ?? []);
-    for (const b of wanted) {
-      if (taken.some((t) => bindingsClash(b, t))) throw portTakenError(endpoint, b);
-    }
-    const { servers, bound } = await listenOnHost(wanted, endpoint);
-    attachment.forwarder = await startForwarder(self, primary.networkNetns, servers, bound, primary.ip);
+    const { listeners, bound } = await listenOnHost(wanted, taken, endpoint);
+    attachment.forwarder = await startForwarder(
+      self,
+      primary.networkNetns,
+      attachment.netns,
+      listeners,
+      bound,
+      primary.ip,
+    );
     attachment.ports = bound;
     writeAttachment(root, attachment);
   } finally {

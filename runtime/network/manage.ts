@@ -27,7 +27,7 @@ import {
   removeNetworkDefinition,
 } from './definitions.ts';
 import { NetworkError } from './errors.ts';
-import { withNetworkLock } from './infra.ts';
+import { clearRuntime, withNetworkLock } from './infra.ts';
 import { isolateRunningNetworks } from './isolation.ts';
 import { sweepNetworkLeftovers } from './sweep.ts';
 
@@ -85,6 +85,9 @@ export async function removeNetwork(root: string, ref: string): Promise<void> {
         `error while removing network: network ${network.Name} id ${network.Id} has active endpoints`,
       );
     }
+    // A runtime with no container on it (one a killed command left): it goes first, so that a
+    // kill in between leaves a defined network to remove again, never a runtime nobody names.
+    await clearRuntime(root, network.Id);
     removeNetworkDefinition(root, network.Id);
   });
 }
@@ -97,6 +100,7 @@ export async function pruneNetworks(root: string): Promise<string[]> {
     if (isPredefined(network.Name)) continue;
     await withNetworkLock(root, network.Id, async () => {
       if (endpointsOn(root, network.Id).length > 0) return;
+      await clearRuntime(root, network.Id);
       removeNetworkDefinition(root, network.Id);
       removed.push(network.Name);
     });

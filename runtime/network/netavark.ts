@@ -96,6 +96,7 @@ function options(request: NetavarkRequest) {
         static_ips: [network.ip],
         aliases: network.aliases,
         interface_name: network.interfaceName,
+        static_mac: macFromIp(network.ip),
       },
     },
     network_info: {
@@ -112,6 +113,18 @@ function options(request: NetavarkRequest) {
       },
     },
   };
+}
+
+/**
+ * Docker's MAC address for a container address (libnetwork netutils.GenerateMACFromIP): 02:42
+ * and the four bytes of the IPv4 address. Not netavark's random one: an address given again to
+ * a new container keeps its MAC, so the network namespace's neighbour cache, still holding the
+ * old container's entry, stays right (a random MAC left UDP to the new container unanswered for
+ * the seconds the stale entry took to be probed and replaced).
+ */
+export function macFromIp(ip: string): string {
+  const bytes = ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'));
+  return ['02', '42', ...bytes].join(':');
 }
 
 /** The command: the network's namespace, a private mount namespace without systemd, netavark. */
