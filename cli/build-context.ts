@@ -61,7 +61,7 @@ export class ContextScratch {
 export async function openBuildInput(
   spec: string,
   file: string | undefined,
-  options: { stdin: NodeJS.ReadableStream; scratch: ContextScratch; sshAuthSock?: string },
+  options: { stdin: NodeJS.ReadableStream; scratch: ContextScratch; gitCache?: string; sshAuthSock?: string },
 ): Promise<BuildInput> {
   if (spec === '-' && file === '-') {
     throw new BuildError("invalid argument: can't use stdin for both build context and dockerfile");
@@ -69,6 +69,7 @@ export async function openBuildInput(
   const context = await openContext(spec, {
     scratch: options.scratch.make,
     stdin: options.stdin as AsyncIterable<Buffer>,
+    ...(options.gitCache === undefined ? {} : { gitCache: options.gitCache }),
     ...(options.sshAuthSock === undefined ? {} : { sshAuthSock: options.sshAuthSock }),
   });
   const fromStdin = file === '-';
@@ -114,12 +115,13 @@ export async function openBuildInput(
  */
 export async function openNamedContexts(
   values: ReadonlyMap<string, string>,
-  options: { scratch: ContextScratch; sshAuthSock?: string },
+  options: { scratch: ContextScratch; gitCache?: string; sshAuthSock?: string },
 ): Promise<Record<string, NamedContext>> {
   const contexts: Record<string, NamedContext> = {};
   for (const [name, value] of values) {
     const opened = await openNamedContext(name, value, {
       scratch: options.scratch.make,
+      ...(options.gitCache === undefined ? {} : { gitCache: options.gitCache }),
       ...(options.sshAuthSock === undefined ? {} : { sshAuthSock: options.sshAuthSock }),
     });
     contexts[name] =

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { resolveInRoot } from '../executor/index.ts';
 import { extractContextArchive, isArchive, type PeekedStream, peekStream } from './archive-context.ts';
 import { SourceError } from './errors.ts';
-import { checkoutGit } from './git-checkout.ts';
+import { checkoutGit, type GitCheckout } from './git-checkout.ts';
+import { cachedCheckout } from './git-checkout-cache.ts';
 import { parseGitRef, redactCredentials } from './git-url.ts';
 
 /**
@@ -39,6 +40,11 @@ export interface OpenContextOptions {
   stdin?: AsyncIterable<Buffer | string>;
   /** The ssh-agent socket git uses for ssh remotes. */
   sshAuthSock?: string;
+  /**
+   * Where git checkouts are kept by commit (source/git-checkout-cache.ts): a rebuild from an
+   * unchanged ref fetches nothing. Without it every git context is fetched afresh.
+   */
+  gitCache?: string;
   signal?: AbortSignal;
 }
 
@@ -69,12 +75,22 @@ export async function openRemote(
 ): Promise<OpenedContext> {
   const git = parseGitRef(spec, { allowFile: true });
   if (git) {
-    const into = await options.scratch();
-    const checkout = await checkoutGit(git, into, {
+    const gitOptions = {
       ...(options.sshAuthSock === undefined ? {} : { sshAuthSock: options.sshAuthSock }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    await containIgnoreFile(checkout.dir);
+    };
+    let checkout: GitCheckout;
+    if (options.gitCache === undefined) {
+      checkout = await checkoutGit(git, await options.scratch(), gitOptions);
+      await containIgnoreFile(checkout.dir);
+    } else {
+      checkout = await cachedCheckout(git, {
+        ...gitOptions,
+        dir: options.gitCache,
+        scratch: options.scratch,
+        prepare: containIgnoreFile,
+      });
+    }
     return { kind: 'git', dir: checkout.dir, commit: checkout.commit, fetched: true };
   }
   if (/^https?:\/\//i.test(spec))

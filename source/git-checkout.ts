@@ -93,6 +93,9 @@ export async function resolveGitCommit(ref: GitSpec, options: GitCheckoutOptions
       '/',
       ref.remote,
       options,
+      // The user asked for the repository, not a listing: BuildKit too says "failed to fetch
+      // remote" when its ls-remote fails (source/git resolveMetadata).
+      'fetch',
     );
     const refs = new Map<string, string>();
     for (const line of listed.split('\n')) {
@@ -108,7 +111,8 @@ export async function resolveGitCommit(ref: GitSpec, options: GitCheckoutOptions
       if (commit !== undefined) break;
     }
     if (commit === undefined) {
-      throw new SourceError(`repository ${shown} does not contain ref ${wanted ?? 'HEAD'}`);
+      // git fetch's own words for it (what fetching the ref would have said).
+      throw new SourceError(`failed to fetch ${shown}: fatal: couldn't find remote ref ${wanted ?? 'HEAD'}`);
     }
   }
   checkChecksum(ref, commit, shown);
@@ -181,7 +185,14 @@ async function exists(path: string): Promise<boolean> {
 const allowedTransports = ['https', 'http', 'ssh', 'git'];
 
 /** Runs `git args…` in `cwd` with a clean environment; rejects with git's stderr, credentials redacted. */
-function runGit(args: string[], cwd: string, remote: string, options: GitCheckoutOptions): Promise<string> {
+function runGit(
+  args: string[],
+  cwd: string,
+  remote: string,
+  options: GitCheckoutOptions,
+  /** What a failure says was being done (default: the git command run). */
+  doing?: string,
+): Promise<string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     GIT_TERMINAL_PROMPT: '0',
@@ -252,7 +263,7 @@ function runGit(args: string[], cwd: string, remote: string, options: GitCheckou
         .filter((line) => line.trim() !== '')
         .slice(-6)
         .join('; ');
-      const verb = args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? 'git';
+      const verb = doing ?? args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? 'git';
       reject(new SourceError(`failed to ${verb} ${shown}: ${said || `git exited with code ${code}`}`));
     });
   });

@@ -61,7 +61,7 @@ export const buildCommand: Command = {
     const agents = await openSshAgents(flags.ssh);
     const sshAuthSock = agents.sockets.get('default');
     const gitAgent = sshAuthSock === undefined ? {} : { sshAuthSock };
-    const fetchOptions = { scratch, ...gitAgent };
+    const fetchOptions = { scratch, gitCache: join(root, 'cache', 'git-checkouts'), ...gitAgent };
     const [input, namedContexts] = await Promise.all([
       openBuildInput(flags.context, flags.file, { stdin: ctx.stdin, ...fetchOptions }),
       openNamedContexts(flags.buildContexts, fetchOptions),

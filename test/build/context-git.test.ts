@@ -156,3 +156,28 @@ it('credentials in a git URL never reach the output; a subdirectory must be a di
   assert.equal(link.code, 1);
   assert.match(link.stderr, /subdirectory etc-link of .*: etc-link is not a directory/);
 });
+
+it('a rebuild from an unchanged ref only asks what the ref is; a new commit is fetched', async () => {
+  const moving = join(repos, 'moving.git');
+  await makeRepo(moving, [{ files: { Dockerfile: 'FROM busybox\nCOPY f.txt /f\n', 'f.txt': 'first\n' } }]);
+  const url = `${server?.url}/moving.git#main`;
+  const first = await build(['-t', 'git-moving', url]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(await (await h.flatten('git-moving')).text('/f'), 'first\n');
+  // What one ls-remote costs against this server, measured with the same git.
+  let before = server?.requests.length ?? 0;
+  await git(repos, 'ls-remote', '--', `${server?.url}/moving.git`, 'main');
+  const lsRemote = (server?.requests.length ?? 0) - before;
+  assert.ok(lsRemote > 0);
+  before = server?.requests.length ?? 0;
+  const again = await build(['-t', 'git-moving', url]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((server?.requests.length ?? 0) - before, lsRemote, 'the rebuild fetched the repository again');
+  assert.match(again.stderr, /\[2\/2\] COPY f\.txt \/f\n#\d+ CACHED/);
+  await makeRepo(moving, [{ files: { 'f.txt': 'second\n' } }]);
+  before = server?.requests.length ?? 0;
+  const moved = await build(['-t', 'git-moving', url]);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.ok((server?.requests.length ?? 0) - before > lsRemote, 'a new commit must be fetched');
+  assert.equal(await (await h.flatten('git-moving')).text('/f'), 'second\n');
+});
