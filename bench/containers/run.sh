@@ -105,10 +105,28 @@ turn() {
   echo "rep $rep: $eng done (load $start-$(load1))" >&2
 }
 
+# A failed turn is kept out of the results, noted in failures.txt (with the tail of dockerd's log
+# for docker) and run once more after the engine's busybox is loaded again: twice here, docker's
+# `run -d` failed with `exec: "sleep": executable file not found` after minutes of runs at a load
+# of 20, once after its containerd timed out and the shims of running containers disconnected.
+reload_busybox() {
+  case $1 in
+    docker) cli_docker rmi -f busybox:latest >/dev/null 2>&1; cli_docker load -q -i "$BUSYBOX_TAR" >/dev/null;;
+    podman) cli_podman rmi -f docker.io/library/busybox:latest >/dev/null 2>&1
+      podman_private "$PODMAN_DIR";;
+    tbuild) _tbuild inspect busybox:latest >/dev/null 2>&1 || _tbuild load -i "$BUSYBOX_TAR" >/dev/null;;
+  esac
+}
 read -ra order <<< "$ENGINES"
 for rep in $(seq 1 "$REPS"); do
   for i in "${!order[@]}"; do
-    turn "$rep" "${order[$(( (i + rep - 1) % ${#order[@]} ))]}"
+    eng=${order[$(( (i + rep - 1) % ${#order[@]} ))]}
+    set +e; ( set -e; turn "$rep" "$eng" ); rc=$?; set -e   # (no && here: it would switch -e off inside)
+    [ "$rc" = 0 ] && continue
+    { echo "rep $rep, $eng: turn failed at $(date -u +%T), load $(load1); retried"
+      [ "$eng" != docker ] || tail -n 30 "$DOCKERD_DIR/dockerd.log"; } >> "$OUT/failures.txt"
+    reload_busybox "$eng"
+    turn "$rep" "$eng"
   done
 done
 rm -f "$TURN"
