@@ -106,9 +106,11 @@ turn() {
 }
 
 # A failed turn is kept out of the results, noted in failures.txt (with the tail of dockerd's log
-# for docker) and run once more after the engine's busybox is loaded again: twice here, docker's
-# `run -d` failed with `exec: "sleep": executable file not found` after minutes of runs at a load
-# of 20, once after its containerd timed out and the shims of running containers disconnected.
+# for docker) and run once more after the engine's busybox is loaded again (a second failure is
+# noted and the bench goes on without that turn). Why: in 3 of 4 full runs at a load of ~20,
+# docker's `run -d` failed after tens of containers with `exec: "sleep": executable file not
+# found`, its log showing the new container's shim disconnecting at once (once with containerd
+# timing out and running containers' shims gone too); the one retry failed as well.
 reload_busybox() {
   case $1 in
     docker) cli_docker rmi -f busybox:latest >/dev/null 2>&1; cli_docker load -q -i "$BUSYBOX_TAR" >/dev/null;;
@@ -126,7 +128,8 @@ for rep in $(seq 1 "$REPS"); do
     { echo "rep $rep, $eng: turn failed at $(date -u +%T), load $(load1); retried"
       [ "$eng" != docker ] || tail -n 30 "$DOCKERD_DIR/dockerd.log"; } >> "$OUT/failures.txt"
     reload_busybox "$eng"
-    turn "$rep" "$eng"
+    set +e; ( set -e; turn "$rep" "$eng" ); rc=$?; set -e
+    [ "$rc" = 0 ] || echo "rep $rep, $eng: failed again; no result for this turn" >> "$OUT/failures.txt"
   done
 done
 rm -f "$TURN"
