@@ -5,6 +5,7 @@
  */
 import { TbuildError } from '../errors.ts';
 import { resolveRoot } from '../image/index.ts';
+import { restoreForwarder } from '../runtime/index.ts';
 import type { CommandContext } from './command.ts';
 
 /** The store root of this command. */
@@ -42,4 +43,14 @@ export async function forEachContainer(
     }
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * Serves a running container's published ports again if their forwarder died
+ * (runtime/network/forwarder-restore.ts); a loss is said on stderr, as a warning.
+ */
+export async function keepPortsServed(ctx: CommandContext, id: string, name: string): Promise<void> {
+  const check = await restoreForwarder(containerRoot(ctx), id, selfCommand(ctx));
+  if (check.kind === 'lost')
+    ctx.stderr.write(`WARNING: the published ports of ${name} are lost: ${check.reason}\n`);
 }

@@ -46,6 +46,7 @@ export {
 export { NetworkError } from './network/errors.ts';
 export type { ForwardRule } from './network/forwarder.ts';
 export { runForwarder } from './network/forwarder-process.ts';
+export { type ForwarderCheck, restoreForwarder } from './network/forwarder-restore.ts';
 export {
   connectContainer,
   createNetwork,

@@ -1,6 +1,6 @@
 import { ContainerError, inspectContainer, publishedPorts } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { containerRoot } from '../containers.ts';
+import { containerRoot, keepPortsServed } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 
 const usage = `
@@ -18,6 +18,8 @@ export const portCommand: Command = {
     const [ref, wanted] = line.positionals as [string, string?];
     const root = containerRoot(ctx);
     const container = await inspectContainer(root, ref);
+    if (container.state.Status === 'running')
+      await keepPortsServed(ctx, container.record.Id, container.record.Name);
     const ports = publishedPorts(root, container.record.Id);
     if (wanted === undefined) {
       for (const p of ports)

@@ -8,7 +8,7 @@ import {
 } from '../../format/index.ts';
 import { type Container, listContainers, portsText, publishedPorts, syncState } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { containerRoot } from '../containers.ts';
+import { containerRoot, keepPortsServed } from '../containers.ts';
 import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
 import { formatTable, humanDuration } from '../image-output.ts';
 
@@ -209,6 +209,9 @@ export const psCommand: Command = {
         matches(c, filters),
     );
     if (limit > 0) containers = containers.slice(0, limit);
+    for (const c of containers) {
+      if (c.state.Status === 'running') await keepPortsServed(ctx, c.record.Id, c.record.Name);
+    }
     const trunc = values['no-trunc'] !== true;
     const rows = containers.map((c) => rowOf(root, c, trunc));
     if (values.quiet) {

@@ -1,6 +1,6 @@
 import { startContainer } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
-import { containerRoot, forEachContainer, selfCommand } from '../containers.ts';
+import { containerRoot, forEachContainer, keepPortsServed, selfCommand } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 
 const usage = `
@@ -17,7 +17,9 @@ export const startCommand: Command = {
     if (line === undefined) return 0;
     const root = containerRoot(ctx);
     return forEachContainer(ctx, line.positionals, async (ref) => {
-      await startContainer(root, ref, selfCommand(ctx));
+      const started = await startContainer(root, ref, selfCommand(ctx));
+      // Docker leaves a running container alone; its ports are served again if their forwarder died.
+      await keepPortsServed(ctx, started.record.Id, started.record.Name);
     });
   },
 };

@@ -10,12 +10,14 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runDir } from '../../runtime/network/run-dir.ts';
 import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
 import { firstReason, needCommands, skipReason } from '../needs.ts';
 import { runTbuild, tbuildArgv } from '../tbuild-entry.ts';
@@ -348,6 +350,55 @@ describe('published ports', { skip: reason }, () => {
       'ERROR: invalid ranges specified for container and host Ports: 80-81 and 8000-8002\n',
     );
     await ok(['rm', '-f', 'pair', 'ranged']);
+  });
+
+  test('a forwarder killed with -9: the next port or ps serves the ports again; a host port taken meanwhile is reported and dropped', async () => {
+    const port = await freePortRun(1);
+    const id = (await ok(httpdArgs('orphaned', '-p', `127.0.0.1:${port}:80`))).trim();
+    assert.equal((await fetchLocal(port, '/hostname')).status, 200);
+    const killForwarder = async () => {
+      const record = JSON.parse(readFileSync(join(runDir(root), 'attachments', `${id}.json`), 'utf8')) as {
+        forwarder: { pid: number };
+      };
+      process.kill(record.forwarder.pid, 'SIGKILL');
+      for (let i = 0; i < 100 && existsSync(`/proc/${record.forwarder.pid}/cmdline`); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await assert.rejects(fetchLocal(port, '/hostname'), /ECONNREFUSED/);
+    };
+    await killForwarder();
+    assert.equal(await ok(['port', 'orphaned']), `80/tcp -> 127.0.0.1:${port}\n`);
+    assert.equal((await fetchLocal(port, '/hostname')).status, 200);
+    await killForwarder();
+    const psOut = await ok(['ps', '--filter', 'name=^orphaned$', '--format', '{{.Ports}}']);
+    assert.equal(psOut, `127.0.0.1:${port}->80/tcp\n`);
+    assert.equal((await fetchLocal(port, '/hostname')).status, 200);
+    await killForwarder();
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
+    try {
+      const ps = await runTbuild([
+        '--root',
+        root,
+        'ps',
+        '--filter',
+        'name=^orphaned$',
+        '--format',
+        '{{.Ports}}',
+      ]);
+      assert.equal(ps.code, 0);
+      assert.equal(ps.stdout, '\n');
+      assert.match(
+        ps.stderr,
+        new RegExp(
+          `WARNING: the published ports of orphaned are lost: .*listen tcp4 127\\.0\\.0\\.1:${port}: bind: address already in use`,
+        ),
+      );
+      assert.equal(await ok(['port', 'orphaned']), '');
+    } finally {
+      squatter.close();
+    }
+    await ok(['rm', '-f', 'orphaned']);
   });
 
   test('kill -9 during run -p: afterwards rm -f cleans everything and the next run works', async () => {
