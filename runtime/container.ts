@@ -19,6 +19,12 @@ export interface RestartPolicy {
   MaximumRetryCount: number;
 }
 
+/** One host address a container port is published on (Docker's nat.PortBinding). */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
 /** `container.json`: what the container is. */
 export interface ContainerRecord {
   /** 64 hex digits. */
@@ -44,6 +50,18 @@ export interface ContainerRecord {
     Labels: Record<string, string>;
     Tty: boolean;
     OpenStdin: boolean;
+    /**
+     * Docker's attach flags: the streams a foreground `run` (or `create`) attaches; all false
+     * for `run -d`. Absent in records made before they were kept (read as false).
+     */
+    AttachStdin?: boolean;
+    AttachStdout?: boolean;
+    AttachStderr?: boolean;
+    /**
+     * `run -i` / `create -i`: the container's stdin closes when the first attached client ends
+     * its input (Docker closes it only without a terminal; the monitor is told so at start).
+     */
+    StdinOnce?: boolean;
     StopSignal: string;
     /** Seconds; undefined = Docker's default of 10. */
     StopTimeout?: number;
@@ -65,6 +83,11 @@ export interface ContainerRecord {
      * sends the file's content, not its path); absent or empty = Docker's default profile.
      */
     SecurityOpt?: string[];
+    /**
+     * Published ports, Docker's form: `"80/tcp"` → the host addresses (`-p`, issue 16). Absent
+     * for the host and none networks, where Docker discards `-p`.
+     */
+    PortBindings?: Record<string, PortBinding[]>;
   };
   /** The networks it joins when it starts, by name (Docker's NetworkSettings.Networks, configured part). */
   Networks?: EndpointsConfig;

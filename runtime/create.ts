@@ -4,12 +4,11 @@
  * the id (64 hex). The image's layers are unpacked into the snapshot store now, so `start` only
  * mounts.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDirMode } from '../cache/index.ts';
 import { defaultPathEnv, type SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
-import { isProcessAlive } from '../processes.ts';
 import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
 import {
   acquireNamesLock,
@@ -44,6 +43,8 @@ export interface CreateRequest extends ProcessOverrides, NetworkingRequest {
   labels: Record<string, string>;
   tty: boolean;
   openStdin: boolean;
+  /** Docker's AttachStdin/AttachStdout/AttachStderr and StdinOnce (see ContainerRecord). */
+  attach: { stdin: boolean; stdout: boolean; stderr: boolean; stdinOnce: boolean };
   autoRemove: boolean;
   restart: RestartPolicy;
   stopSignal?: string;
@@ -98,6 +99,10 @@ export async function createContainer(request: CreateRequest): Promise<Container
         Labels: { ...(imageConfig?.Labels ?? {}), ...request.labels },
         Tty: request.tty,
         OpenStdin: request.openStdin,
+        AttachStdin: request.attach.stdin,
+        AttachStdout: request.attach.stdout,
+        AttachStderr: request.attach.stderr,
+        StdinOnce: request.attach.stdinOnce,
         StopSignal: request.stopSignal ?? imageConfig?.StopSignal ?? 'SIGTERM',
         ...(request.stopTimeout === undefined ? {} : { StopTimeout: request.stopTimeout }),
         Image: request.image,
@@ -171,7 +176,7 @@ async function placeContainer(
       if (!namePattern.test(bare)) {
         throw new RunError(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
-      const owner = taken.get(bare) ?? foregroundOwner(root, bare);
+      const owner = taken.get(bare);
       if (owner !== undefined) {
         throw new RunError(
           `Conflict. The container name "/${bare}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -181,7 +186,7 @@ async function placeContainer(
       record.Name = bare;
     } else {
       let name = generateName();
-      for (let retry = 1; taken.has(name) || foregroundOwner(root, name) !== undefined; retry++) {
+      for (let retry = 1; taken.has(name); retry++) {
         name = generateName(retry);
       }
       record.Name = name;
@@ -198,12 +203,4 @@ async function placeContainer(
   } finally {
     await lock.release();
   }
-}
-
-/** A foreground `tbuild run --name` (names.ts) that holds this name, as "pid N", or undefined. */
-function foregroundOwner(root: string, name: string): string | undefined {
-  const file = join(containersDir(root), `${name}.pid`);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8'));
-  return pid > 0 && isProcessAlive(pid) ? `tbuild run (pid ${pid})` : undefined;
 }

@@ -25,6 +25,7 @@ import {
 import { ContainerError } from './errors.ts';
 import { launchMonitor, pollUntil, processStartTicks, readExitFile, runc, startError } from './monitor.ts';
 import { setUpContainerNetwork } from './network/container-setup.ts';
+import { isRemovalHeld } from './removal-hold.ts';
 import { finalizeLocked, isActive, killLeftovers, syncState } from './state-sync.ts';
 import { copyUpVolumes } from './volume/copy-up.ts';
 import { removeUnusedVolumes } from './volume/manage.ts';
@@ -40,20 +41,36 @@ export async function inspectContainer(root: string, ref: string): Promise<Conta
   return syncState(root, await findContainer(root, ref));
 }
 
+/** What a caller of `start` does while the container is created but its process not started. */
+export interface StartHooks {
+  /** Runs between `runc create` and `runc start`: an attach made here misses no output. */
+  beforeStart?: (container: Container) => Promise<void>;
+}
+
 /** Starts a created or exited container; a running one is left alone (Docker does the same). */
-export async function startContainer(root: string, ref: string, self: SelfCommand): Promise<Container> {
+export async function startContainer(
+  root: string,
+  ref: string,
+  self: SelfCommand,
+  hooks: StartHooks = {},
+): Promise<Container> {
   const found = await inspectContainer(root, ref);
   const started = await withContainerLock(root, found.record.Id, async (c) => {
     const current = await finalizeLocked(root, c);
     if (isActive(current)) return current;
-    await startLocked(root, current, self);
+    await startLocked(root, current, self, hooks);
     return current;
   });
   if (started === undefined) throw new ContainerError(`No such container: ${ref}`);
   return started;
 }
 
-async function startLocked(root: string, container: Container, self: SelfCommand): Promise<void> {
+async function startLocked(
+  root: string,
+  container: Container,
+  self: SelfCommand,
+  hooks: StartHooks = {},
+): Promise<void> {
   const { record } = container;
   const paths = containerPaths(container.dir, record.Id);
   const runcRoot = containersRuncRoot(root);
@@ -77,8 +94,11 @@ async function startLocked(root: string, container: Container, self: SelfCommand
       monitorLogFile: paths.monitorLog,
       terminal: record.Config.Tty,
       stdin: record.Config.OpenStdin,
+      // Docker closes stdin after the first attach only without a terminal (moby container/stream).
+      stdinOnce: record.Config.StdinOnce === true && !record.Config.Tty,
       exitCommand: [...self, 'container-cleanup', record.Id],
     });
+    await hooks.beforeStart?.(container);
     const started = await runc(runcRoot, ['start', record.Id]);
     if (started.code !== 0) throw startError(started.stderr);
     writeState(container, {
@@ -170,7 +190,9 @@ export async function stopContainer(root: string, ref: string, timeoutSeconds?: 
 export async function killContainer(root: string, ref: string, signal = 'KILL'): Promise<void> {
   const name = parseSignal(signal);
   const container = await inspectContainer(root, ref);
-  if (!isActive(container) || !(await signalContainer(root, container, name))) {
+  // Judged under the lock (signalContainer): a start in progress holds it until it has
+  // recorded the container running, and a signal sent then must reach it.
+  if (!(await signalContainer(root, container, name))) {
     throw new ContainerError(
       `Cannot kill container: ${ref}: Container ${container.record.Id} is not running`,
     );
@@ -179,9 +201,12 @@ export async function killContainer(root: string, ref: string, signal = 'KILL'):
   if (name === 'KILL' && (await awaitExit(root, container, 10_000))) await autoRemove(root, container);
 }
 
-/** `--rm`: whoever sees an auto-remove container exited removes it. */
+/**
+ * `--rm`: whoever sees an auto-remove container exited removes it, unless an attached
+ * foreground run holds the removal to read the exit code first (removal-hold.ts).
+ */
 async function autoRemove(root: string, container: Container): Promise<void> {
-  if (container.record.HostConfig.AutoRemove)
+  if (container.record.HostConfig.AutoRemove && !isRemovalHeld(container))
     await removeContainer(root, container.record.Id, true, true).catch(() => undefined);
 }
 

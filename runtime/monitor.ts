@@ -35,6 +35,8 @@ export interface MonitorLaunch {
   monitorLogFile: string;
   terminal: boolean;
   stdin: boolean;
+  /** Close the container's stdin when an attached client ends its input (Docker's StdinOnce). */
+  stdinOnce: boolean;
   /** argv of the exit command conmon runs after the container exits. */
   exitCommand: string[];
 }
@@ -96,7 +98,8 @@ export async function launchMonitor(launch: MonitorLaunch): Promise<{ pid: numbe
       ? []
       : ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a])]),
     ...(launch.terminal ? ['-t'] : []),
-    ...(launch.stdin ? ['-i', '--leave-stdin-open'] : []),
+    ...(launch.stdin ? ['-i'] : []),
+    ...(launch.stdin && !launch.stdinOnce ? ['--leave-stdin-open'] : []),
   ];
   const logFd = openSync(launch.monitorLogFile, 'a');
   let child: ReturnType<typeof spawn>;

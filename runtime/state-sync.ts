@@ -91,11 +91,15 @@ export async function killLeftovers(root: string, container: Container): Promise
   const { record } = container;
   const paths = containerPaths(container.dir, record.Id);
   const monitorPid = readPid(paths.monitorPid);
-  if (monitorPid !== undefined && isConmonOf(monitorPid, record.Id)) {
+  const stillConmon = () => monitorPid !== undefined && isConmonOf(monitorPid, record.Id);
+  // Once the exit file is written, conmon only waits for its exit command (which finds the
+  // container recorded or gone and ends): it holds nothing, so it is neither waited for nor killed.
+  const exited = () => readExitFile(paths.exitFile) !== undefined;
+  if (monitorPid !== undefined && stillConmon() && !exited()) {
     // After the container's exit conmon lingers only to write the exit file: give it a moment.
-    await pollUntil(() => !isProcessRunning(monitorPid), 2000);
-    if (isProcessRunning(monitorPid)) killQuietly(monitorPid);
-    await pollUntil(() => !isProcessRunning(monitorPid), 5000);
+    await pollUntil(() => !stillConmon() || exited(), 2000);
+    if (stillConmon() && !exited()) killQuietly(monitorPid);
+    await pollUntil(() => !stillConmon() || exited(), 5000);
   }
   await runc(containersRuncRoot(root), ['delete', '--force', record.Id]);
   const pid = readPid(paths.containerPid);

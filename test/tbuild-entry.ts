@@ -12,9 +12,13 @@ const repo = resolve(import.meta.dirname, '..');
 /** The shipped entry point. */
 export const tbuildEntry = join(repo, 'bin', 'tbuild.js');
 
-/** node's argv for `tbuild ...args`: spawn(process.execPath, tbuildArgv(args)). */
+/**
+ * node's argv for `tbuild ...args`: spawn(process.execPath, tbuildArgv(args)). The `--` ends
+ * node's own options: Node 20 looks for `--env-file` anywhere on its command line, even after
+ * the script (fixed in Node 22), and would take `tbuild run --env-file F` as its own.
+ */
 export function tbuildArgv(args: string[]): string[] {
-  return [tbuildEntry, ...args];
+  return ['--', tbuildEntry, ...args];
 }
 
 /** What a finished `tbuild` printed, and its exit code (-1 when a signal ended it). */

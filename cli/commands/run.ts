@@ -1,11 +1,16 @@
-import { TbuildError } from '../../errors.ts';
 import { resolveRoot } from '../../image/index.ts';
-import { createContainer, removeContainer, runContainer, startContainer } from '../../runtime/index.ts';
+import {
+  type AttachedRun,
+  createContainer,
+  removeContainer,
+  startAttached,
+  startContainer,
+} from '../../runtime/index.ts';
+import { attachOnTerminal, checkTty } from '../attach-terminal.ts';
 import type { Command, CommandContext } from '../command.ts';
 import {
   type ContainerFlagValues,
   containerOptions,
-  parseForegroundNetwork,
   toCreateRequest,
 } from '../container-flags.ts';
 import { selfCommand } from '../containers.ts';
@@ -17,15 +22,17 @@ Usage:  tbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Run a command in a new container
 
-With -d the container is kept (see tbuild ps, logs, stop, rm) and its id printed; without it
-the command runs in the foreground over a temporary writable layer that is removed when it
-exits (--rm is then the only behaviour). The exit code is the command's; 125 means tbuild could
-not run it, 126 the command cannot be invoked, 127 it was not found.
+With -d the container runs in the background and its id is printed; without it tbuild attaches
+to it (stdin too with -i) and exits with its exit code, or 0 when the detach keys (Ctrl-P Ctrl-Q)
+leave it running. The container is kept (see tbuild ps -a, logs, start, rm) unless --rm. 125
+means tbuild could not run the command, 126 it cannot be invoked, 127 it was not found.
 
 Options:
   -d, --detach              Run container in background and print container ID
+      --detach-keys string  Override the key sequence for detaching a container
       --entrypoint string   Overwrite the default ENTRYPOINT of the image (clears its CMD)
   -e, --env list            Set environment variables (K=V, or K to pass the host's value)
+      --env-file list       Read in a file of environment variables
   -h, --hostname string     Container host name
   -i, --interactive         Keep STDIN open even if not attached
   -l, --label list          Set meta data on a container
@@ -39,6 +46,7 @@ Options:
       --rm                  Automatically remove the container when it exits
       --security-opt list   Security options: seccomp=unconfined, or seccomp=PROFILE.json (Docker's
                             profile format; Docker's default profile applies otherwise)
+      --sig-proxy           Proxy received signals to the process (default true)
       --stop-signal string  Signal to stop the container (default "SIGTERM")
       --stop-timeout int    Timeout (in seconds) to stop a container
   -t, --tty                 Allocate a pseudo-TTY
@@ -88,13 +96,18 @@ async function runDetached(
     await startContainer(root, record.Id, selfCommand(ctx));
   } catch (error) {
     // Docker removes an --rm container that failed to start (cli/command/container/run.go).
-    if (values.rm) await removeContainer(root, record.Id, true).catch(() => undefined);
+    if (values.rm) await removeContainer(root, record.Id, true, true).catch(() => undefined);
     throw error;
   }
   ctx.stdout.write(`${record.Id}\n`);
   return 0;
 }
 
+/**
+ * `run` without -d, as `docker run`: the container is created, attached to and started; tbuild
+ * exits with its exit code once it exits (0 after the detach keys, which leave it running), and
+ * removes it with --rm. It is kept otherwise: `ps -a` lists it exited.
+ */
 async function runForeground(
   ctx: CommandContext,
   root: string,
@@ -103,35 +116,28 @@ async function runForeground(
   args: string[],
 ): Promise<number> {
   const tty = values.tty === true;
-  if (tty && process.stdin.isTTY !== true) {
-    // Docker's CLI refuses the same way (cli/command/container/run.go, attach with a TTY).
-    throw new TbuildError('the input device is not a TTY', { exitCode: 1 });
-  }
-  const request = await toCreateRequest('run', root, values, image, args);
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGINT' ? 130 : 143;
-    controller.abort(new TbuildError(`container killed (${signal})`, { exitCode: code }));
-  };
-  // `on`, not `once`: a second Ctrl-C during cleanup must not kill node with mounts left behind.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interactive = values.interactive === true;
+  checkTty(tty, interactive);
+  const record = await createContainer(await toCreateRequest('run', root, values, image, args));
+  let result: Awaited<ReturnType<typeof attachOnTerminal<AttachedRun>>>;
   try {
-    const { exitCode } = await runContainer({
-      ...request,
-      network: parseForegroundNetwork(values.network),
-      terminal: tty,
-      io: {
-        stdout: (chunk) => ctx.stdout.write(chunk),
-        stderr: (chunk) => ctx.stderr.write(chunk),
-        ...(values.interactive ? { stdin: process.stdin } : {}),
-        ...(tty ? { inheritStdio: true } : {}),
+    result = await attachOnTerminal(
+      ctx,
+      {
+        root,
+        id: record.Id,
+        tty,
+        stdin: interactive,
+        sigProxy: values['sig-proxy'] !== false,
+        detachKeys: values['detach-keys'],
       },
-      signal: controller.signal,
-    });
-    return exitCode;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+      (request) => startAttached(root, record.Id, selfCommand(ctx), request),
+    );
+  } catch (error) {
+    // Docker removes an --rm container that failed to start (cli/command/container/run.go).
+    if (values.rm) await removeContainer(root, record.Id, true, true).catch(() => undefined);
+    throw error;
   }
+  const code = await result.opened.finish(result.end);
+  return result.signalled ?? code ?? 0;
 }

@@ -6,134 +6,24 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { busyboxArchive, whyNotRunnable } from '../build/helpers.ts';
-import { firstReason, needCommands, skipReason } from '../needs.ts';
-import { runTbuild, tbuildArgv } from '../tbuild-entry.ts';
+import { alive, ContainerRoot, containerSkipReason, eventually } from './helpers.ts';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const reason = skipReason(firstReason(whyNotRunnable(), needCommands('conmon', 'python3')));
+const reason = containerSkipReason();
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+let ctr = new ContainerRoot();
+const tbuild = (args: string[], input?: string) => ctr.tbuild(args, input);
+const ok = (args: string[], input?: string) => ctr.ok(args, input);
+const runDetached = (...args: string[]) => ctr.runDetached(...args);
+const statusOf = (name: string) => ctr.statusOf(name);
+const monitorPid = (id: string) => ctr.monitorPid(id);
+const containerPid = (id: string) => ctr.containerPid(id);
 
-let root = '';
-
-/** `tbuild --root ROOT ARGS` (test/tbuild-entry.ts), stdin from `input` (closed when absent). */
-export function tbuild(args: string[], input?: string): Promise<Result> {
-  return runTbuild(['--root', root, ...args], input === undefined ? {} : { stdin: input });
-}
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await tbuild(args, input);
-  assert.equal(r.code, 0, `tbuild ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** `run -d`: the id it printed, checked to be Docker's 64 hex digits. */
-async function runDetached(...args: string[]): Promise<string> {
-  const out = await ok(['run', '-d', ...args]);
-  assert.match(out, /^[0-9a-f]{64}\n$/);
-  return out.trim();
-}
-
-/** `ps -a --format` of one container: the Status column (`Up …`, `Exited (143) … ago`). */
-async function statusOf(ref: string): Promise<string> {
-  return (await ok(['ps', '-a', '--filter', `name=^${ref}$`, '--format', '{{.Status}}'])).trim();
-}
-
-/** Waits (bounded) until `check` holds; the assertion after it says what was expected. */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-}
-
-function monitorPid(id: string): number {
-  return Number(readFileSync(join(root, 'containers', id, 'conmon.pid'), 'utf8').trim());
-}
-
-function containerPid(id: string): number {
-  return Number(readFileSync(join(root, 'containers', id, 'bundle', 'pidfile'), 'utf8').trim());
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-/** What the store root still has running or mounted: runc containers, mounts, conmon processes. */
-function leftovers(): { runc: string[]; mounts: string[]; monitors: number[] } {
-  const runcRoot = join(root, 'runc', 'containers');
-  const runc = existsSync(runcRoot) ? readdirSync(runcRoot) : [];
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(root));
-  const monitors = readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return (argv[0] ?? '').endsWith('conmon') && argv.some((a) => a.startsWith(root));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return { runc, mounts, monitors };
-}
-
-/**
- * Runs tbuild on a pseudo-terminal (Python's pty module: node has no pty), writes `input` to it
- * and resolves with everything the terminal showed and the exit code.
- */
-function tbuildOnPty(args: string[], input: string): Promise<{ code: number | null; output: string }> {
-  const script = [
-    'import os, pty, sys',
-    'pid, fd = pty.fork()',
-    'if pid == 0:',
-    '    os.execv(sys.argv[1], sys.argv[1:])',
-    'os.write(fd, os.environ["PTY_INPUT"].encode())',
-    'out = b""',
-    'while True:',
-    '    try:',
-    '        chunk = os.read(fd, 4096)',
-    '    except OSError:',
-    '        break',
-    '    if not chunk:',
-    '        break',
-    '    out += chunk',
-    'sys.stdout.buffer.write(out)',
-    'sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))',
-  ].join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-c', script, process.execPath, ...tbuildArgv(['--root', root, ...args])],
-      {
-        cwd: repo,
-        env: { ...process.env, TBUILD_ROOT: '', PTY_INPUT: input },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      output += s;
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
+/** Runs tbuild on a pseudo-terminal, typing `input` at once; what the terminal showed. */
+function tbuildOnPty(args: string[], input: string) {
+  return ctr.onPty(args, [['send', input]]);
 }
 
 describe('kept containers', {
@@ -141,27 +31,22 @@ describe('kept containers', {
   concurrency: 4,
 }, () => {
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tbuild-ctr-'));
-    await ok(['load', '-i', await busyboxArchive()]);
+    ctr = new ContainerRoot();
+    await ctr.setUp('tbuild-ctr-');
   });
 
   after(async () => {
-    try {
-      const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
-      if (all.length > 0) await ok(['rm', '-f', ...all]);
-      // Every container is gone, and with it everything it had on the host.
-      assert.equal(await ok(['ps', '-aq']), '');
-      assert.deepEqual(leftovers(), { runc: [], mounts: [], monitors: [] });
-      assert.deepEqual(
-        (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []).filter((n) =>
-          /^[0-9a-f]{64}$/.test(n),
-        ),
-        [],
-      );
-      assert.match(await ok(['fsck']), /\nok\n$/);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    const all = (await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
+    if (all.length > 0) await ok(['rm', '-f', ...all]);
+    // Every container is gone, and with it everything it had on the host.
+    assert.deepEqual(
+      (existsSync(join(ctr.dir, 'containers')) ? readdirSync(join(ctr.dir, 'containers')) : []).filter((n) =>
+        /^[0-9a-f]{64}$/.test(n),
+      ),
+      [],
+    );
+    assert.match(await ok(['fsck']), /\nok\n$/);
+    await ctr.tearDown();
   });
 
   test('run -d prints the id; ps shows it Up with Docker columns, -q, --no-trunc, filters', async () => {
@@ -271,8 +156,8 @@ describe('kept containers', {
     );
     assert.equal(await ok(['rm', '-f', 'rm-running', 'wait-7']), 'rm-running\nwait-7\n');
     assert.equal(alive(pid), false);
-    assert.equal(existsSync(join(root, 'containers', id)), false);
-    assert.equal(existsSync(join(root, 'runc', 'containers', id)), false);
+    assert.equal(existsSync(join(ctr.dir, 'containers', id)), false);
+    assert.equal(existsSync(join(ctr.dir, 'runc', 'containers', id)), false);
     const gone = await tbuild(['rm', 'rm-running']);
     assert.equal(gone.code, 1);
     assert.equal(gone.stderr, 'ERROR: No such container: rm-running\n');
@@ -290,8 +175,8 @@ describe('kept containers', {
     await ok(['rm', '-f', 'taken']);
     const auto = await runDetached('--rm', '--name', 'auto-rm', 'busybox', 'sh', '-c', 'echo bye');
     // conmon's exit command (tbuild container-cleanup) removes it: nobody else is asked to.
-    await eventually(() => !existsSync(join(root, 'containers', auto)));
-    assert.equal(existsSync(join(root, 'containers', auto)), false);
+    await eventually(() => !existsSync(join(ctr.dir, 'containers', auto)));
+    assert.equal(existsSync(join(ctr.dir, 'containers', auto)), false);
     assert.equal(await ok(['ps', '-aq', '--filter', 'name=auto-rm']), '');
   });
 
@@ -303,7 +188,7 @@ describe('kept containers', {
     // The next command that looks finds the truth: never `Up` without a monitor.
     assert.match(await statusOf('lost-monitor'), /^Exited \(137\) /);
     assert.equal(alive(pid), false);
-    assert.equal(existsSync(join(root, 'runc', 'containers', id)), false);
+    assert.equal(existsSync(join(ctr.dir, 'runc', 'containers', id)), false);
     assert.equal(await ok(['wait', 'lost-monitor']), '137\n');
     assert.equal(await ok(['rm', 'lost-monitor']), 'lost-monitor\n');
   });
@@ -470,7 +355,7 @@ describe('kept containers', {
     assert.equal(empty?.RootFS.Layers.length, base?.RootFS.Layers.length);
     assert.equal(empty?.Metadata.History.at(-1)?.empty_layer, true);
     // export: the whole filesystem; it imports back as a one-layer image that runs.
-    const tar = join(root, 'b1.tar');
+    const tar = join(ctr.dir, 'b1.tar');
     assert.equal(await ok(['export', '-o', tar, 'commit-b1']), '');
     const listing = await new Promise<string>((resolve, reject) => {
       const child = spawn('tar', ['-tf', tar], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -499,7 +384,7 @@ describe('kept containers', {
       'mkdir /data; ln -s / /data/up; echo ready; sleep 300',
     );
     await eventually(async () => (await ok(['logs', 'misc-a'])) === 'ready\n');
-    const host = join(root, 'host-file');
+    const host = join(ctr.dir, 'host-file');
     await writeFile(host, 'from host\n');
     assert.equal(await ok(['cp', host, 'misc-a:/data/']), '');
     assert.equal(await ok(['exec', 'misc-a', 'cat', '/data/host-file']), 'from host\n');
@@ -507,11 +392,11 @@ describe('kept containers', {
     await ok(['cp', host, 'misc-a:/data/up/etc/planted']);
     assert.equal(await ok(['exec', 'misc-a', 'cat', '/etc/planted']), 'from host\n');
     assert.equal(existsSync('/etc/planted'), false);
-    const out = join(root, 'cp-out');
+    const out = join(ctr.dir, 'cp-out');
     await ok(['cp', 'misc-a:/data/up/etc/passwd', out]);
     assert.equal(
       readFileSync(out, 'utf8'),
-      readFileSync(join(root, 'containers', id, 'rootfs', 'etc', 'passwd'), 'utf8'),
+      readFileSync(join(ctr.dir, 'containers', id, 'rootfs', 'etc', 'passwd'), 'utf8'),
     );
     assert.match(readFileSync(out, 'utf8'), /^root:x:0:0:root:\/root:\/bin\/sh\nnobody:/);
     const missing = await tbuild(['cp', 'misc-a:/nope', out]);
@@ -569,31 +454,24 @@ describe('kept containers', {
 // Alone on a root of its own: in the suite above, any concurrent `ps -a` may record the exit first.
 describe('fsck of containers', { skip: reason ? `container tests skipped: ${reason}` : false }, () => {
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tbuild-ctr-fsck-'));
-    await ok(['load', '-i', await busyboxArchive()]);
+    ctr = new ContainerRoot();
+    await ctr.setUp('tbuild-ctr-fsck-');
   });
 
-  after(async () => {
-    try {
-      await ok(['rm', '-f', ...(await ok(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean)]);
-      assert.deepEqual(leftovers(), { runc: [], mounts: [], monitors: [] });
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+  after(() => ctr.tearDown());
 
   test('fsck records an exit nobody saw and removes what a killed create left', async () => {
     const id = await runDetached('--name', 'fsck-lost', 'busybox', 'sleep', '300');
     process.kill(monitorPid(id), 'SIGKILL');
     await eventually(() => !alive(monitorPid(id)));
     // What `create` leaves when it is killed before the rename into place.
-    mkdirSync(join(root, 'containers', `.tmp-${'0'.repeat(64)}`));
+    mkdirSync(join(ctr.dir, 'containers', `.tmp-${'0'.repeat(64)}`));
     const out = await ok(['fsck']);
     assert.match(out, new RegExp(`^recorded the exit of container ${id.slice(0, 12)}$`, 'm'));
     assert.match(out, /^removed 1 half-created containers$/m);
     assert.match(out, /^checked 1 containers$/m);
     assert.match(out, /\nok\n$/);
-    assert.equal(existsSync(join(root, 'containers', `.tmp-${'0'.repeat(64)}`)), false);
+    assert.equal(existsSync(join(ctr.dir, 'containers', `.tmp-${'0'.repeat(64)}`)), false);
     assert.match(await statusOf('fsck-lost'), /^Exited \(137\) /);
   });
 });

@@ -198,23 +198,36 @@ describe('tbuild run', {
     assert.equal(early.stdout, 'out\n');
   });
 
-  test('SIGTERM kills the container and cleans up its mounts', async () => {
+  test('SIGTERM goes to the container (--sig-proxy), which ends; its mounts are cleaned up', async () => {
+    // As `docker run`, tbuild passes the signal on: a PID 1 without a TERM handler would ignore
+    // it (the kernel's rule for a namespace's init), so this one traps it.
+    const script = 'trap "echo got-TERM; exit 143" TERM; echo started; sleep 60 & wait';
     const child = spawn(
       process.execPath,
-      tbuildArgv(['--root', root, 'run', 'plain', 'sh', '-c', 'echo started; sleep 60']),
+      tbuildArgv(['--root', root, 'run', '--name', 'sigterm', 'plain', 'sh', '-c', script]),
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      output += s;
+    });
     const started = Date.now();
     await new Promise<void>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        if (s.includes('started')) resolve();
+      child.stdout.on('data', () => {
+        if (output.includes('started')) resolve();
       });
       child.once('close', () => reject(new Error('exited before starting')));
     });
     const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await closed, 143);
+    assert.equal(output, 'started\ngot-TERM\n');
     assert.ok(Date.now() - started < 30_000, 'the container was not killed');
+    // Kept, as docker keeps a container run without --rm.
+    assert.match(
+      await ok(['ps', '-a', '--filter', 'name=^sigterm$', '--format', '{{.Status}}']),
+      /^Exited \(143\) .* ago\n$/,
+    );
   });
 });
 
