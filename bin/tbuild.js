@@ -22,7 +22,7 @@ if (bundleIsFresh(root, bundle)) {
     ...['pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version'],
     ...['create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup'],
     ...['exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export'],
-    ...['port', 'port-forwarder'],
+    ...['attach', 'diff', 'stats', 'port', 'port-forwarder'],
   ];
   const groups = ['image', 'container', 'builder', 'system', 'network', 'volume'];
   const { runBundle } = require('./run-bundle.js');

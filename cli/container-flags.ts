@@ -5,9 +5,10 @@
  * that look like flags (`tbuild run img ls -l`).
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.ts';
+import { TbuildError, UsageError } from '../errors.ts';
 import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
 import { type CreateRequest, checkExtraHost, parseVolumeFlag, type RestartPolicy } from '../runtime/index.ts';
+import { readEnvFiles } from './env-file.ts';
 import { type CommandLine, commandUsageError, intFlag } from './flags.ts';
 import { parseMountFlag } from './mount-flag.ts';
 
@@ -17,6 +18,7 @@ export const containerOptions = {
   tty: { type: 'boolean', short: 't' },
   rm: { type: 'boolean' },
   env: { type: 'string', short: 'e', multiple: true },
+  'env-file': { type: 'string', multiple: true },
   workdir: { type: 'string', short: 'w' },
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
@@ -37,6 +39,8 @@ export const containerOptions = {
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
   'security-opt': { type: 'string', multiple: true },
+  'detach-keys': { type: 'string' },
+  'sig-proxy': { type: 'boolean', default: true },
 } as const;
 
 export type ContainerFlagValues = CommandLine<typeof containerOptions>['values'];
@@ -94,6 +98,10 @@ export async function toCreateRequest(
   args: string[],
 ): Promise<CreateRequest> {
   const seccomp = await seccompOption(values['security-opt'] ?? []);
+  // docker-cli reads env files while parsing its flags: a failure is a flag error (125).
+  const fromFiles = await readEnvFiles(values['env-file'] ?? []).catch((error: unknown) => {
+    throw error instanceof TbuildError ? commandUsageError(command, error.message) : error;
+  });
   const stopTimeout =
     values['stop-timeout'] === undefined
       ? undefined
@@ -104,7 +112,7 @@ export async function toCreateRequest(
     root,
     image,
     args,
-    env: values.env ?? [],
+    env: [...fromFiles, ...(values.env ?? [])],
     ...(values.entrypoint !== undefined ? { entrypoint: values.entrypoint } : {}),
     ...(values.workdir !== undefined ? { workdir: values.workdir } : {}),
     ...(values.user !== undefined ? { user: values.user } : {}),
@@ -127,6 +135,14 @@ export async function toCreateRequest(
     labels: parseLabels(values.label),
     tty: values.tty === true,
     openStdin: values.interactive === true,
+    // Docker's CLI: a foreground run (and create) attaches stdout and stderr, and stdin with -i,
+    // whose end then closes the container's stdin (StdinOnce); `run -d` attaches nothing.
+    attach: {
+      stdin: values.detach !== true && values.interactive === true,
+      stdout: values.detach !== true,
+      stderr: values.detach !== true,
+      stdinOnce: values.detach !== true && values.interactive === true,
+    },
     autoRemove: values.rm === true,
     restart,
     ...(seccomp === undefined ? {} : { seccomp }),

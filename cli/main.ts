@@ -9,11 +9,14 @@ import { printVersion, versionLine } from './version.ts';
 // Commands load lazily so that `tbuild parse` never pays for the image store or the executor.
 // Each command adds one line here, in alphabetical order.
 const commands: Record<string, () => Promise<Command>> = {
+  attach: async () => (await import('./commands/attach.ts')).attachCommand,
   build: async () => (await import('./commands/build.ts')).buildCommand,
   commit: async () => (await import('./commands/commit.ts')).commitCommand,
   'container-cleanup': async () => (await import('./commands/container-cleanup.ts')).containerCleanupCommand,
+  'container-prune': async () => (await import('./commands/container-prune.ts')).containerPruneCommand,
   cp: async () => (await import('./commands/cp.ts')).cpCommand,
   create: async () => (await import('./commands/create.ts')).createCommand,
+  diff: async () => (await import('./commands/diff.ts')).diffCommand,
   du: async () => (await import('./commands/du.ts')).duCommand,
   exec: async () => (await import('./commands/exec.ts')).execCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
@@ -49,6 +52,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
   save: async () => (await import('./commands/save.ts')).saveCommand,
   start: async () => (await import('./commands/start.ts')).startCommand,
+  stats: async () => (await import('./commands/stats.ts')).statsCommand,
   stop: async () => (await import('./commands/stop.ts')).stopCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
   top: async () => (await import('./commands/top.ts')).topCommand,
@@ -63,11 +67,13 @@ const commands: Record<string, () => Promise<Command>> = {
 
 /**
  * Left out of the top-level help: a container monitor's exit command, and the commands only
- * reached through their management group (`network ls` runs `network-ls`, `volume ls` `volume-ls`).
+ * reached through their management group (`network ls` runs `network-ls`, `volume ls` `volume-ls`,
+ * `container prune` `container-prune`; tbuild's own `prune` is the build cache's).
  */
 function isHidden(name: string): boolean {
   return (
     name === 'container-cleanup' ||
+    name === 'container-prune' ||
     name === 'port-forwarder' ||
     name.startsWith('network-') ||
     name.startsWith('volume-')

@@ -17,15 +17,17 @@ import type { Container } from './container.ts';
 import { containerPaths, containersRuncRoot } from './container-store.ts';
 import { ContainerError, RunError } from './errors.ts';
 import { inspectContainer } from './lifecycle.ts';
-import { mergeEnv } from './process.ts';
+import { applyEnv } from './process.ts';
 
 export interface ExecRequest {
   args: string[];
-  /** `-e`: `K=V` entries over the container's environment. */
+  /** `-e` and `--env-file`: `K=V` entries over the container's environment; `K` alone as run's. */
   env: string[];
   workdir?: string;
   user?: string;
   tty: boolean;
+  /** `-d`: started and left running, its output discarded (the io is not used). */
+  detach?: boolean;
   io: ProcessIO;
 }
 
@@ -37,11 +39,16 @@ export async function execInContainer(root: string, ref: string, request: ExecRe
     throw new ContainerError(`Container ${record.Id} is paused, unpause the container before exec`);
   }
   if (state.Status !== 'running') throw new ContainerError(`Container ${record.Id} is not running`);
+  if (request.detach && request.tty) {
+    // runc can only detach a terminal's process by handing its pty to a console socket.
+    throw new ContainerError('exec -d with -t is not supported by tbuild');
+  }
   const paths = containerPaths(container.dir, record.Id);
   const processFile = join(paths.bundle, `exec-${randomBytes(6).toString('hex')}.json`);
   const pidFile = `${processFile}.pid`;
   try {
     writeFileSync(processFile, JSON.stringify(await execProcess(container, request)));
+    if (request.detach) return await runDetachedExec(containersRuncRoot(root), record.Id, processFile);
     return await runExec(containersRuncRoot(root), record.Id, processFile, pidFile, request.io);
   } finally {
     rmSync(processFile, { force: true });
@@ -59,7 +66,11 @@ async function execProcess(container: Container, request: ExecRequest): Promise<
   const user = request.user ?? record.Config.User;
   const ids = await resolveUser(paths.rootfs, user);
   // Docker adds TERM for a terminal and lists the primary gid among the groups (as at start).
-  const env = mergeEnv(record.Config.Env, [...(request.tty ? ['TERM=xterm'] : []), ...request.env]);
+  const env = applyEnv(
+    record.Config.Env,
+    [...(request.tty ? ['TERM=xterm'] : []), ...request.env],
+    process.env,
+  );
   return {
     ...spec.process,
     terminal: request.tty,
@@ -119,6 +130,53 @@ function runExec(
       resolve(code ?? 137);
     });
   });
+}
+
+/**
+ * `exec -d`: `runc exec --detach` returns once the process runs. The process gets /dev/null for
+ * its stdio (Docker discards a detached exec's output); runc's own error, if it could not start
+ * it, is read from runc's log file, because a pipe on runc's stderr would be inherited by the
+ * detached process and stay open as long as it runs.
+ */
+async function runDetachedExec(runcRoot: string, id: string, processFile: string): Promise<number> {
+  const log = `${processFile}.log`;
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(
+        'runc',
+        [
+          '--root',
+          runcRoot,
+          '--log',
+          log,
+          '--log-format',
+          'json',
+          'exec',
+          '--detach',
+          '--process',
+          processFile,
+          id,
+        ],
+        { stdio: 'ignore' },
+      );
+      child.once('error', (error) => reject(new RunError(`could not run runc: ${error.message}`)));
+      child.once('close', (exitCode) => resolve(exitCode ?? 1));
+    });
+    if (code === 0) return 0;
+    const messages = readFileSync(log, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as { level?: string; msg?: string };
+          return entry.level === 'error' && entry.msg ? [entry.msg] : [];
+        } catch {
+          return [];
+        }
+      });
+    throw execStartError(messages.join('\n') || `runc exec exited with ${code}`);
+  } finally {
+    rmSync(log, { force: true });
+  }
 }
 
 /**

@@ -2,20 +2,30 @@
 // (see README.md), and `tbuild run` in the foreground.
 
 export { copyFromContainer, copyToContainer, exportContainer } from './archive.ts';
+export {
+  type AttachEnd,
+  type AttachRequest,
+  type AttachSession,
+  attachContainer,
+} from './attach.ts';
+export { type Change, containerChanges } from './changes.ts';
 export { type CommitContainerRequest, commitContainer } from './commit.ts';
 export type {
   Container,
   ContainerRecord,
   ContainerState,
   ContainerStatus,
+  PortBinding,
   RestartPolicy,
 } from './container.ts';
 export { listContainers } from './container-store.ts';
 export { type CreateRequest, createContainer } from './create.ts';
+export { DetachKeyWatcher, defaultDetachKeys, parseDetachKeys } from './detach-keys.ts';
 export { containerDocument } from './document.ts';
 export { ContainerError, RunError } from './errors.ts';
 export { type ExecRequest, execInContainer } from './exec.ts';
 export { type ContainerFsckReport, fsckContainers } from './fsck.ts';
+export { writableLayerSize } from './layer-size.ts';
 export {
   cleanupContainer,
   inspectContainer,
@@ -23,6 +33,7 @@ export {
   parseSignal,
   removeContainer,
   type SelfCommand,
+  type StartHooks,
   startContainer,
   stopContainer,
   waitContainer,
@@ -58,9 +69,12 @@ export {
 export { type BoundPort, portsText } from './network/ports.ts';
 export { publishedPorts } from './network/published.ts';
 export { sweepNetworkLeftovers } from './network/sweep.ts';
+export { publishedAddresses, publishedPorts } from './ports.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
-export { type RunRequest, runContainer } from './run.ts';
+export { type PruneFilters, type PruneReport, pruneContainers } from './prune.ts';
+export { type AttachedRun, attachRunning, startAttached } from './run.ts';
 export { syncState } from './state-sync.ts';
+export { type ContainerStats, containerStats } from './stats.ts';
 export type { ContainerMount } from './volume/container-mount.ts';
 export { VolumeError } from './volume/errors.ts';
 export {

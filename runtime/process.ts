@@ -55,19 +55,32 @@ export function resolveProcess(
   if (!cwd.startsWith('/')) {
     throw new RunError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   }
-  let env = mergeEnv(base, config?.Env ?? []);
-  for (const entry of overrides.env) {
+  const env = applyEnv(mergeEnv(base, config?.Env ?? []), overrides.env, hostEnv);
+  return { args, env, cwd, user: overrides.user ?? config?.User ?? '' };
+}
+
+/**
+ * `-e` (and `--env-file`) values over an environment, in order: `K=V` sets; `K` alone takes the
+ * host's value (Docker's CLI), and when the host has none removes K (moby's
+ * ReplaceOrAppendEnvValues).
+ */
+export function applyEnv(
+  env: readonly string[],
+  overrides: readonly string[],
+  hostEnv: Readonly<Record<string, string | undefined>>,
+): string[] {
+  let out = [...env];
+  for (const entry of overrides) {
     const eq = entry.indexOf('=');
     if (eq === 0 || entry === '') throw new RunError(`invalid environment variable: ${entry}`);
     if (eq > 0) {
-      env = mergeEnv(env, [entry]);
+      out = mergeEnv(out, [entry]);
       continue;
     }
-    // `-e K`: Docker's CLI copies the host value; when the host has none, K is removed.
     const value = hostEnv[entry];
-    env = value === undefined ? env.filter((e) => envKey(e) !== entry) : mergeEnv(env, [`${entry}=${value}`]);
+    out = value === undefined ? out.filter((e) => envKey(e) !== entry) : mergeEnv(out, [`${entry}=${value}`]);
   }
-  return { args, env, cwd, user: overrides.user ?? config?.User ?? '' };
+  return out;
 }
 
 /** `KEY=value` lists: entries of `over` replace same-key entries of `base` in place, others append. */
