@@ -23,6 +23,21 @@ export function humanSize(bytes: number, precision = 3): string {
   return `${Number(value.toPrecision(precision))}${units[i]}`;
 }
 
+/**
+ * Binary units with four significant digits: `344KiB`, `23.54GiB` (go-units BytesSize, what
+ * docker stats prints for memory).
+ */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${Number(value.toPrecision(4))}${units[i]}`;
+}
+
 /** go-units HumanDuration: "Less than a second", "About a minute", "3 days", "2 years". */
 export function humanDuration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);

@@ -5,8 +5,8 @@
  * builder with the container's hosts, resolv.conf and hostname files beside it.
  */
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   activeSnapshotPaths,
   createActiveSnapshot,
@@ -51,15 +51,34 @@ export async function mountContainerRootfs(root: string, container: Container): 
 }
 
 /**
- * Docker's init layer (moby daemon/initlayer): the files runc bind-mounts over (/etc/hosts,
- * /etc/hostname, /etc/resolv.conf) exist, empty, in a layer between the image and the writable
- * layer, so runc never creates them in the writable layer and `commit` does not take them.
+ * Docker's init layer (moby daemon/initlayer/setup_unix.go), between the image and the writable
+ * layer: the mount points and files runc mounts over exist there (empty files and directories
+ * 0755, /etc/mtab a link to /proc/mounts, /.dockerenv), so runc never creates them in the
+ * writable layer: `commit` does not take them, `diff` does not show them, `export` lists them
+ * as Docker's does.
  */
+const initLayerEntries: [path: string, kind: 'dir' | 'file' | { link: string }][] = [
+  ['dev/pts', 'dir'],
+  ['dev/shm', 'dir'],
+  ['proc', 'dir'],
+  ['sys', 'dir'],
+  ['.dockerenv', 'file'],
+  ['etc/resolv.conf', 'file'],
+  ['etc/hosts', 'file'],
+  ['etc/hostname', 'file'],
+  ['dev/console', 'file'],
+  ['etc/mtab', { link: '/proc/mounts' }],
+];
+
 async function writeInitLayer(dir: string): Promise<string> {
   const init = join(dir, 'init');
-  await mkdir(join(init, 'etc'), { recursive: true, mode: 0o755 });
-  for (const name of ['hosts', 'hostname', 'resolv.conf']) {
-    await writeFile(join(init, 'etc', name), '', { mode: 0o644 });
+  for (const [path, kind] of initLayerEntries) {
+    const target = join(init, path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    if (kind === 'dir') await mkdir(target, { recursive: true, mode: 0o755 });
+    else if (await lstat(target).catch(() => undefined)) continue;
+    else if (kind === 'file') await writeFile(target, '', { mode: 0o755 });
+    else await symlink(kind.link, target);
   }
   return init;
 }
@@ -67,20 +86,38 @@ async function writeInitLayer(dir: string): Promise<string> {
 /**
  * Runs `fn` on a view of the container's filesystem: the live rootfs mount while it runs, else
  * a read-only overlay of its layers, init layer and writable layer mounted for the call (export,
- * cp). The view shows what the container's process sees minus the mounts runc adds inside it.
+ * cp, diff). The view shows what the container's process sees minus the mounts runc adds inside it.
  */
 export async function withContainerFs<T>(
   root: string,
   container: Container,
   fn: (dir: string) => Promise<T>,
 ): Promise<T> {
-  const { record } = container;
-  const paths = containerPaths(container.dir, record.Id);
+  const paths = containerPaths(container.dir, container.record.Id);
   if (await isMounted(paths.rootfs)) return fn(paths.rootfs);
+  return withView(root, container, true, fn);
+}
+
+/** Runs `fn` on what the container started from: its image's layers and the init layer (diff). */
+export function withBaseFs<T>(
+  root: string,
+  container: Container,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  return withView(root, container, false, fn);
+}
+
+async function withView<T>(
+  root: string,
+  container: Container,
+  withUpper: boolean,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const { record } = container;
   const upper = activeSnapshotPaths(root, record.Id).fs;
   const lowers = record.Layers.map((l) => snapshotPaths(root, l.diffId).fs);
   lowers.push(await writeInitLayer(container.dir));
-  if (existsSync(upper)) lowers.push(upper);
+  if (withUpper && existsSync(upper)) lowers.push(upper);
   const target = await mkdtemp(join(container.dir, 'view-'));
   const view = await mountOverlay({ lowers, target });
   try {
@@ -123,7 +160,11 @@ export async function writeBundle(
   const spec = runtimeSpec(
     rootfs,
     [
+      // Writable, as dockerd binds them (a RUN step gets them read-only): a write goes to the
+      // container's own copy beside the bundle, never to its writable layer.
       { type: 'bind', source: hostnamePath, target: '/etc/hostname', readonly: false },
+      { type: 'bind', source: hostsPath, target: '/etc/hosts', readonly: false },
+      { type: 'bind', source: resolvConfPath, target: '/etc/resolv.conf', readonly: false },
       ...record.HostConfig.Mounts,
     ],
     {

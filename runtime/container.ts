@@ -19,12 +19,6 @@ export interface RestartPolicy {
   MaximumRetryCount: number;
 }
 
-/** One host address a container port is published on (Docker's nat.PortBinding). */
-export interface PortBinding {
-  HostIp: string;
-  HostPort: string;
-}
-
 /** `container.json`: what the container is. */
 export interface ContainerRecord {
   /** 64 hex digits. */
@@ -83,11 +77,6 @@ export interface ContainerRecord {
      * sends the file's content, not its path); absent or empty = Docker's default profile.
      */
     SecurityOpt?: string[];
-    /**
-     * Published ports, Docker's form: `"80/tcp"` → the host addresses (`-p`, issue 16). Absent
-     * for the host and none networks, where Docker discards `-p`.
-     */
-    PortBindings?: Record<string, PortBinding[]>;
   };
   /** The networks it joins when it starts, by name (Docker's NetworkSettings.Networks, configured part). */
   Networks?: EndpointsConfig;

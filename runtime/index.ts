@@ -15,7 +15,6 @@ export type {
   ContainerRecord,
   ContainerState,
   ContainerStatus,
-  PortBinding,
   RestartPolicy,
 } from './container.ts';
 export { listContainers } from './container-store.ts';
@@ -69,7 +68,7 @@ export {
 export { type BoundPort, portsText } from './network/ports.ts';
 export { publishedPorts } from './network/published.ts';
 export { sweepNetworkLeftovers } from './network/sweep.ts';
-export { publishedAddresses, publishedPorts } from './ports.ts';
+export { portAddressLines, portMappingLines } from './ports.ts';
 export { type ContainerProcess, mergeEnv, type ProcessOverrides, resolveProcess } from './process.ts';
 export { type PruneFilters, type PruneReport, pruneContainers } from './prune.ts';
 export { type AttachedRun, attachRunning, startAttached } from './run.ts';

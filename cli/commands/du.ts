@@ -1,6 +1,6 @@
 import { measureCache, readLiveLeases } from '../../cache/index.ts';
 import { imageUsage, resolveRoot } from '../../image/index.ts';
-import { volumeDiskUsage } from '../../runtime/index.ts';
+import { listContainers, syncState, volumeDiskUsage, writableLayerSize } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { parseCommandLine } from '../flags.ts';
 import { formatTable, humanSince, humanSize, openStore } from '../image-output.ts';
@@ -8,8 +8,8 @@ import { formatTable, humanSince, humanSize, openStore } from '../image-output.t
 const usage = `
 Usage:  tbuild du [OPTIONS]
 
-Show disk usage: images, the build cache (records, snapshots, cache-only blobs), volumes and temp files
-(like docker system df)
+Show disk usage: images, containers (their writable layers), the build cache (records,
+snapshots, cache-only blobs), volumes and temp files (like docker system df)
 
 Options:
   -v, --verbose   Show every build cache record
@@ -17,7 +17,7 @@ Options:
 
 /** `tbuild du`: the store's and the build cache's size, what is in use and what prune would reclaim. */
 export const duCommand: Command = {
-  summary: 'Show disk usage of images and the build cache',
+  summary: 'Show disk usage of images, containers and the build cache',
   async run(ctx) {
     const line = parseCommandLine(ctx, {
       name: 'du',
@@ -55,6 +55,7 @@ export const duCommand: Command = {
             humanSize(imageBytes + imageSnapshotBytes),
             '0B (0%)',
           ],
+          containersRow(await containerUsage(root)),
           [
             'Blobs',
             String(u.blobs),
@@ -104,3 +105,29 @@ export const duCommand: Command = {
     }
   },
 };
+
+/** The containers, how many run, their writable layers' bytes and those of the stopped ones. */
+async function containerUsage(
+  root: string,
+): Promise<{ total: number; active: number; bytes: number; stopped: number }> {
+  const usage = { total: 0, active: 0, bytes: 0, stopped: 0 };
+  for (const found of await listContainers(root)) {
+    const c = await syncState(root, found);
+    const size = await writableLayerSize(root, c);
+    const running = ['running', 'paused', 'restarting'].includes(c.state.Status);
+    usage.total++;
+    usage.bytes += size;
+    if (running) usage.active++;
+    else usage.stopped += size;
+  }
+  return usage;
+}
+
+/** docker system df's Containers row: the reclaimable part with a percentage only when there are bytes. */
+function containersRow(u: { total: number; active: number; bytes: number; stopped: number }): string[] {
+  const reclaimable =
+    u.bytes > 0
+      ? `${humanSize(u.stopped)} (${Math.trunc((u.stopped * 100) / u.bytes)}%)`
+      : humanSize(u.stopped);
+  return ['Containers', String(u.total), String(u.active), humanSize(u.bytes), reclaimable];
+}

@@ -1,4 +1,9 @@
-import { ContainerError, inspectContainer, publishedPorts } from '../../runtime/index.ts';
+import {
+  inspectContainer,
+  portAddressLines,
+  portMappingLines,
+  publishedPorts,
+} from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, keepPortsServed } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
@@ -15,22 +20,14 @@ export const portCommand: Command = {
   async run(ctx) {
     const line = parseCommandLine(ctx, { name: 'port', usage, options: {}, args: { min: 1, max: 2 } });
     if (line === undefined) return 0;
-    const [ref, wanted] = line.positionals as [string, string?];
+    const [ref, spec] = line.positionals as [string, string | undefined];
     const root = containerRoot(ctx);
     const container = await inspectContainer(root, ref);
     if (container.state.Status === 'running')
       await keepPortsServed(ctx, container.record.Id, container.record.Name);
-    const ports = publishedPorts(root, container.record.Id);
-    if (wanted === undefined) {
-      for (const p of ports)
-        ctx.stdout.write(`${p.containerPort}/${p.protocol} -> ${p.hostIp}:${p.hostPort}\n`);
-      return 0;
-    }
-    const [port, proto = 'tcp'] = wanted.split('/');
-    const found = ports.filter((p) => String(p.containerPort) === port && p.protocol === proto);
-    if (found.length === 0)
-      throw new ContainerError(`No public port '${port}/${proto}' published for ${ref}`);
-    for (const p of found) ctx.stdout.write(`${p.hostIp}:${p.hostPort}\n`);
+    const bound = publishedPorts(root, container.record.Id);
+    const lines = spec === undefined ? portMappingLines(bound) : portAddressLines(bound, ref, spec);
+    ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
     return 0;
   },
 };

@@ -5,6 +5,7 @@ import type { Command } from '../command.ts';
 import { confirm } from '../confirm.ts';
 import { parseCommandLine } from '../flags.ts';
 import { humanSize, openStore } from '../image-output.ts';
+import { readLine } from '../prompt.ts';
 
 const usage = `
 Usage:  tbuild prune [OPTIONS]

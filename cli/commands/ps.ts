@@ -6,11 +6,18 @@ import {
   type TemplateRow,
   templateHeader,
 } from '../../format/index.ts';
-import { type Container, listContainers, portsText, publishedPorts, syncState } from '../../runtime/index.ts';
-import type { Command } from '../command.ts';
+import {
+  type Container,
+  listContainers,
+  portsText,
+  publishedPorts,
+  syncState,
+  writableLayerSize,
+} from '../../runtime/index.ts';
+import type { Command, CommandContext } from '../command.ts';
 import { containerRoot, keepPortsServed } from '../containers.ts';
 import { commandUsageError, intFlag, parseCommandLine } from '../flags.ts';
-import { formatTable, humanDuration } from '../image-output.ts';
+import { formatTable, humanDuration, humanSize, imageSize, openStore } from '../image-output.ts';
 
 const usage = `
 Usage:  tbuild ps [OPTIONS]
@@ -26,6 +33,7 @@ Options:
   -l, --latest          Show the latest created container (includes all states)
       --no-trunc        Don't truncate output
   -q, --quiet           Only display container IDs
+  -s, --size            Display total file sizes
 `;
 
 /** Docker's header for each field of a `table` format (docker/cli formatter/container.go). */
@@ -187,6 +195,7 @@ export const psCommand: Command = {
         'no-trunc': { type: 'boolean' },
         filter: { type: 'string', short: 'f', multiple: true },
         format: { type: 'string' },
+        size: { type: 'boolean', short: 's' },
       },
       args: { exactly: 0 },
     });
@@ -214,6 +223,13 @@ export const psCommand: Command = {
     }
     const trunc = values['no-trunc'] !== true;
     const rows = containers.map((c) => rowOf(root, c, trunc));
+    // Docker computes sizes for -s, or a --format that shows them.
+    if (values.size || /\.Size\b/.test(values.format ?? '')) {
+      const sizes = await sizeTexts(ctx, root, containers);
+      rows.forEach((row, i) => {
+        row.Size = sizes[i];
+      });
+    }
     if (values.quiet) {
       for (const row of rows) ctx.stdout.write(`${row.ID as string}\n`);
       return 0;
@@ -226,6 +242,7 @@ export const psCommand: Command = {
       return 0;
     }
     const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
+    if (values.size) header.push('SIZE');
     const table = [header];
     for (const row of rows) {
       const cells = [
@@ -236,6 +253,7 @@ export const psCommand: Command = {
         row.Status,
         row.Ports,
         row.Names,
+        ...(values.size ? [row.Size] : []),
       ] as string[];
       table.push(cells);
     }
@@ -243,3 +261,31 @@ export const psCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * docker-cli's SIZE: the writable layer's size, and with the image's the virtual size
+ * (`86B (virtual 1.98MB)`), each in go-units' three digits.
+ */
+async function sizeTexts(ctx: CommandContext, root: string, containers: Container[]): Promise<string[]> {
+  const store = await openStore(ctx);
+  try {
+    const imageSizes = new Map<string, number>();
+    const out: string[] = [];
+    for (const c of containers) {
+      const rw = await writableLayerSize(root, c);
+      let image = imageSizes.get(c.record.ImageId);
+      if (image === undefined) {
+        image = await store.resolve(c.record.ImageId).then(
+          (found) => imageSize(store, found),
+          () => 0,
+        );
+        imageSizes.set(c.record.ImageId, image);
+      }
+      const virtual = rw + image;
+      out.push(virtual > 0 ? `${humanSize(rw)} (virtual ${humanSize(virtual)})` : humanSize(rw));
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}

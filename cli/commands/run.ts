@@ -8,11 +8,7 @@ import {
 } from '../../runtime/index.ts';
 import { attachOnTerminal, checkTty } from '../attach-terminal.ts';
 import type { Command, CommandContext } from '../command.ts';
-import {
-  type ContainerFlagValues,
-  containerOptions,
-  toCreateRequest,
-} from '../container-flags.ts';
+import { type ContainerFlagValues, containerOptions, toCreateRequest } from '../container-flags.ts';
 import { selfCommand } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';
 import { sweepRoot } from '../open-root.ts';

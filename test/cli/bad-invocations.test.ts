@@ -542,6 +542,12 @@ const table: Record<string, Row[]> = {
     { args: ['exec', 'c1', 'true'], code: failed, reason: /^Container [0-9a-f]{64} is not running$/ },
     { args: ['exec', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
     { args: ['exec', '--frobnicate', 'c1', 'true'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['exec', '--env-file'], code: usage, reason: /^flag needs an argument: --env-file$/ },
+    {
+      args: ['exec', '-d', '-t', 'c1', 'true'],
+      code: failed,
+      reason: /^Container [0-9a-f]{64} is not running$/,
+    },
   ],
   kill: [
     { args: ['kill'], code: failed, reason: /^"tbuild kill" requires at least 1 argument\.$/ },
@@ -809,6 +815,68 @@ const table: Record<string, Row[]> = {
     },
     { args: ['run', '-e'], code: usage, reason: /^flag needs an argument: 'e' in -e$/ },
     { args: ['container', 'run'], code: failed, reason: /^"tbuild run" requires at least 1 argument\.$/ },
+    {
+      args: ['run', '--env-file', '/no/such.env', 'busybox'],
+      code: usage,
+      reason: /^open \/no\/such\.env: no such file or directory$/,
+    },
+    { args: ['run', '--detach-keys'], code: usage, reason: /^flag needs an argument: --detach-keys$/ },
+  ],
+  attach: [
+    { args: ['attach'], code: failed, reason: /^"tbuild attach" requires exactly 1 argument\.$/ },
+    { args: ['attach', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    {
+      args: ['attach', 'c1'],
+      code: failed,
+      reason: /^You cannot attach to a stopped container, start it first$/,
+    },
+    { args: ['attach', '--detach-keys'], code: usage, reason: /^flag needs an argument: --detach-keys$/ },
+  ],
+  diff: [
+    { args: ['diff'], code: failed, reason: /^"tbuild diff" requires exactly 1 argument\.$/ },
+    { args: ['diff', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['container', 'diff', 'c1', 'c1'], code: failed, reason: /^"tbuild diff" requires exactly 1/ },
+  ],
+  port: [
+    {
+      args: ['port'],
+      code: failed,
+      reason: /^"tbuild port" requires at least 1 and at most 2 arguments\.$/,
+    },
+    { args: ['port', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['port', 'c1', '80'], code: failed, reason: /^No public port '80\/tcp' published for c1$/ },
+    {
+      args: ['port', 'c1', 'x/udp'],
+      code: failed,
+      reason: /^strconv\.ParseUint: parsing "x": invalid syntax$/,
+    },
+  ],
+  stats: [
+    { args: ['stats', '--no-stream', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
+    { args: ['stats', '--frobnicate'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    { args: ['container', 'stats', '--format'], code: usage, reason: /^flag needs an argument: --format$/ },
+  ],
+  'container prune': [
+    {
+      args: ['container', 'prune', '-f', '--filter', 'foo=bar'],
+      code: failed,
+      reason: /^Invalid filter 'foo'$/,
+    },
+    {
+      args: ['container', 'prune', '-f', '--filter', 'until=soon'],
+      code: failed,
+      reason: /^failed to parse value as time or duration: "soon"$/,
+    },
+    {
+      args: ['container', 'prune', '-f', '--filter', 'until'],
+      code: usage,
+      reason: /^invalid argument "until" for "--filter" flag: bad format of filter \(expected name=value\)$/,
+    },
+    {
+      args: ['container', 'prune', 'x'],
+      code: failed,
+      reason: /^"tbuild container prune" accepts no arguments\.$/,
+    },
   ],
   save: [
     { args: ['save'], code: failed, reason: /^"tbuild save" requires at least 1 argument\.$/ },
@@ -845,6 +913,11 @@ const table: Record<string, Row[]> = {
     { args: ['start'], code: failed, reason: /^"tbuild start" requires at least 1 argument\.$/ },
     { args: ['start', 'nosuch'], code: failed, reason: /^No such container: nosuch$/ },
     { args: ['start', '--frobnicate', 'c1'], code: usage, reason: /^unknown flag: --frobnicate$/ },
+    {
+      args: ['start', '-a', 'c1', 'c1'],
+      code: failed,
+      reason: /^you cannot start and attach multiple containers at once$/,
+    },
   ],
   stop: [
     { args: ['stop'], code: failed, reason: /^"tbuild stop" requires at least 1 argument\.$/ },

@@ -340,6 +340,28 @@ test('exec, cp, top, pause, unpause, rename, restart, commit and export of a run
   await ok(['rmi', 'shipped:committed']);
 });
 
+test('a foreground run is kept; diff, attach with its detach keys, stats, port and container prune', {
+  skip,
+}, async () => {
+  const run = await tbuild(['run', '--name', 'ship7', 'app', 'sh', '-c', 'echo kept > /kept; exit 3']);
+  assert.deepEqual([run.code, run.stdout, run.stderr], [3, '', '']);
+  assert.match(
+    (await ok(['ps', '-a', '--filter', 'name=ship7', '--format', '{{.Status}}'])).stdout,
+    /^Exited \(3\) /,
+  );
+  assert.equal((await ok(['diff', 'ship7'])).stdout, 'A /kept\n');
+  await ok(['run', '-d', '-i', '--name', 'ship8', 'app', 'sh', '-c', 'while read l; do echo "got $l"; done']);
+  const attached = await tbuild(['attach', 'ship8'], { stdin: 'one\n\x10\x11' });
+  assert.deepEqual([attached.code, attached.stderr], [1, 'read escape sequence\n']);
+  const stats = await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'ship8']);
+  assert.match(stats.stdout, /^ship8 [1-9]\d*\n$/);
+  assert.equal((await ok(['port', 'ship8'])).stdout, '');
+  await ok(['rm', '-f', 'ship8']);
+  const kept = (await ok(['ps', '-aq', '--no-trunc', '--filter', 'name=ship7'])).stdout.trim();
+  const pruned = await ok(['container', 'prune', '-f']);
+  assert.equal(pruned.stdout, `Deleted Containers:\n${kept}\n\nTotal reclaimed space: 5B\n`);
+});
+
 test('du counts the images, fsck finds the store whole, prune -a empties the build cache', {
   skip,
 }, async () => {
@@ -412,7 +434,8 @@ test('every command of `tbuild --help` ran through the fresh bundle, and has its
   tested.push('pull', 'push', 'login', 'logout', 'prune', 'du', 'fsck', 'parse', 'version', 'help');
   tested.push('create', 'start', 'ps', 'logs', 'stop', 'kill', 'wait', 'rm', 'container-cleanup');
   tested.push('exec', 'cp', 'top', 'pause', 'unpause', 'rename', 'restart', 'commit', 'export');
-  tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune');
+  tested.push('attach', 'diff', 'stats', 'port');
+  tested.push('image-ls', 'container-ls', 'container-rm', 'system-df', 'builder-prune', 'container-prune');
   tested.push('network-create', 'network-ls', 'network-inspect', 'network-connect', 'network-disconnect');
   tested.push('network-rm', 'network-prune', 'port');
   tested.push('volume-create', 'volume-ls', 'volume-inspect', 'volume-rm', 'volume-prune');
