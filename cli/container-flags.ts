@@ -75,20 +75,6 @@ export function parseLabels(values: string[] | undefined): Record<string, string
   return labels;
 }
 
-/**
- * `--network` of a foreground `run`, which runs without a kept container and so without a network
- * of its own: host (its default) or none. Detached containers take any network (runtime/network/).
- */
-export function parseForegroundNetwork(value: string | undefined): NetworkMode {
-  const network = value ?? 'host';
-  if (network !== 'host' && network !== 'none') {
-    throw new UsageError(`network mode "${network}" needs a detached container (run -d) in tbuild`, {
-      hint: 'use -d, or --network host or none',
-    });
-  }
-  return network;
-}
-
 /** The runtime request for these flags, image and command. */
 export async function toCreateRequest(
   command: string,
