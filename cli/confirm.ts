@@ -2,9 +2,12 @@
 import { createInterface } from 'node:readline';
 import type { CommandContext } from './command.ts';
 
-/** Writes the warning and the question; true when the first line read is `y` or `yes`. */
-export async function confirm(ctx: CommandContext, warning: string): Promise<boolean> {
-  ctx.stdout.write(`${warning} Are you sure you want to continue? [y/N] `);
+/**
+ * Writes the question (the caller's warning and `Are you sure you want to continue?`, on one line
+ * or two as Docker's command has it) and `[y/N] `; true when the first line read is `y` or `yes`.
+ */
+export async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
+  ctx.stdout.write(`${question} [y/N] `);
   return /^y(es)?$/i.test((await readLine(ctx.stdin)).trim());
 }
 

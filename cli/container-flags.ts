@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { TbuildError, UsageError } from '../errors.ts';
-import { ExecError, type NetworkMode, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
+import { ExecError, parseSeccompProfile, type SeccompProfile } from '../executor/index.ts';
 import { type CreateRequest, checkExtraHost, parseVolumeFlag, type RestartPolicy } from '../runtime/index.ts';
 import { readEnvFiles } from './env-file.ts';
 import { type CommandLine, commandUsageError, intFlag } from './flags.ts';

@@ -1,10 +1,10 @@
 import { TbuildError } from '../../errors.ts';
 import { ContainerError, type PruneFilters, parseLogTime, pruneContainers } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
+import { confirm } from '../confirm.ts';
 import { containerRoot } from '../containers.ts';
 import { commandUsageError, parseCommandLine } from '../flags.ts';
 import { humanSize } from '../image-output.ts';
-import { confirm } from '../prompt.ts';
 
 const usage = `
 Usage:  tbuild container prune [OPTIONS]

@@ -24,7 +24,9 @@ export const networkPruneCommand: Command = {
       args: { exactly: 0 },
     });
     if (line === undefined) return 0;
-    const warning = 'WARNING! This will remove all custom networks not used by at least one container.';
+    // docker-cli network/prune.go asks on a second line.
+    const warning =
+      'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
     if (!line.values.force && !(await confirm(ctx, warning))) return 0;
     const removed = await pruneNetworks(containerRoot(ctx));
     if (removed.length > 0) ctx.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}\n`);

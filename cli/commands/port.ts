@@ -1,9 +1,4 @@
-import {
-  inspectContainer,
-  portAddressLines,
-  portMappingLines,
-  publishedPorts,
-} from '../../runtime/index.ts';
+import { inspectContainer, portAddressLines, portMappingLines, publishedPorts } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { containerRoot, keepPortsServed } from '../containers.ts';
 import { parseCommandLine } from '../flags.ts';

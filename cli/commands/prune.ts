@@ -5,7 +5,6 @@ import type { Command } from '../command.ts';
 import { confirm } from '../confirm.ts';
 import { parseCommandLine } from '../flags.ts';
 import { humanSize, openStore } from '../image-output.ts';
-import { readLine } from '../prompt.ts';
 
 const usage = `
 Usage:  tbuild prune [OPTIONS]
@@ -52,7 +51,7 @@ export const pruneCommand: Command = {
     }
     if (!values.force) {
       const warning = `WARNING! This will remove ${values.all ? 'all' : 'all dangling'} build cache.`;
-      if (!(await confirm(ctx, warning))) return 0;
+      if (!(await confirm(ctx, `${warning} Are you sure you want to continue?`))) return 0;
     }
     const root = resolveRoot(ctx.globals.root);
     const store = await openStore(ctx);

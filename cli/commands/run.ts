@@ -36,7 +36,7 @@ Options:
       --add-host list       Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)
       --ip string           IPv4 address on a user-defined network (e.g., 172.30.100.104)
       --network string      Connect a container to a network: bridge, host, none, container:NAME or a
-                            network's name (default "bridge"; host in the foreground, without -d)
+                            network's name (default "bridge")
       --network-alias list  Add network-scoped alias for the container
       --restart string      Restart policy to apply when a container exits (default "no")
       --rm                  Automatically remove the container when it exits

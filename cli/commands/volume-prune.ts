@@ -38,11 +38,11 @@ export const volumePruneCommand: Command = {
       list.map((v) => ({ ...labelFilter(v), negate: key === 'label!' })),
     );
     const all = values.all === true;
-    // docker/cli cli/command/volume/prune.go: the two warnings.
+    // docker/cli cli/command/volume/prune.go: the two warnings, the question on a second line.
     const warning = all
       ? 'WARNING! This will remove all local volumes not used by at least one container.'
       : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
-    if (!values.force && !(await confirm(ctx, warning))) return 0;
+    if (!values.force && !(await confirm(ctx, `${warning}\nAre you sure you want to continue?`))) return 0;
     const { removed, bytes } = await pruneVolumes(containerRoot(ctx), { all, labels });
     if (removed.length > 0) ctx.stdout.write(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`);
     // go-units HumanSize: four significant digits.

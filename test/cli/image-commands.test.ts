@@ -199,7 +199,7 @@ test('du reports the store; fsck is clean; save refuses a terminal-less missing 
   assert.equal(du.code, 0);
   assert.match(
     du.stdout,
-    /^Store: .*\/image\nTYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+\d+\s+\d+\s+[\d.]+[kM]?B\s+0B \(0%\)\nBlobs\s+\d+/,
+    /^Store: .*\/image\nTYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+\d+\s+\d+\s+[\d.]+[kM]?B\s+0B \(0%\)\nContainers\s+0\s+0\s+0B\s+0B\nBlobs\s+\d+/,
   );
   const fsck = await tbuild(root, ['fsck']);
   assert.equal(fsck.code, 0, fsck.stderr);
