@@ -42,6 +42,8 @@ function dockerClientWithBuiltinBuildkit(): string | undefined {
 export interface PrivateDockerd {
   /** `docker -H unix://SOCKET ...args` with BuildKit on; rejects with docker's stderr. */
   docker(args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** `docker -H unix://SOCKET ...args` to its end, failing or not: its exit code and output. */
+  dockerResult(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Stops dockerd and unmounts what it left under its folder (the caller removes the folder). */
   stop(): Promise<void>;
 }
@@ -62,6 +64,25 @@ export async function startPrivateDockerd(dir: string, socket: string): Promise<
       throw new Error(`docker ${args.join(' ')} failed:\n${failed.stderr ?? failed.message}`);
     }
   };
+  const dockerResult = (args: string[], stdin?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(dockerBin, ['-H', `unix://${socket}`, ...args], {
+        env: { ...process.env, DOCKER_BUILDKIT: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        stdout += s;
+      });
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        stderr += s;
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin ?? '');
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
   if (existsSync(socket)) {
     // A socket left by a dockerd that died is removed; a live one belongs to another run.
     const alive = await exec(dockerBin, ['-H', `unix://${socket}`, 'info']).then(
@@ -82,7 +103,7 @@ export async function startPrivateDockerd(dir: string, socket: string): Promise<
     await stop();
     throw error;
   }
-  return { docker, stop };
+  return { docker, dockerResult, stop };
 }
 
 function spawnDockerd(dir: string, socket: string): ChildProcess {
