@@ -107,10 +107,7 @@ describe('the tutorial flow', { skip: reason ? `tutorial test skipped: ${reason}
     const [header, ...rows] = ps.trimEnd().split('\n');
     assert.match(header ?? '', /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/);
     assert.equal(rows.length, 1, ps);
-    assert.match(
-      rows[0] ?? '',
-      /^[0-9a-f]{12} +busybox +"sh -c 'echo serving…" +.+ ago +Up .+ +web$/,
-    );
+    assert.match(rows[0] ?? '', /^[0-9a-f]{12} +busybox +"sh -c 'echo serving…" +.+ ago +Up .+ +web$/);
 
     const page = await pageAt(port, '/index.html');
     assert.deepEqual(page, { status: 200, body: '<h1>hello from web</h1>\n' });
