@@ -25,6 +25,7 @@ import {
 import type { Container } from './container.ts';
 import { containerPaths } from './container-store.ts';
 import type { NetworkSetup } from './network/container-setup.ts';
+import { daemonEnvironment } from './process.ts';
 
 /** True when `path` is a mount point (listed in /proc/self/mounts). */
 export async function isMounted(path: string): Promise<boolean> {
@@ -169,7 +170,7 @@ export async function writeBundle(
     ],
     {
       args: [record.Path, ...record.Args],
-      env: record.Config.Env,
+      env: daemonEnvironment(record.Config, record.Config.Tty),
       cwd: record.Config.WorkingDir || '/',
       user: record.Config.User,
       hostname: record.Config.Hostname,

@@ -7,7 +7,7 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateDirMode } from '../cache/index.ts';
-import { defaultPathEnv, type SeccompProfile } from '../executor/index.ts';
+import type { SeccompProfile } from '../executor/index.ts';
 import { ensureLayerSnapshots, ImageStore, imageSnapshotLayers } from '../image/index.ts';
 import { type ContainerRecord, initialState, type RestartPolicy } from './container.ts';
 import {
@@ -64,11 +64,9 @@ export async function createContainer(request: CreateRequest): Promise<Container
     const image = await findImage(store, request.image);
     const id = newContainerId();
     const hostname = request.hostname ?? id.slice(0, 12);
-    // Docker's base environment (moby container.CreateDaemonEnvironment): PATH and HOSTNAME.
-    const base = [`PATH=${defaultPathEnv}`, `HOSTNAME=${hostname}`];
     const imageConfig = image.config.config;
-    const proc = resolveProcess(imageConfig, request, base, request.hostEnv ?? process.env);
-    if (request.tty) proc.env.push('TERM=xterm');
+    // PATH, HOSTNAME and TERM are added when the process starts (process.ts daemonEnvironment).
+    const proc = resolveProcess(imageConfig, request, request.hostEnv ?? process.env);
     plan = await mountPlan(root, request, Object.keys(imageConfig?.Volumes ?? {}));
     const networking = await resolveNetworking(root, request, Object.keys(imageConfig?.ExposedPorts ?? {}));
     const layers = imageSnapshotLayers(image);

@@ -17,7 +17,7 @@ import type { Container } from './container.ts';
 import { containerPaths, containersRuncRoot } from './container-store.ts';
 import { ContainerError, RunError } from './errors.ts';
 import { inspectContainer } from './lifecycle.ts';
-import { applyEnv } from './process.ts';
+import { applyEnv, daemonEnvironment } from './process.ts';
 
 export interface ExecRequest {
   args: string[];
@@ -65,12 +65,9 @@ async function execProcess(container: Container, request: ExecRequest): Promise<
   };
   const user = request.user ?? record.Config.User;
   const ids = await resolveUser(paths.rootfs, user);
-  // Docker adds TERM for a terminal and lists the primary gid among the groups (as at start).
-  const env = applyEnv(
-    record.Config.Env,
-    [...(request.tty ? ['TERM=xterm'] : []), ...request.env],
-    process.env,
-  );
+  // moby daemon/exec.go: the daemon's environment with the exec's own tty, then its -e values.
+  // The primary gid is listed among the groups (as at start).
+  const env = applyEnv(daemonEnvironment(record.Config, request.tty), request.env, process.env);
   return {
     ...spec.process,
     terminal: request.tty,

@@ -1,3 +1,4 @@
+import { defaultPathEnv } from '../executor/index.ts';
 import type { ContainerConfig } from '../image/index.ts';
 import { RunError } from './errors.ts';
 
@@ -15,7 +16,12 @@ export interface ProcessOverrides {
   user?: string;
 }
 
-/** The process a container runs: argv, environment, working directory, user. */
+/**
+ * The process a container runs, as its record's Config keeps it: argv, the environment of the
+ * image and `-e` (not yet the daemon's PATH/HOSTNAME/TERM: {@link daemonEnvironment}), the
+ * working directory (`''` when neither image nor `-w` set one, as Docker's Config.WorkingDir),
+ * user.
+ */
 export interface ContainerProcess {
   args: string[];
   env: string[];
@@ -27,13 +33,12 @@ export interface ContainerProcess {
  * Docker's rules for the container process (moby daemon/create.go `merge` and the CLI's
  * `--entrypoint` handling): an `--entrypoint` replaces the image ENTRYPOINT and drops the image
  * CMD; arguments after the image replace CMD; argv is ENTRYPOINT followed by CMD and must not be
- * empty. The environment is the image Env applied over `base` (Docker's PATH and HOSTNAME), then
- * the `-e` values. Pure: the host environment is passed in.
+ * empty. The environment is the image Env, then the `-e` values (moby's merge keeps the daemon's
+ * own variables out of Config.Env). Pure: the host environment is passed in.
  */
 export function resolveProcess(
   config: ContainerConfig | undefined,
   overrides: ProcessOverrides,
-  base: string[],
   hostEnv: Readonly<Record<string, string | undefined>>,
 ): ContainerProcess {
   let entrypoint: string[];
@@ -51,11 +56,11 @@ export function resolveProcess(
       hint: 'the image has no ENTRYPOINT or CMD: give a command after the image name',
     });
   }
-  const cwd = overrides.workdir ?? (config?.WorkingDir || '/');
-  if (!cwd.startsWith('/')) {
+  const cwd = overrides.workdir ?? config?.WorkingDir ?? '';
+  if (cwd !== '' && !cwd.startsWith('/')) {
     throw new RunError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   }
-  const env = applyEnv(mergeEnv(base, config?.Env ?? []), overrides.env, hostEnv);
+  const env = applyEnv(config?.Env ?? [], overrides.env, hostEnv);
   return { args, env, cwd, user: overrides.user ?? config?.User ?? '' };
 }
 
@@ -81,6 +86,20 @@ export function applyEnv(
     out = value === undefined ? out.filter((e) => envKey(e) !== entry) : mergeEnv(out, [`${entry}=${value}`]);
   }
   return out;
+}
+
+/**
+ * The environment a container's process (or an exec's, with the exec's `tty`) starts with:
+ * moby's Container.CreateDaemonEnvironment, PATH and HOSTNAME (and TERM=xterm on a terminal)
+ * overridden by the container's Config.Env. Docker adds them at start, so inspect's Config.Env
+ * and a committed image do not carry them.
+ */
+export function daemonEnvironment(
+  config: { Hostname: string; Env: readonly string[] },
+  tty: boolean,
+): string[] {
+  const base = [`PATH=${defaultPathEnv}`, `HOSTNAME=${config.Hostname}`, ...(tty ? ['TERM=xterm'] : [])];
+  return mergeEnv(base, config.Env);
 }
 
 /** `KEY=value` lists: entries of `over` replace same-key entries of `base` in place, others append. */
