@@ -24,13 +24,15 @@ export const functionNames: ReadonlySet<string> = new Set([
   ...headerFunctions,
 ]);
 
-/** Go's encoding/json as Docker's `json` function uses it: HTML characters escaped. */
+/**
+ * Go's encoding/json as docker-cli's `json` template function uses it (templates/templates.go):
+ * an Encoder with SetEscapeHTML(false), so `<`, `>` and `&` stay as they are (docker 20.10's
+ * client prints `sh -c "a && b > f"` unescaped; test/conformance/containers-docker.test.ts);
+ * U+2028 and U+2029 are escaped always.
+ */
 function toJson(v: unknown): string {
   const text = JSON.stringify(v === noValue ? null : (v ?? null)) ?? 'null';
   return text
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 }

@@ -16,7 +16,7 @@ const rows: [string, unknown, string, TemplateOptions?][] = [
   ['{{.Os}}', image, 'linux'],
   ['{{.Config.Cmd}}', image, '[sh]'],
   ['{{json .Config.Env}}', image, '["PATH=/bin","A=1"]'],
-  ['{{json .}}', { D: '<none>', E: 'a&b' }, '{"D":"\\u003cnone\\u003e","E":"a\\u0026b"}'],
+  ['{{json .}}', { D: '<none>', E: 'a&b' }, '{"D":"<none>","E":"a&b"}'],
   ['{{.Size}}', image, '1984240'],
   ['{{.Config.Labels}}', image, 'map[a:1 b:2]'],
   ['{{range .Config.Env}}[{{.}}]{{end}}', image, '[PATH=/bin][A=1]'],
