@@ -32,9 +32,7 @@ export const functionNames: ReadonlySet<string> = new Set([
  */
 function toJson(v: unknown): string {
   const text = JSON.stringify(v === noValue ? null : (v ?? null)) ?? 'null';
-  return text
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return text.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 /** A small fmt.Sprintf: %s %v %d %q %t %%, with optional width (`%-10s`). */
