@@ -6,25 +6,13 @@
  */
 import { TbuildError } from '../errors.ts';
 import type { ImageFilters } from '../image/index.ts';
-import { commandUsageError } from './flags.ts';
+import { parseFilterFlag } from './filter-flags.ts';
 
-const keys = new Set(['dangling', 'reference', 'before', 'since', 'label']);
+const keys = ['dangling', 'reference', 'before', 'since', 'label'];
 
 /** The `--filter` values of `command`, checked. */
 export function parseImageFilters(command: string, values: string[]): ImageFilters {
-  const filters: ImageFilters = new Map();
-  for (const entry of values) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) {
-      throw commandUsageError(
-        command,
-        `invalid argument "${entry}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
-      );
-    }
-    const key = entry.slice(0, eq).toLowerCase();
-    if (!keys.has(key)) throw new TbuildError(`Invalid filter '${key}'`);
-    filters.set(key, [...(filters.get(key) ?? []), entry.slice(eq + 1)]);
-  }
+  const filters: ImageFilters = parseFilterFlag(command, values, keys);
   const dangling = filters.get('dangling');
   if (dangling && !dangling.every((v) => v === 'true' || v === 'false')) {
     throw new TbuildError(`Invalid filter 'dangling=[${dangling.join(' ')}]'`);
